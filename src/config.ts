@@ -1,0 +1,132 @@
+/**
+ * Environment → one typed, validated, frozen object (DESIGN §7).
+ * Read once; a bad value stops the process with a message naming the variable.
+ */
+export const DEV_JWT_SECRET = 'dev-only-insecure-secret-change-me';
+
+export interface Config {
+  nodeEnv: string;
+  databaseUrl: string;
+  redisUrl: string;
+  /** Unset: the single-process modes start an embedded s3rver. */
+  s3Endpoint: string | undefined;
+  s3Bucket: string;
+  s3Region: string;
+  s3AccessKeyId: string;
+  s3SecretAccessKey: string;
+  s3ForcePathStyle: boolean;
+  jwtSecret: string;
+  port: number;
+  workerConcurrency: number;
+  exportUrlTtlSeconds: number;
+  exportRetentionDays: number;
+  exportMaxIds: number;
+  logLevel: string;
+  queuePrefix: string;
+  workerLockDurationMs: number;
+  /** Where the embedded s3rver stores objects (local modes only). */
+  s3LocalDir: string;
+  /** Port of the embedded s3rver (0 = any free port). */
+  s3LocalPort: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback: string): string {
+  const v = env[name];
+  return v === undefined || v === '' ? fallback : v;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number, what = 'an integer'): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be ${what} (got "${raw}")`);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new ConfigError(`${name} must be ${what} between ${min} and ${max} (got "${raw}")`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name} must be true or false (got "${raw}")`);
+}
+
+function url(env: Env, name: string, fallback: string | undefined, protocols: string[]): string | undefined {
+  const raw = env[name];
+  const v = raw === undefined || raw === '' ? fallback : raw;
+  if (v === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    throw new ConfigError(`${name} must be a URL (got "${v}")`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must be a ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL (got "${v}")`);
+  }
+  return v;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const nodeEnv = str(env, 'NODE_ENV', 'development');
+  const jwtSecret = str(env, 'JWT_SECRET', DEV_JWT_SECRET);
+  if (nodeEnv === 'production' && jwtSecret === DEV_JWT_SECRET) {
+    throw new ConfigError('JWT_SECRET must be set in production (the development default is refused)');
+  }
+  if (jwtSecret.length < 16) throw new ConfigError('JWT_SECRET must be at least 16 characters');
+  const logLevel = str(env, 'LOG_LEVEL', 'info');
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  const queuePrefix = str(env, 'QUEUE_PREFIX', 'invoice-export');
+  if (!/^[A-Za-z0-9_.-]+$/.test(queuePrefix)) throw new ConfigError(`QUEUE_PREFIX must contain only letters, digits, '.', '_' or '-' (got "${queuePrefix}")`);
+  const bucket = str(env, 'S3_BUCKET', 'invoice-exports');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError(`S3_BUCKET must be a valid bucket name (got "${bucket}")`);
+
+  return Object.freeze({
+    nodeEnv,
+    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/invoice_export', ['postgres:', 'postgresql:'])!,
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
+    s3Endpoint: url(env, 'S3_ENDPOINT', undefined, ['http:', 'https:']),
+    s3Bucket: bucket,
+    s3Region: str(env, 'S3_REGION', 'us-east-1'),
+    s3AccessKeyId: str(env, 'S3_ACCESS_KEY_ID', 'S3RVER'),
+    s3SecretAccessKey: str(env, 'S3_SECRET_ACCESS_KEY', 'S3RVER'),
+    s3ForcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', true),
+    jwtSecret,
+    port: int(env, 'PORT', 4000, 0, 65535, 'a port number'),
+    workerConcurrency: int(env, 'WORKER_CONCURRENCY', 2, 1, 64),
+    exportUrlTtlSeconds: int(env, 'EXPORT_URL_TTL_SECONDS', 900, 1, 604800, 'a number of seconds'),
+    exportRetentionDays: int(env, 'EXPORT_RETENTION_DAYS', 7, 1, 3650, 'a number of days'),
+    exportMaxIds: int(env, 'EXPORT_MAX_IDS', 100000, 1, 10_000_000),
+    logLevel,
+    queuePrefix,
+    workerLockDurationMs: int(env, 'WORKER_LOCK_DURATION_MS', 30000, 1000, 3_600_000, 'a number of milliseconds'),
+    s3LocalDir: str(env, 'S3_LOCAL_DIR', '.data/s3'),
+    s3LocalPort: int(env, 'S3_LOCAL_PORT', 4569, 0, 65535, 'a port number'),
+  });
+}
+
+/** For entry points: load or print the one-line reason and exit non-zero. */
+export function loadConfigOrExit(env: Env = process.env): Readonly<Config> {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}

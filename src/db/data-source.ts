@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { types } from 'pg';
+import { DataSource } from 'typeorm';
+import { ENTITIES } from '../entities';
+import { InitialSchema1764201600000 } from './migrations/1764201600000-initial-schema';
+
+// A `date` is a calendar date: keep PostgreSQL's yyyy-mm-dd text instead of a
+// JS Date at local midnight, which shifts by a day in zones west of UTC.
+types.setTypeParser(types.builtins.DATE, (v) => v);
+// count(*) and bigint sums of small numbers: exact as JS numbers below 2^53.
+// Money (numeric) stays a string on purpose.
+types.setTypeParser(types.builtins.INT8, (v) => Number(v));
+
+export const MIGRATIONS = [InitialSchema1764201600000];
+
+export function createDataSource(databaseUrl: string, opts: { poolSize?: number; applicationName?: string } = {}): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: databaseUrl,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    synchronize: false,
+    logging: false,
+    poolSize: opts.poolSize ?? 10,
+    applicationName: opts.applicationName ?? 'invoice-export',
+    extra: { connectionTimeoutMillis: 5000 },
+  });
+}

@@ -1,0 +1,44 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+
+/** Any constant: API and worker processes starting together migrate one at a time. */
+const MIGRATION_LOCK_KEY = 7_240_118_311;
+
+/** Runs pending migrations under a PostgreSQL advisory lock; idempotent. */
+export async function runMigrations(dataSource: DataSource): Promise<string[]> {
+  // The lock lives on a connection of its own, so it works whatever the pool size.
+  const lock = new Client({ connectionString: (dataSource.options as { url: string }).url, connectionTimeoutMillis: 5000 });
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const done = await dataSource.runMigrations({ transaction: 'each' });
+    return done.map((m) => m.name);
+  } finally {
+    await lock.end(); // ending the session releases the lock
+  }
+}
+
+/** Creates the database named in the URL when it does not exist yet (local and demo use). */
+export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!name) return false;
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount) return false;
+    try {
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    } catch (err) {
+      // Another process created it at the same moment.
+      if ((err as { code?: string }).code !== '42P04') throw err;
+      return false;
+    }
+    return true;
+  } finally {
+    await client.end();
+  }
+}

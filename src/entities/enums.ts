@@ -1,0 +1,75 @@
+import { registerEnumType } from 'type-graphql';
+
+export enum Product {
+  ARTIST_STANDARD = 'ARTIST_STANDARD',
+  ARTIST_PREMIUM = 'ARTIST_PREMIUM',
+  SCHOOL_STANDARD = 'SCHOOL_STANDARD',
+  SCHOOL_PREMIUM = 'SCHOOL_PREMIUM',
+  MANAGER = 'MANAGER',
+}
+export enum InvoiceType {
+  INVOICE = 'INVOICE',
+  CREDIT_NOTE = 'CREDIT_NOTE',
+}
+export enum InvoiceStatus {
+  TO_COLLECT = 'TO_COLLECT',
+  PARTIALLY_PAID = 'PARTIALLY_PAID',
+  PAID = 'PAID',
+  SETTLED = 'SETTLED',
+  CANCELLED = 'CANCELLED',
+}
+export enum BillingPeriod {
+  ANNUAL = 'ANNUAL',
+  SEMESTER_1 = 'SEMESTER_1',
+  SEMESTER_2 = 'SEMESTER_2',
+  QUARTER_1 = 'QUARTER_1',
+  QUARTER_2 = 'QUARTER_2',
+  QUARTER_3 = 'QUARTER_3',
+  QUARTER_4 = 'QUARTER_4',
+  MONTHLY = 'MONTHLY',
+}
+export enum PaymentMethod {
+  CHEQUE = 'CHEQUE',
+  CASH = 'CASH',
+  BANK_TRANSFER = 'BANK_TRANSFER',
+  DIRECT_DEBIT = 'DIRECT_DEBIT',
+  CARD = 'CARD',
+  HOLIDAY_VOUCHER = 'HOLIDAY_VOUCHER',
+  OTHER = 'OTHER',
+}
+export enum ExportKind {
+  INVOICES = 'INVOICES',
+  INVOICE_LINES = 'INVOICE_LINES',
+}
+export enum ExportFormat {
+  XLSX = 'XLSX',
+  CSV = 'CSV',
+}
+export enum ExportStatus {
+  QUEUED = 'QUEUED',
+  RUNNING = 'RUNNING',
+  COMPLETED = 'COMPLETED',
+  FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
+  EXPIRED = 'EXPIRED',
+}
+/** Statuses after which an export never changes again (but COMPLETED → EXPIRED). */
+export const FINAL_EXPORT_STATUSES: readonly ExportStatus[] = [
+  ExportStatus.COMPLETED,
+  ExportStatus.FAILED,
+  ExportStatus.CANCELLED,
+  ExportStatus.EXPIRED,
+];
+export enum Role {
+  ADMIN = 'ADMIN',
+  ACCOUNTANT = 'ACCOUNTANT',
+  VIEWER = 'VIEWER',
+}
+
+registerEnumType(InvoiceType, { name: 'InvoiceType' });
+registerEnumType(InvoiceStatus, { name: 'InvoiceStatus' });
+registerEnumType(BillingPeriod, { name: 'BillingPeriod' });
+registerEnumType(PaymentMethod, { name: 'PaymentMethod' });
+registerEnumType(ExportKind, { name: 'ExportKind' });
+registerEnumType(ExportFormat, { name: 'ExportFormat' });
+registerEnumType(ExportStatus, { name: 'ExportStatus' });

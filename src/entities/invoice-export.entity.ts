@@ -1,0 +1,103 @@
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { ExportFormat, ExportKind, ExportStatus } from './enums';
+import type { StoredSelection } from '../exports/selection';
+
+@ObjectType()
+export class ExportError {
+  @Field()
+  code: string;
+
+  @Field()
+  message: string;
+}
+
+/** bigint columns come back from pg as strings; file sizes fit a JS number. */
+const bigintAsNumber = {
+  to: (v: number | null) => v,
+  from: (v: string | null) => (v === null ? null : Number(v)),
+};
+
+@ObjectType({ description: 'An asynchronous export of invoices or of their billing lines' })
+@Entity({ name: 'invoice_exports' })
+export class InvoiceExport {
+  @Field(() => ID)
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'tenant_id', type: 'uuid' })
+  tenantId: string;
+
+  @Column({ name: 'requested_by', type: 'text' })
+  requestedBy: string;
+
+  @Field(() => ExportKind)
+  @Column({ type: 'text' })
+  kind: ExportKind;
+
+  @Field(() => ExportFormat)
+  @Column({ type: 'text' })
+  format: ExportFormat;
+
+  @Field()
+  @Column({ type: 'text', default: 'fr-FR' })
+  locale: string;
+
+  @Column({ type: 'jsonb' })
+  selection: StoredSelection;
+
+  @Column({ name: 'idempotency_key', type: 'text', nullable: true })
+  idempotencyKey: string | null;
+
+  @Field(() => ExportStatus)
+  @Column({ type: 'text', default: ExportStatus.QUEUED })
+  status: ExportStatus;
+
+  @Field(() => Int)
+  @Column({ name: 'processed_rows', type: 'int', default: 0 })
+  processedRows: number;
+
+  @Field(() => Int, { nullable: true })
+  @Column({ name: 'total_rows', type: 'int', nullable: true })
+  totalRows: number | null;
+
+  @Field(() => Int, { nullable: true })
+  @Column({ name: 'row_count', type: 'int', nullable: true })
+  rowCount: number | null;
+
+  @Column({ name: 'file_key', type: 'text', nullable: true })
+  fileKey: string | null;
+
+  @Field(() => String, { nullable: true })
+  @Column({ name: 'file_name', type: 'text', nullable: true })
+  fileName: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Bytes' })
+  @Column({ name: 'file_size', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  fileSize: number | null;
+
+  @Column({ name: 'error_code', type: 'text', nullable: true })
+  errorCode: string | null;
+
+  @Column({ name: 'error_message', type: 'text', nullable: true })
+  errorMessage: string | null;
+
+  @Column({ type: 'int', default: 0 })
+  attempts: number;
+
+  @Field(() => Date)
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Field(() => Date, { nullable: true })
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
+  completedAt: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
+  expiresAt: Date | null;
+}

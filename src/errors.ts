@@ -1,0 +1,28 @@
+/**
+ * Domain errors carry a code; the API maps them to `extensions.code` in one
+ * place (api/format-error.ts). No GraphQL import here: the worker uses them too.
+ */
+export enum ErrorCode {
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  NOT_FOUND = 'NOT_FOUND',
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const badInput = (message: string, details?: Record<string, unknown>) =>
+  new AppError(ErrorCode.BAD_USER_INPUT, message, details);
+export const notFound = (message: string) => new AppError(ErrorCode.NOT_FOUND, message);
+export const forbidden = (message: string) => new AppError(ErrorCode.FORBIDDEN, message);
+export const unauthenticated = (message: string) => new AppError(ErrorCode.UNAUTHENTICATED, message);
