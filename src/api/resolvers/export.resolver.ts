@@ -1,0 +1,146 @@
+import { Arg, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { SubscribeResolverData } from 'type-graphql';
+import { ExportError, InvoiceExport } from '../../entities/invoice-export.entity';
+import { ExportStatus, FINAL_EXPORT_STATUSES } from '../../entities/enums';
+import { isNewer } from '../../exports/events';
+import { isUuid } from '../../exports/selection';
+import { ApiContext, assertCanExport } from '../context';
+import { PageInfo, checkPageSize, decodeCursor, encodeCursor } from './types/connection';
+import { RequestInvoiceExportInput } from './types/export.input';
+
+const CURSOR_TAG = 'exp';
+const MAX_EXPORT_PAGE = 100;
+
+@ObjectType()
+class InvoiceExportEdge {
+  @Field()
+  cursor: string;
+
+  @Field(() => InvoiceExport)
+  node: InvoiceExport;
+}
+
+@ObjectType()
+class InvoiceExportConnection {
+  @Field(() => [InvoiceExportEdge])
+  edges: InvoiceExportEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo: PageInfo;
+
+  count: () => Promise<number>;
+
+  @Field(() => Int, { description: 'Exports matching the statuses, all pages together' })
+  totalCount(): Promise<number> {
+    return this.count();
+  }
+}
+
+/** One presigned URL per export and operation, shared by downloadUrl and downloadUrlExpiresAt. */
+const links = new WeakMap<InvoiceExport, Promise<{ url: string; expiresAt: Date } | null>>();
+function link(e: InvoiceExport, ctx: ApiContext) {
+  let p = links.get(e);
+  if (!p) {
+    p = ctx.services.exports.downloadLink(e);
+    links.set(e, p);
+  }
+  return p;
+}
+
+/**
+ * Current state first, then every newer state published by the workers;
+ * ends after a final status. The tenant is checked before anything is sent:
+ * another tenant's id fails the subscription with NOT_FOUND.
+ */
+async function followExport({ args, context }: SubscribeResolverData<unknown, { id: string }, ApiContext>): Promise<AsyncIterable<InvoiceExport>> {
+  const { exports, events } = context.services;
+  const tenantId = context.principal.tenantId;
+  await exports.getOrFail(tenantId, args.id);
+  // Subscribe before reading, so that no change falls between the read and the first event.
+  const changes = events.subscribe(args.id);
+  async function* stream(): AsyncGenerator<InvoiceExport> {
+    try {
+      let last = await exports.getOrFail(tenantId, args.id);
+      yield last;
+      if (FINAL_EXPORT_STATUSES.includes(last.status)) return;
+      for await (const next of changes) {
+        if (next.tenantId !== tenantId || !isNewer(next, last)) continue;
+        last = next;
+        yield next;
+        if (FINAL_EXPORT_STATUSES.includes(next.status)) return;
+      }
+    } finally {
+      await changes.return?.();
+    }
+  }
+  return stream();
+}
+
+@Resolver(() => InvoiceExport)
+export class ExportResolver {
+  @Query(() => InvoiceExport, { nullable: true, description: "null when the id is unknown or another tenant's" })
+  invoiceExport(@Ctx() ctx: ApiContext, @Arg('id', () => ID) id: string): Promise<InvoiceExport | null> {
+    return ctx.services.exports.get(ctx.principal.tenantId, id);
+  }
+
+  @Query(() => InvoiceExportConnection, { description: 'Newest first' })
+  async invoiceExports(
+    @Ctx() ctx: ApiContext,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('statuses', () => [ExportStatus], { nullable: true }) statuses: ExportStatus[] | null,
+  ): Promise<InvoiceExportConnection> {
+    const size = first ?? 20;
+    checkPageSize(size, MAX_EXPORT_PAGE);
+    const afterId = after ? decodeCursor(CURSOR_TAG, after, (v): v is string => typeof v === 'string' && isUuid(v)) : null;
+    const page = await ctx.services.exports.list(ctx.principal.tenantId, size, afterId, statuses);
+    const edges = page.exports.map((node) => ({ node, cursor: encodeCursor(CURSOR_TAG, node.id) }));
+    const connection = new InvoiceExportConnection();
+    connection.edges = edges;
+    connection.pageInfo = { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null };
+    connection.count = () => ctx.services.exports.count(ctx.principal.tenantId, statuses);
+    return connection;
+  }
+
+  @Mutation(() => InvoiceExport, { description: 'Records the export and enqueues it; follow it with invoiceExportUpdated' })
+  requestInvoiceExport(@Ctx() ctx: ApiContext, @Arg('input', () => RequestInvoiceExportInput) input: RequestInvoiceExportInput): Promise<InvoiceExport> {
+    assertCanExport(ctx.principal);
+    return ctx.services.exports.request(ctx.principal, input);
+  }
+
+  @Mutation(() => InvoiceExport)
+  cancelInvoiceExport(@Ctx() ctx: ApiContext, @Arg('id', () => ID) id: string): Promise<InvoiceExport> {
+    assertCanExport(ctx.principal);
+    return ctx.services.exports.cancel(ctx.principal.tenantId, id);
+  }
+
+  @Subscription(() => InvoiceExport, {
+    description: 'First message: the current state; then every change; completes after a final status',
+    subscribe: followExport,
+  })
+  invoiceExportUpdated(@Root() e: InvoiceExport, @Arg('id', () => ID) _id: string): InvoiceExport {
+    return e;
+  }
+
+  @FieldResolver(() => Float, { description: '0..1' })
+  progress(@Root() e: InvoiceExport): number {
+    if (e.status === ExportStatus.COMPLETED || e.status === ExportStatus.EXPIRED) return 1;
+    if (!e.totalRows) return 0;
+    return Math.min(1, e.processedRows / e.totalRows);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Signed, fresh at each read, only when COMPLETED' })
+  async downloadUrl(@Root() e: InvoiceExport, @Ctx() ctx: ApiContext): Promise<string | null> {
+    return (await link(e, ctx))?.url ?? null;
+  }
+
+  @FieldResolver(() => Date, { nullable: true })
+  async downloadUrlExpiresAt(@Root() e: InvoiceExport, @Ctx() ctx: ApiContext): Promise<Date | null> {
+    return (await link(e, ctx))?.expiresAt ?? null;
+  }
+
+  @FieldResolver(() => ExportError, { nullable: true })
+  error(@Root() e: InvoiceExport): ExportError | null {
+    return e.errorCode ? { code: e.errorCode, message: e.errorMessage ?? e.errorCode } : null;
+  }
+}

@@ -1,0 +1,33 @@
+import { Field, ID, InputType } from 'type-graphql';
+import { ExportFormat, ExportKind } from '../../../entities/enums';
+import { InvoiceFilter } from './invoice-filter.input';
+
+@InputType({ description: 'Exactly one of invoiceIds (ticked rows) / filter ("Tous les résultats")' })
+export class InvoiceSelection {
+  @Field(() => [ID], { nullable: true })
+  invoiceIds?: string[] | null;
+
+  @Field(() => InvoiceFilter, { nullable: true })
+  filter?: InvoiceFilter | null;
+
+  @Field(() => [ID], { nullable: true, description: 'With a filter: rows unticked from "Tous les résultats"' })
+  excludedInvoiceIds?: string[] | null;
+}
+
+@InputType()
+export class RequestInvoiceExportInput {
+  @Field(() => ExportKind, { description: 'INVOICES ("Exporter") or INVOICE_LINES ("Exporter les lignes de facturation")' })
+  kind: ExportKind;
+
+  @Field(() => ExportFormat, { nullable: true, defaultValue: ExportFormat.XLSX })
+  format?: ExportFormat | null;
+
+  @Field(() => InvoiceSelection)
+  selection: InvoiceSelection;
+
+  @Field(() => String, { nullable: true, defaultValue: 'fr-FR', description: 'fr-FR or en-GB' })
+  locale?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The same key from the same tenant returns the existing export' })
+  idempotencyKey?: string | null;
+}

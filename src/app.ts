@@ -1,0 +1,149 @@
+import type { Queue } from 'bullmq';
+import type IORedis from 'ioredis';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import type { Config } from './config';
+import { createDataSource } from './db/data-source';
+import { ensureDatabase, runMigrations } from './db/migrate';
+import { ExportService } from './exports/export.service';
+import { ExportEvents, createExportEvents } from './exports/events';
+import { createExportQueue, redisConnection } from './exports/queue';
+import { ExportStorage } from './exports/storage';
+
+/** Everything a process needs, built once at start and closed once at the end. */
+export interface AppServices {
+  config: Readonly<Config>;
+  logger: Logger;
+  dataSource: DataSource;
+  redis: { queue: IORedis; publish: IORedis; subscribe: IORedis };
+  queue: Queue;
+  events: ExportEvents;
+  storage: ExportStorage;
+  exports: ExportService;
+  close(): Promise<void>;
+}
+
+/** A start-up failure a person can act on: one line, naming what failed and what to set. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+const reason = (err: unknown) => {
+  const e = err as { message?: string; code?: string; errors?: { message?: string }[] };
+  const msg = e?.message || e?.errors?.map((x) => x.message).join('; ') || e?.code || String(err);
+  return msg.split('\n')[0];
+};
+
+/** user:password@ → user:***@ for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+async function startDatabase(config: Readonly<Config>, opts: { migrate: boolean; createDatabase: boolean }, logger: Logger): Promise<DataSource> {
+  const where = `PostgreSQL at ${redactUrl(config.databaseUrl)}`;
+  try {
+    if (opts.createDatabase && (await ensureDatabase(config.databaseUrl))) logger.info('Created the database');
+    const ds = createDataSource(config.databaseUrl, { poolSize: 10 });
+    await ds.initialize();
+    if (opts.migrate) {
+      const ran = await runMigrations(ds);
+      if (ran.length) logger.info({ migrations: ran }, 'Applied migrations');
+    }
+    return ds;
+  } catch (err) {
+    throw new StartupError(`Cannot use ${where}: ${reason(err)}. Start PostgreSQL or set DATABASE_URL.`);
+  }
+}
+
+async function startRedis(config: Readonly<Config>): Promise<AppServices['redis']> {
+  const conns = {
+    queue: redisConnection(config.redisUrl, 'queue'),
+    publish: redisConnection(config.redisUrl, 'events'),
+    subscribe: redisConnection(config.redisUrl, 'events'),
+  };
+  try {
+    await Promise.race([
+      conns.publish.ping(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000)),
+    ]);
+    return conns;
+  } catch (err) {
+    for (const c of Object.values(conns)) c.disconnect();
+    throw new StartupError(`Cannot reach Redis at ${redactUrl(config.redisUrl)}: ${reason(err)}. Start Redis or set REDIS_URL.`);
+  }
+}
+
+export async function startStorage(config: Readonly<Config>, endpoint: string): Promise<ExportStorage> {
+  const storage = new ExportStorage({
+    endpoint,
+    bucket: config.s3Bucket,
+    region: config.s3Region,
+    accessKeyId: config.s3AccessKeyId,
+    secretAccessKey: config.s3SecretAccessKey,
+    forcePathStyle: config.s3ForcePathStyle,
+  });
+  try {
+    await storage.ensureBucket();
+    return storage;
+  } catch (err) {
+    storage.destroy();
+    throw new StartupError(
+      `Cannot use the S3 bucket "${config.s3Bucket}" at ${endpoint}: ${reason(err)}. Check S3_ENDPOINT, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY.`,
+    );
+  }
+}
+
+export async function createServices(
+  config: Readonly<Config>,
+  logger: Logger,
+  opts: { s3Endpoint: string; migrate?: boolean; createDatabase?: boolean },
+): Promise<AppServices> {
+  const dataSource = await startDatabase(config, { migrate: opts.migrate ?? true, createDatabase: opts.createDatabase ?? false }, logger);
+  let redis: AppServices['redis'];
+  let storage: ExportStorage;
+  try {
+    redis = await startRedis(config);
+  } catch (err) {
+    await dataSource.destroy();
+    throw err;
+  }
+  try {
+    storage = await startStorage(config, opts.s3Endpoint);
+  } catch (err) {
+    await dataSource.destroy();
+    for (const c of Object.values(redis)) c.disconnect();
+    throw err;
+  }
+  const queue = createExportQueue(redis.queue, config.queuePrefix);
+  queue.on('error', (err) => logger.warn({ err }, 'Queue connection error'));
+  const events = createExportEvents(redis.publish, redis.subscribe, config.queuePrefix);
+  const exports = new ExportService(dataSource, queue, events, storage, config, logger);
+  let closed = false;
+  return {
+    config,
+    logger,
+    dataSource,
+    redis,
+    queue,
+    events,
+    storage,
+    exports,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await queue.close().catch(() => undefined);
+      for (const c of Object.values(redis)) c.disconnect();
+      storage.destroy();
+      await dataSource.destroy().catch(() => undefined);
+    },
+  };
+}

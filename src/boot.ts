@@ -1,0 +1,132 @@
+import type { Logger } from 'pino';
+import { AppServices, StartupError, createServices } from './app';
+import { ApiServer, createApiServer } from './api/server';
+import { Config, loadConfigOrExit } from './config';
+import { createLogger } from './logger';
+import { EmbeddedS3, startEmbeddedS3 } from './s3-local';
+import { RunningWorker, startWorker } from './worker/worker';
+
+export type Role = 'all' | 'api' | 'worker';
+
+export interface Running {
+  config: Readonly<Config>;
+  logger: Logger;
+  services: AppServices;
+  api?: ApiServer;
+  port?: number;
+  worker?: RunningWorker;
+  embeddedS3?: EmbeddedS3;
+  s3Endpoint: string;
+  shutdown(): Promise<void>;
+}
+
+export interface BootOptions {
+  config?: Readonly<Config>;
+  logger?: Logger;
+  /** Create the database when missing (demo, local runs). */
+  createDatabase?: boolean;
+  /** Force an embedded s3rver on a free port even when S3_ENDPOINT is set (demo). */
+  embeddedS3Port?: number;
+}
+
+/**
+ * Starts one process: API, worker or both. Separate API and worker processes
+ * must share a storage, so they refuse to run without S3_ENDPOINT; the
+ * all-in-one mode starts an embedded s3rver instead.
+ */
+export async function boot(role: Role, opts: BootOptions = {}): Promise<Running> {
+  const config = opts.config ?? loadConfigOrExit();
+  const logger = opts.logger ?? createLogger(config.logLevel, config.nodeEnv);
+  let embeddedS3: EmbeddedS3 | undefined;
+  let s3Endpoint = config.s3Endpoint;
+  if (!s3Endpoint) {
+    if (role !== 'all') {
+      throw new StartupError(
+        `S3_ENDPOINT is not set: a separate ${role} process needs the storage shared with the ${role === 'api' ? 'workers' : 'API'}. ` +
+          'Run `npm run s3:local` in another terminal and set S3_ENDPOINT=http://127.0.0.1:4569, or use `npm start` (API + worker + embedded S3 in one process).',
+      );
+    }
+    try {
+      embeddedS3 = await startEmbeddedS3({
+        directory: config.s3LocalDir,
+        port: opts.embeddedS3Port ?? config.s3LocalPort,
+        bucket: config.s3Bucket,
+        accessKeyId: config.s3AccessKeyId,
+        secretAccessKey: config.s3SecretAccessKey,
+      });
+    } catch (err) {
+      throw new StartupError(
+        `Cannot start the embedded S3 server on port ${config.s3LocalPort}: ${(err as Error).message}. Set S3_LOCAL_PORT to a free port, or S3_ENDPOINT to an S3 server.`,
+      );
+    }
+    s3Endpoint = embeddedS3.endpoint;
+    logger.info({ endpoint: s3Endpoint, directory: embeddedS3.directory }, 'Embedded S3 started');
+  }
+
+  let services: AppServices;
+  try {
+    services = await createServices(config, logger, { s3Endpoint, createDatabase: opts.createDatabase });
+  } catch (err) {
+    await embeddedS3?.close();
+    throw err;
+  }
+  const running: Running = {
+    config,
+    logger,
+    services,
+    embeddedS3,
+    s3Endpoint,
+    async shutdown() {
+      await running.api?.close().catch((err) => logger.warn({ err }, 'HTTP server close failed'));
+      await running.worker?.close().catch((err) => logger.warn({ err }, 'Worker close failed'));
+      await services.close();
+      await embeddedS3?.close();
+    },
+  };
+  try {
+    if (role !== 'worker') {
+      running.api = await createApiServer(services);
+      running.port = await running.api.listen(config.port);
+      logger.info({ url: `http://localhost:${running.port}/graphql` }, 'API ready');
+    }
+    if (role !== 'api') running.worker = await startWorker(services);
+  } catch (err) {
+    await running.shutdown();
+    if ((err as { code?: string }).code === 'EADDRINUSE') {
+      throw new StartupError(`Port ${config.port} is already in use. Set PORT to a free port.`);
+    }
+    throw err;
+  }
+  return running;
+}
+
+/** For the `main` files: start, stop cleanly on SIGTERM/SIGINT, one clear line on a start-up failure. */
+export function runMain(role: Role): void {
+  boot(role).then(
+    (running) => {
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        running.logger.info({ signal }, 'Shutting down');
+        running.shutdown().then(
+          () => process.exit(0),
+          (err) => {
+            running.logger.error({ err }, 'Shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    },
+    (err) => {
+      if (err instanceof StartupError) {
+        process.stderr.write(`Cannot start: ${err.message}\n`);
+        process.exit(1);
+      }
+      process.stderr.write(`Cannot start: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

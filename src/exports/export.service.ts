@@ -1,0 +1,217 @@
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import type { Principal } from '../auth/jwt';
+import { InvoiceExport } from '../entities/invoice-export.entity';
+import { ExportFormat, ExportKind, ExportStatus, FINAL_EXPORT_STATUSES } from '../entities/enums';
+import { AppError, ErrorCode, badInput, notFound } from '../errors';
+import type { ExportEvents } from './events';
+import { SUPPORTED_LOCALES } from './labels';
+import { enqueueExport } from './queue';
+import { InvoiceFilterSpec, SqlParams, StoredSelection, invoiceConditions, isUuid, validateFilter } from './selection';
+import type { ExportStorage } from './storage';
+
+export interface ExportRequest {
+  kind: ExportKind;
+  format?: ExportFormat | null;
+  locale?: string | null;
+  idempotencyKey?: string | null;
+  selection: {
+    invoiceIds?: string[] | null;
+    filter?: InvoiceFilterSpec | null;
+    excludedInvoiceIds?: string[] | null;
+  };
+}
+
+export interface ExportPage {
+  exports: InvoiceExport[];
+  hasNextPage: boolean;
+}
+
+/** Export ids and other uuids as the user gave them: a few examples, never a wall. */
+function examples(values: string[]): string {
+  const shown = values.slice(0, 3).map((v) => JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v));
+  return shown.join(', ') + (values.length > 3 ? ', …' : '');
+}
+
+function checkIds(ids: string[], field: string, max: number): string[] {
+  if (ids.length > max) throw badInput(`${field} may hold at most ${max} ids (got ${ids.length})`, { maxIds: max });
+  const malformed = ids.filter((id) => !isUuid(id));
+  if (malformed.length) {
+    throw badInput(`${field} has ${malformed.length} malformed id(s): ${examples(malformed)}`, { malformedCount: malformed.length });
+  }
+  return [...new Set(ids.map((id) => id.toLowerCase()))];
+}
+
+/**
+ * The export domain as the API sees it: request, read, list, cancel. Every
+ * query is scoped by the caller's tenant; an id of another tenant is simply
+ * not found.
+ */
+export class ExportService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly queue: Queue,
+    private readonly events: ExportEvents,
+    private readonly storage: ExportStorage,
+    private readonly config: Readonly<Config>,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Validates everything first; only then records the export and enqueues its job. */
+  async request(principal: Principal, req: ExportRequest): Promise<InvoiceExport> {
+    const { tenantId } = principal;
+    const locale = req.locale ?? 'fr-FR';
+    const format = req.format ?? ExportFormat.XLSX;
+    if (!(SUPPORTED_LOCALES as readonly string[]).includes(locale)) {
+      throw badInput(`locale must be one of ${SUPPORTED_LOCALES.join(', ')} (got "${locale}")`);
+    }
+    const key = req.idempotencyKey?.trim() || null;
+    if (key && key.length > 200) throw badInput('idempotencyKey is too long (at most 200 characters)');
+    if (key) {
+      const existing = await this.ds.getRepository(InvoiceExport).findOneBy({ tenantId, idempotencyKey: key });
+      if (existing) return existing;
+    }
+
+    const selection = await this.resolveSelection(tenantId, req.selection);
+    const rows: InvoiceExport[] = await this.ds.query(
+      // A filter means "the invoices that exist now": stamp the database's clock.
+      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key)
+       VALUES ($1, $2, $3, $4, $5,
+         CASE WHEN $6::jsonb->>'mode' = 'filter' THEN jsonb_set($6::jsonb, '{createdBefore}', to_jsonb(now())) ELSE $6::jsonb END,
+         $7)
+       ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+       RETURNING id`,
+      [tenantId, principal.userId, req.kind, format, locale, JSON.stringify(selection), key],
+    );
+    if (!rows.length) {
+      // A concurrent request with the same key won the race.
+      const existing = await this.ds.getRepository(InvoiceExport).findOneByOrFail({ tenantId, idempotencyKey: key! });
+      return existing;
+    }
+    const id = rows[0].id;
+    try {
+      await enqueueExport(this.queue, id);
+    } catch (err) {
+      // Nothing half-made: without its job the export would wait forever.
+      await this.ds.query('DELETE FROM invoice_exports WHERE id = $1', [id]);
+      this.logger.error({ err, exportId: id }, 'Could not enqueue the export');
+      throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'The export queue is unavailable; nothing was recorded, please try again');
+    }
+    const created = await this.ds.getRepository(InvoiceExport).findOneByOrFail({ id });
+    this.logger.info({ exportId: id, tenantId, kind: req.kind, format }, 'Export requested');
+    await this.events.publish(created);
+    return created;
+  }
+
+  private async resolveSelection(tenantId: string, sel: ExportRequest['selection']): Promise<StoredSelection> {
+    const hasIds = sel.invoiceIds !== undefined && sel.invoiceIds !== null;
+    const hasFilter = sel.filter !== undefined && sel.filter !== null;
+    if (hasIds === hasFilter) {
+      throw badInput('selection must have exactly one of invoiceIds (ticked rows) or filter ("Tous les résultats")');
+    }
+    const max = this.config.exportMaxIds;
+    if (hasIds) {
+      if (sel.excludedInvoiceIds?.length) throw badInput('selection.excludedInvoiceIds goes with a filter, not with invoiceIds');
+      const ids = checkIds(sel.invoiceIds!, 'selection.invoiceIds', max);
+      if (!ids.length) throw badInput('The selection is empty: tick at least one invoice');
+      const [{ n }] = await this.ds.query('SELECT count(*) AS n FROM invoices WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [tenantId, ids]);
+      const missing = ids.length - Number(n);
+      if (missing > 0) {
+        throw badInput(`${missing} of the ${ids.length} selected invoices do not exist`, { missingCount: missing });
+      }
+      return { mode: 'ids', invoiceIds: ids };
+    }
+    validateFilter(sel.filter, 'selection.filter');
+    const excluded = checkIds(sel.excludedInvoiceIds ?? [], 'selection.excludedInvoiceIds', max);
+    const params = new SqlParams();
+    const where = invoiceConditions(params, tenantId, sel.filter);
+    if (excluded.length) where.push(`NOT (i.id = ANY(${params.add(excluded)}::uuid[]))`);
+    const [{ n }] = await this.ds.query(`SELECT count(*) AS n FROM invoices i WHERE ${where.join(' AND ')}`, params.values);
+    if (Number(n) === 0) throw badInput('The selection is empty: the filter matches no invoice');
+    return { mode: 'filter', filter: stripEmpty(sel.filter!), excludedInvoiceIds: excluded, createdBefore: '' };
+  }
+
+  async get(tenantId: string, id: string): Promise<InvoiceExport | null> {
+    if (!isUuid(id)) return null;
+    return this.ds.getRepository(InvoiceExport).findOneBy({ tenantId, id });
+  }
+
+  async getOrFail(tenantId: string, id: string): Promise<InvoiceExport> {
+    const found = await this.get(tenantId, id);
+    if (!found) throw notFound(`No export with id "${id}"`);
+    return found;
+  }
+
+  /** Newest first; keyset on (created_at, id) through the cursor's export. */
+  async list(tenantId: string, first: number, afterId: string | null, statuses: ExportStatus[] | null): Promise<ExportPage> {
+    const qb = this.ds
+      .getRepository(InvoiceExport)
+      .createQueryBuilder('e')
+      .where('e.tenant_id = :tenantId', { tenantId })
+      .orderBy('e.created_at', 'DESC')
+      .addOrderBy('e.id', 'DESC')
+      .take(first + 1);
+    if (statuses?.length) qb.andWhere('e.status IN (:...statuses)', { statuses });
+    if (afterId) {
+      qb.andWhere(
+        '(e.created_at, e.id) < (SELECT c.created_at, c.id FROM invoice_exports c WHERE c.tenant_id = :tenantId AND c.id = :afterId)',
+        { afterId },
+      );
+    }
+    const rows = await qb.getMany();
+    return { exports: rows.slice(0, first), hasNextPage: rows.length > first };
+  }
+
+  async count(tenantId: string, statuses: ExportStatus[] | null): Promise<number> {
+    const qb = this.ds.getRepository(InvoiceExport).createQueryBuilder('e').where('e.tenant_id = :tenantId', { tenantId });
+    if (statuses?.length) qb.andWhere('e.status IN (:...statuses)', { statuses });
+    return qb.getCount();
+  }
+
+  /**
+   * QUEUED: the job leaves the queue. RUNNING: the worker sees the status at
+   * its next progress tick (≤ 250 ms), aborts its upload and stops.
+   */
+  async cancel(tenantId: string, id: string): Promise<InvoiceExport> {
+    const current = await this.getOrFail(tenantId, id);
+    if (current.status === ExportStatus.CANCELLED) return current;
+    if (FINAL_EXPORT_STATUSES.includes(current.status)) {
+      throw badInput(`The export is already ${current.status} and can no longer be cancelled`);
+    }
+    const [updated] = await this.ds.query(
+      `UPDATE invoice_exports SET status = 'CANCELLED', completed_at = now()
+       WHERE tenant_id = $1 AND id = $2 AND status IN ('QUEUED', 'RUNNING') RETURNING id`,
+      [tenantId, id],
+    );
+    const after = await this.getOrFail(tenantId, id);
+    if (!updated) {
+      // It finished in between: say what it became.
+      if (after.status === ExportStatus.CANCELLED) return after;
+      throw badInput(`The export is already ${after.status} and can no longer be cancelled`);
+    }
+    try {
+      const job = await this.queue.getJob(id);
+      // An active job is locked by its worker and cannot be removed; that worker stops by itself.
+      if (job && !(await job.isActive())) await job.remove();
+    } catch (err) {
+      this.logger.warn({ err, exportId: id }, 'Could not remove the cancelled job from the queue');
+    }
+    this.logger.info({ exportId: id, tenantId }, 'Export cancelled');
+    await this.events.publish(after);
+    return after;
+  }
+
+  /** A fresh presigned URL, only for a completed export whose file is there. */
+  async downloadLink(e: InvoiceExport): Promise<{ url: string; expiresAt: Date } | null> {
+    if (e.status !== ExportStatus.COMPLETED || !e.fileKey) return null;
+    return this.storage.presign(e.fileKey, this.config.exportUrlTtlSeconds, e.fileName ?? undefined);
+  }
+}
+
+function stripEmpty(filter: InvoiceFilterSpec): InvoiceFilterSpec {
+  return Object.fromEntries(
+    Object.entries(filter).filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0) && v !== ''),
+  ) as InvoiceFilterSpec;
+}

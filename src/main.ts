@@ -1,0 +1,4 @@
+import { runMain } from './boot';
+
+// npm start: API + worker (+ embedded S3 when S3_ENDPOINT is unset) in one process.
+runMain('all');
