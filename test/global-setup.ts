@@ -1,23 +1,30 @@
 import { Client } from 'pg';
 import { createDataSource } from '../src/db/data-source';
 import { runMigrations } from '../src/db/migrate';
-import { TEST_DATABASE_URL } from './test-env';
+import { testDatabaseUrl } from './test-env';
 
-/** Fresh test database for every run: drop, create, migrate. */
-export default async function globalSetup(): Promise<void> {
-  const url = new URL(TEST_DATABASE_URL);
-  const name = url.pathname.slice(1);
-  const admin = new URL(TEST_DATABASE_URL);
-  admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
+async function admin<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const adminUrl = new URL(url);
+  adminUrl.pathname = '/postgres';
+  const client = new Client({ connectionString: adminUrl.toString() });
   await client.connect();
   try {
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await client.query(`CREATE DATABASE "${name}"`);
+    return await fn(client);
   } finally {
     await client.end();
   }
-  const ds = createDataSource(TEST_DATABASE_URL, { poolSize: 2 });
+}
+
+/** A fresh database for this run: create, migrate, and hand its URL to the test workers. */
+export default async function globalSetup(): Promise<void> {
+  const url = testDatabaseUrl();
+  process.env.TEST_DATABASE_URL = url; // inherited by the jest workers
+  const name = new URL(url).pathname.slice(1);
+  await admin(url, async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await c.query(`CREATE DATABASE "${name}"`);
+  });
+  const ds = createDataSource(url, { poolSize: 2 });
   await ds.initialize();
   try {
     await runMigrations(ds);
@@ -25,3 +32,5 @@ export default async function globalSetup(): Promise<void> {
     await ds.destroy();
   }
 }
+
+export { admin };

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
+import { TEST_REDIS_URL, testDatabaseUrl } from './test-env';
 
 // Every test file gets the test database and a queue prefix of its own, so
 // that files running in parallel never share jobs or events.
 process.env.NODE_ENV = 'test';
-process.env.DATABASE_URL = TEST_DATABASE_URL;
+process.env.DATABASE_URL = testDatabaseUrl();
 process.env.REDIS_URL = TEST_REDIS_URL;
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
 process.env.QUEUE_PREFIX = `test-${randomUUID().slice(0, 8)}`;
