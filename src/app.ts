@@ -70,15 +70,21 @@ async function startRedis(config: Readonly<Config>): Promise<AppServices['redis'
     publish: redisConnection(config.redisUrl, 'events'),
     subscribe: redisConnection(config.redisUrl, 'events'),
   };
+  let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       conns.publish.ping(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000)),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
+      }),
     ]);
     return conns;
   } catch (err) {
     for (const c of Object.values(conns)) c.disconnect();
     throw new StartupError(`Cannot reach Redis at ${redactUrl(config.redisUrl)}: ${reason(err)}. Start Redis or set REDIS_URL.`);
+  } finally {
+    // Otherwise the pending timer keeps a process that has shut down alive for 5 s.
+    clearTimeout(timer);
   }
 }
 

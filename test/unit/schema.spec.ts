@@ -1,0 +1,257 @@
+/**
+ * The committed `schema.graphql` is the printed schema of the code, and it
+ * holds the GraphQL contract of DESIGN §4. Assertions are on the parsed
+ * schema (types, nullability, defaults), not on text.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  GraphQLArgument,
+  GraphQLEnumType,
+  GraphQLField,
+  GraphQLInputField,
+  GraphQLInputObjectType,
+  GraphQLObjectType,
+  GraphQLSchema,
+  buildSchema,
+  isEnumType,
+  isInputObjectType,
+  isObjectType,
+  isScalarType,
+} from 'graphql';
+import { printedSchema } from '../../scripts/print-schema';
+
+const SCHEMA_FILE = path.resolve(__dirname, '../../schema.graphql');
+const committed = readFileSync(SCHEMA_FILE, 'utf8');
+
+describe('schema.graphql', () => {
+  it('equals the schema printed from the code', async () => {
+    const printed = await printedSchema();
+    if (printed !== committed) {
+      const a = committed.split('\n');
+      const b = printed.split('\n');
+      const line = a.findIndex((l, i) => l !== b[i]);
+      throw new Error(
+        'schema.graphql differs from the schema of the code: run `npm run schema:print` and commit schema.graphql ' +
+          '(and make sure the change keeps the contract of DESIGN §4).\n' +
+          `First difference at line ${line + 1}:\n  committed: ${a[line] ?? '<end of file>'}\n  code:      ${b[line] ?? '<end of file>'}`,
+      );
+    }
+  });
+});
+
+describe('the contract of DESIGN §4', () => {
+  const schema: GraphQLSchema = buildSchema(committed);
+
+  const objectType = (name: string): GraphQLObjectType => {
+    const t = schema.getType(name);
+    if (!isObjectType(t)) throw new Error(`${name} is not an object type`);
+    return t;
+  };
+  const inputType = (name: string): GraphQLInputObjectType => {
+    const t = schema.getType(name);
+    if (!isInputObjectType(t)) throw new Error(`${name} is not an input type`);
+    return t;
+  };
+  const enumType = (name: string): GraphQLEnumType => {
+    const t = schema.getType(name);
+    if (!isEnumType(t)) throw new Error(`${name} is not an enum`);
+    return t;
+  };
+  /** field name → printed type ("[InvoiceType!]", "Int", "Payer!"). */
+  const fieldTypes = (fields: Record<string, GraphQLField<unknown, unknown> | GraphQLInputField>) =>
+    Object.fromEntries(Object.values(fields).map((f) => [f.name, String(f.type)]));
+  const argsOf = (field: GraphQLField<unknown, unknown>) =>
+    Object.fromEntries(field.args.map((a: GraphQLArgument) => [a.name, { type: String(a.type), defaultValue: a.defaultValue }]));
+
+  it.each([
+    ['InvoiceType', ['INVOICE', 'CREDIT_NOTE']],
+    ['ExportKind', ['INVOICES', 'INVOICE_LINES']],
+    ['ExportFormat', ['XLSX', 'CSV']],
+    ['ExportStatus', ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'EXPIRED']],
+    ['InvoiceStatus', ['TO_COLLECT', 'PARTIALLY_PAID', 'PAID', 'SETTLED', 'CANCELLED']],
+    ['BillingPeriod', ['ANNUAL', 'SEMESTER_1', 'SEMESTER_2', 'QUARTER_1', 'QUARTER_2', 'QUARTER_3', 'QUARTER_4', 'MONTHLY']],
+    ['PaymentMethod', ['CHEQUE', 'CASH', 'BANK_TRANSFER', 'DIRECT_DEBIT', 'CARD', 'HOLIDAY_VOUCHER', 'OTHER']],
+  ])('enum %s has exactly its values', (name, values) => {
+    expect(enumType(name).getValues().map((v) => v.name).sort()).toEqual([...values].sort());
+  });
+
+  it('has the Date and DateTime scalars', () => {
+    expect(isScalarType(schema.getType('Date'))).toBe(true);
+    expect(isScalarType(schema.getType('DateTime'))).toBe(true);
+  });
+
+  it('InvoiceFilter has every filter field, all optional', () => {
+    expect(fieldTypes(inputType('InvoiceFilter').getFields())).toEqual({
+      types: '[InvoiceType!]',
+      statuses: '[InvoiceStatus!]',
+      billingDateFrom: 'Date',
+      billingDateTo: 'Date',
+      billingYear: 'String',
+      billingPeriods: '[BillingPeriod!]',
+      roleNumber: 'Int',
+      payerId: 'ID',
+      paymentMethods: '[PaymentMethod!]',
+      search: 'String',
+    });
+  });
+
+  it('InvoiceSelection: invoiceIds / filter / excludedInvoiceIds', () => {
+    expect(fieldTypes(inputType('InvoiceSelection').getFields())).toEqual({
+      invoiceIds: '[ID!]',
+      filter: 'InvoiceFilter',
+      excludedInvoiceIds: '[ID!]',
+    });
+  });
+
+  it('RequestInvoiceExportInput with its defaults (format XLSX, locale fr-FR)', () => {
+    const fields = inputType('RequestInvoiceExportInput').getFields();
+    expect(fieldTypes(fields)).toEqual({
+      kind: 'ExportKind!',
+      format: 'ExportFormat',
+      selection: 'InvoiceSelection!',
+      locale: 'String',
+      idempotencyKey: 'String',
+    });
+    expect(fields.format.defaultValue).toBe('XLSX');
+    expect(fields.locale.defaultValue).toBe('fr-FR');
+    expect(fields.kind.defaultValue).toBeUndefined();
+    expect(fields.idempotencyKey.defaultValue).toBeUndefined();
+  });
+
+  it('Query: invoices, invoice, invoiceExport, invoiceExports with their defaults', () => {
+    const q = objectType('Query').getFields();
+    expect(fieldTypes(q)).toEqual(
+      expect.objectContaining({
+        invoices: 'InvoiceConnection!',
+        invoice: 'Invoice',
+        invoiceExport: 'InvoiceExport',
+        invoiceExports: 'InvoiceExportConnection!',
+      }),
+    );
+    expect(argsOf(q.invoices)).toEqual({
+      filter: { type: 'InvoiceFilter', defaultValue: undefined },
+      first: { type: 'Int', defaultValue: 50 },
+      after: { type: 'String', defaultValue: undefined },
+    });
+    expect(argsOf(q.invoice)).toEqual({ id: { type: 'ID!', defaultValue: undefined } });
+    expect(argsOf(q.invoiceExport)).toEqual({ id: { type: 'ID!', defaultValue: undefined } });
+    expect(argsOf(q.invoiceExports)).toEqual({
+      first: { type: 'Int', defaultValue: 20 },
+      after: { type: 'String', defaultValue: undefined },
+      statuses: { type: '[ExportStatus!]', defaultValue: undefined },
+    });
+  });
+
+  it('Mutation: requestInvoiceExport, cancelInvoiceExport', () => {
+    const m = objectType('Mutation').getFields();
+    expect(fieldTypes(m)).toEqual(
+      expect.objectContaining({ requestInvoiceExport: 'InvoiceExport!', cancelInvoiceExport: 'InvoiceExport!' }),
+    );
+    expect(argsOf(m.requestInvoiceExport)).toEqual({ input: { type: 'RequestInvoiceExportInput!', defaultValue: undefined } });
+    expect(argsOf(m.cancelInvoiceExport)).toEqual({ id: { type: 'ID!', defaultValue: undefined } });
+  });
+
+  it('Subscription: invoiceExportUpdated(id: ID!): InvoiceExport!', () => {
+    const s = objectType('Subscription').getFields();
+    expect(String(s.invoiceExportUpdated.type)).toBe('InvoiceExport!');
+    expect(argsOf(s.invoiceExportUpdated)).toEqual({ id: { type: 'ID!', defaultValue: undefined } });
+  });
+
+  it('InvoiceExport has the fields of the contract', () => {
+    expect(fieldTypes(objectType('InvoiceExport').getFields())).toEqual(
+      expect.objectContaining({
+        id: 'ID!',
+        kind: 'ExportKind!',
+        format: 'ExportFormat!',
+        status: 'ExportStatus!',
+        locale: 'String!',
+        processedRows: 'Int!',
+        totalRows: 'Int',
+        progress: 'Float!',
+        rowCount: 'Int',
+        fileName: 'String',
+        fileSize: 'Int',
+        downloadUrl: 'String',
+        downloadUrlExpiresAt: 'DateTime',
+        error: 'ExportError',
+        createdAt: 'DateTime!',
+        startedAt: 'DateTime',
+        completedAt: 'DateTime',
+        expiresAt: 'DateTime',
+      }),
+    );
+    expect(fieldTypes(objectType('ExportError').getFields())).toEqual({ code: 'String!', message: 'String!' });
+  });
+
+  it.each([
+    ['InvoiceConnection', 'InvoiceEdge', 'Invoice!'],
+    ['InvoiceExportConnection', 'InvoiceExportEdge', 'InvoiceExport!'],
+  ])('%s has the Relay shape', (connection, edge, node) => {
+    expect(fieldTypes(objectType(connection).getFields())).toEqual(
+      expect.objectContaining({ edges: `[${edge}!]!`, pageInfo: 'PageInfo!', totalCount: 'Int!' }),
+    );
+    expect(fieldTypes(objectType(edge).getFields())).toEqual(expect.objectContaining({ cursor: 'String!', node }));
+    expect(fieldTypes(objectType('PageInfo').getFields())).toEqual(
+      expect.objectContaining({ hasNextPage: 'Boolean!', endCursor: 'String' }),
+    );
+  });
+
+  it('Invoice exposes every column of DESIGN §3 in camelCase, with payer and lines', () => {
+    expect(fieldTypes(objectType('Invoice').getFields())).toEqual(
+      expect.objectContaining({
+        id: 'ID!',
+        type: 'InvoiceType!',
+        number: 'String!',
+        billingDate: 'Date!',
+        roleNumber: 'Int',
+        payerId: 'ID!',
+        billingPeriod: 'BillingPeriod!',
+        billingYear: 'String!',
+        notes: 'String',
+        amountDue: 'String!',
+        amountPaid: 'String!',
+        remainingDue: 'String!',
+        pendingCollection: 'String!',
+        status: 'InvoiceStatus!',
+        uniqueIdentifier: 'String',
+        paymentMethod: 'PaymentMethod',
+        creditedInvoiceId: 'ID',
+        createdAt: 'DateTime!',
+        payer: 'Payer!',
+        lines: '[InvoiceLine!]!',
+      }),
+    );
+  });
+
+  it('Payer and InvoiceLine expose their columns', () => {
+    expect(fieldTypes(objectType('Payer').getFields())).toEqual(
+      expect.objectContaining({
+        id: 'ID!',
+        lastName: 'String!',
+        firstName: 'String!',
+        displayName: 'String!',
+        customerIdentifier: 'String',
+        familyQuotient: 'String',
+        email: 'String',
+      }),
+    );
+    expect(fieldTypes(objectType('InvoiceLine').getFields())).toEqual(
+      expect.objectContaining({
+        id: 'ID!',
+        invoiceId: 'ID!',
+        position: 'Int!',
+        label: 'String!',
+        beneficiary: 'String',
+        activity: 'String',
+        quantity: 'String!',
+        unitPrice: 'String!',
+        discountAmount: 'String!',
+        amount: 'String!',
+        vatRate: 'String!',
+        accountingAccount: 'String',
+        analyticCode: 'String',
+      }),
+    );
+  });
+});
