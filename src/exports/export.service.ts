@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { returning } from '../db/sql';
 import type { Config } from '../config';
 import type { Principal } from '../auth/jwt';
 import { InvoiceExport } from '../entities/invoice-export.entity';
@@ -180,7 +181,7 @@ export class ExportService {
     if (FINAL_EXPORT_STATUSES.includes(current.status)) {
       throw badInput(`The export is already ${current.status} and can no longer be cancelled`);
     }
-    const [updated] = await this.ds.query(
+    const [updated] = await returning(this.ds, 
       `UPDATE invoice_exports SET status = 'CANCELLED', completed_at = now()
        WHERE tenant_id = $1 AND id = $2 AND status IN ('QUEUED', 'RUNNING') RETURNING id`,
       [tenantId, id],

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { returning } from '../db/sql';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import type { ExportEvents } from '../exports/events';
 import { enqueueExport } from '../exports/queue';
@@ -44,7 +45,7 @@ export async function runCleanup(deps: CleanupDeps): Promise<CleanupReport> {
       .getMany();
     for (const e of due) {
       await storage.deletePrefix(storage.exportPrefix(e.tenantId, e.id));
-      const [row] = await ds.query(`UPDATE invoice_exports SET status = 'EXPIRED' WHERE id = $1 AND status = 'COMPLETED' RETURNING id`, [e.id]);
+      const [row] = await returning(ds, `UPDATE invoice_exports SET status = 'EXPIRED' WHERE id = $1 AND status = 'COMPLETED' RETURNING id`, [e.id]);
       if (row) {
         report.expired++;
         await events.publish(Object.assign(e, { status: 'EXPIRED' }));
@@ -66,7 +67,7 @@ export async function runCleanup(deps: CleanupDeps): Promise<CleanupReport> {
       report.requeued++;
     } else if (state === 'missing' || state === 'failed' || state === 'completed') {
       const message = 'The worker running this export stopped and the job could not be resumed';
-      const [row] = await ds.query(
+      const [row] = await returning(ds, 
         `UPDATE invoice_exports SET status = 'FAILED', error_code = $2, error_message = $3, completed_at = now()
          WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING id`,
         [e.id, ExportErrorCode.WORKER_LOST, message],

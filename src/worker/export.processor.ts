@@ -4,6 +4,7 @@ import { Pool, PoolClient } from 'pg';
 import QueryStream from 'pg-query-stream';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { returning } from '../db/sql';
 import type { Config } from '../config';
 import { ExportKind, ExportStatus } from '../entities/enums';
 import { InvoiceExport } from '../entities/invoice-export.entity';
@@ -112,7 +113,7 @@ export class ExportProcessor {
         if (!failure.transient) throw new UnrecoverableError(failure.message);
       } else {
         // The next attempt starts from zero; subscribers see the bar go back.
-        const [row] = await ds.query(`UPDATE invoice_exports SET processed_rows = 0 WHERE id = $1 AND status = 'RUNNING' RETURNING id`, [exportId]);
+        const [row] = await returning(ds, `UPDATE invoice_exports SET processed_rows = 0 WHERE id = $1 AND status = 'RUNNING' RETURNING id`, [exportId]);
         if (row) await events.publish(Object.assign(exp, { processedRows: 0 }));
       }
       throw err;
@@ -122,7 +123,7 @@ export class ExportProcessor {
   /** QUEUED (or RUNNING, taken over from a dead worker) → RUNNING; null when there is nothing to do. */
   private async start(exportId: string): Promise<InvoiceExport | null> {
     const ds = this.deps.dataSource;
-    const [row] = await ds.query(
+    const [row] = await returning(ds, 
       `UPDATE invoice_exports
        SET status = 'RUNNING', attempts = attempts + 1, started_at = coalesce(started_at, now()),
            processed_rows = 0, error_code = NULL, error_message = NULL
@@ -134,7 +135,7 @@ export class ExportProcessor {
   }
 
   private async fail(exp: InvoiceExport, code: string, message: string): Promise<void> {
-    const [row] = await this.deps.dataSource.query(
+    const [row] = await returning(this.deps.dataSource, 
       `UPDATE invoice_exports SET status = 'FAILED', error_code = $2, error_message = $3, completed_at = now()
        WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING id`,
       [exp.id, code, message],
@@ -206,8 +207,8 @@ export class ExportProcessor {
         if (ticking || processed === published) return;
         ticking = true;
         const n = processed;
-        ds.query(`UPDATE invoice_exports SET processed_rows = $2 WHERE id = $1 AND status = 'RUNNING' RETURNING id`, [exp.id, n])
-          .then(async ([row]: { id: string }[]) => {
+        returning(ds, `UPDATE invoice_exports SET processed_rows = $2 WHERE id = $1 AND status = 'RUNNING' RETURNING id`, [exp.id, n])
+          .then(async ([row]) => {
             if (!row) return stop(new Stop('cancelled'));
             published = n;
             exp.processedRows = n;
@@ -256,7 +257,7 @@ export class ExportProcessor {
       clearInterval(ticker);
       await client.query('COMMIT');
 
-      const [done] = await ds.query(
+      const [done] = await returning(ds, 
         `UPDATE invoice_exports
          SET status = 'COMPLETED', processed_rows = $2, total_rows = $2, row_count = $2, file_key = $3, file_name = $4,
              file_size = $5, completed_at = now(), expires_at = now() + make_interval(days => $6)
