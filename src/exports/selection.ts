@@ -55,7 +55,9 @@ export function invoiceConditions(params: SqlParams, tenantId: string, filter: I
   if (filter.roleNumber !== undefined && filter.roleNumber !== null) where.push(`i.role_number = ${params.add(filter.roleNumber)}`);
   if (filter.payerId) where.push(`i.payer_id = ${params.add(filter.payerId)}::uuid`);
   if (filter.paymentMethods?.length) where.push(`i.payment_method = ANY(${params.add(filter.paymentMethods)}::text[])`);
-  const search = filter.search?.trim().replace(/\s+/g, ' ');
+  // NFC first: ie_fold maps precomposed letters ("é"), so a decomposed "e\u0301"
+  // (pasted from macOS, some keyboards) would otherwise find nothing.
+  const search = filter.search?.normalize('NFC').trim().replace(/\s+/g, ' ');
   if (search) {
     const pattern = params.add(`%${escapeLike(search)}%`);
     // Number, "LASTNAME Firstname" or "Firstname LASTNAME", folded the same
