@@ -3,6 +3,7 @@ import { types } from 'pg';
 import { DataSource } from 'typeorm';
 import { ENTITIES } from '../entities';
 import { InitialSchema1764201600000 } from './migrations/1764201600000-initial-schema';
+import { FoldNormalizesUnicode1764288000000 } from './migrations/1764288000000-fold-normalizes-unicode';
 
 // A `date` is a calendar date: keep PostgreSQL's yyyy-mm-dd text instead of a
 // JS Date at local midnight, which shifts by a day in zones west of UTC.
@@ -11,7 +12,7 @@ types.setTypeParser(types.builtins.DATE, (v) => v);
 // Money (numeric) stays a string on purpose.
 types.setTypeParser(types.builtins.INT8, (v) => Number(v));
 
-export const MIGRATIONS = [InitialSchema1764201600000];
+export const MIGRATIONS = [InitialSchema1764201600000, FoldNormalizesUnicode1764288000000];
 
 export function createDataSource(databaseUrl: string, opts: { poolSize?: number; applicationName?: string } = {}): DataSource {
   return new DataSource({

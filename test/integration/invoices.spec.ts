@@ -801,3 +801,16 @@ describe('SQL queries per page', () => {
     expect(sql.some((s) => /count\(\*\)/i.test(s))).toBe(false);
   });
 });
+
+describe('names stored with decomposed accents (written by another tool)', () => {
+  it('are found by a plain search', async () => {
+    const tenant = await createTenant(ds, uniqueName('nfd'));
+    const payer = await createPayer(ds, tenant, { lastName: 'LEFE\u0300VRE', firstName: 'He\u0301loi\u0308se' });
+    await createInvoice(ds, tenant, { number: 'F1', billingDate: '2020-01-01', payerId: payer, lines: [{ unitPrice: '1.00' }] });
+    const token = app.token(tenant);
+    for (const search of ['heloise', 'Héloïse', 'lefevre heloise']) {
+      const found = await page(token, { filter: { search } });
+      expect(`${search}: ${found.edges.map((e) => e.node.number)}`).toBe(`${search}: F1`);
+    }
+  });
+});
