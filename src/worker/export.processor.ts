@@ -181,6 +181,12 @@ export class ExportProcessor {
       exp.totalRows = totalRows;
       await events.publish(exp);
 
+      if (exp.attempts > 1) {
+        // A previous attempt may have died mid-upload (SIGKILL): drop its parts.
+        await storage
+          .abortMultipartUploads(storage.exportPrefix(exp.tenantId, exp.id))
+          .catch((err: unknown) => log.warn({ err }, 'Could not clean up the uploads of a previous attempt'));
+      }
       const output = new PassThrough({ highWaterMark: 1024 * 1024 });
       const writer = createExportWriter({
         kind: exp.kind,

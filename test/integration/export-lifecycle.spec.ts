@@ -291,3 +291,34 @@ describe('download URL and retention', () => {
     expect(done.rowCount).toBe(5);
   });
 });
+
+describe('worker shutdown', () => {
+  it('hands a running export back to the queue without spending an attempt; another worker completes it', async () => {
+    const token = app.token(big);
+    const res = await request(big, { kind: 'INVOICE_LINES', format: 'XLSX', selection: { filter: {} } });
+    const id = res.data.requestInvoiceExport.id;
+    const client = wsClient(app.wsUrl, token);
+    try {
+      const followed = followExport(client, id);
+      await followed.until((e) => e.status === 'RUNNING' && e.processedRows > 0);
+      // Shutdown with no grace: the active export is handed back at once.
+      await worker.close(0);
+      const handedBack = await waitFor(id, big, ['QUEUED'], 5000);
+      expect(handedBack.processedRows).toBe(0);
+      const prefix = `exports/${big}/${id}/`;
+      expect(await app.running.services.storage.listKeys(prefix)).toEqual([]);
+      worker = await startWorker(app.running.services);
+      const done = await waitFor(id, big, ['COMPLETED', 'FAILED'], 60_000);
+      expect(done.status).toBe('COMPLETED');
+      const [{ attempts, n }] = await ds.query(
+        `SELECT e.attempts, (SELECT count(*)::int FROM invoice_lines l WHERE l.tenant_id = e.tenant_id) AS n FROM invoice_exports e WHERE e.id = $1`,
+        [id],
+      );
+      expect(attempts).toBe(1);
+      expect(done.rowCount).toBe(n);
+      expect((await followed.done).at(-1)!.status).toBe('COMPLETED');
+    } finally {
+      await client.dispose();
+    }
+  }, 90_000);
+});

@@ -127,8 +127,10 @@ it('a worker killed mid-export: another one takes the job over and the file is c
   expect(rows).toHaveLength(totals.n);
   const amountIdx = header.indexOf('Montant');
   expect(rows.reduce((sum, r) => sum + csvCents(r[amountIdx]), 0n)).toBe(csvCents(totals.Montant));
-  // The dead worker's upload left nothing next to the file.
-  expect(await app.running.services.storage.listKeys(`exports/${big}/${id}/`)).toEqual([`exports/${big}/${id}/${done.fileName}`]);
+  // The dead worker's upload left nothing next to the file: no object, no parts.
+  const storage = app.running.services.storage;
+  expect(await storage.listKeys(`exports/${big}/${id}/`)).toEqual([`exports/${big}/${id}/${done.fileName}`]);
+  expect(await storage.listMultipartUploads(`exports/${big}/${id}/`)).toEqual([]);
   const [{ attempts }] = await ds.query('SELECT attempts FROM invoice_exports WHERE id = $1', [id]);
   expect(attempts).toBe(2);
 }, 120_000);
