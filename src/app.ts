@@ -32,8 +32,12 @@ export class StartupError extends Error {
 }
 
 const reason = (err: unknown) => {
-  const e = err as { message?: string; code?: string; errors?: { message?: string }[] };
-  const msg = e?.message || e?.errors?.map((x) => x.message).join('; ') || e?.code || String(err);
+  const e = err as { message?: string; name?: string; code?: string; errors?: { message?: string }[]; $metadata?: { httpStatusCode?: number } };
+  const status = e?.$metadata?.httpStatusCode;
+  // S3 answers HEAD requests without a body: the SDK then only knows "UnknownError" and the status.
+  if (status === 403 || status === 401) return `access denied (HTTP ${status}): the credentials were refused`;
+  let msg = e?.message || e?.errors?.map((x) => x.message).join('; ') || e?.code || String(err);
+  if (status && (msg === 'UnknownError' || msg === e?.name)) msg = `HTTP ${status}`;
   return msg.split('\n')[0];
 };
 
@@ -60,29 +64,54 @@ async function startDatabase(config: Readonly<Config>, opts: { migrate: boolean;
     }
     return ds;
   } catch (err) {
+    if ((err as { code?: string }).code === '3D000') {
+      throw new StartupError(`Cannot use ${where}: ${reason(err)}. Create it with \`npm run migrate\` (or \`npm run demo\`), or set DATABASE_URL.`);
+    }
     throw new StartupError(`Cannot use ${where}: ${reason(err)}. Start PostgreSQL or set DATABASE_URL.`);
   }
 }
 
-async function startRedis(config: Readonly<Config>): Promise<AppServices['redis']> {
+async function startRedis(config: Readonly<Config>, log: Logger): Promise<AppServices['redis']> {
   const conns = {
     queue: redisConnection(config.redisUrl, 'queue'),
     publish: redisConnection(config.redisUrl, 'events'),
     subscribe: redisConnection(config.redisUrl, 'events'),
   };
   let timer: NodeJS.Timeout | undefined;
+  // Without an 'error' listener ioredis prints "[ioredis] Unhandled error event"
+  // with a stack trace at every reconnection attempt: a wall of text instead
+  // of the one line below. At run time, one warning per outage and connection.
+  let lastError: Error | undefined;
+  let failFast: (err: Error) => void = () => undefined;
+  let runtimeLogger: Logger | undefined; // set once started: start-up failures are reported below instead
+  for (const [name, c] of Object.entries(conns)) {
+    let warned = false;
+    c.on('error', (err: Error) => {
+      lastError = err;
+      failFast(err);
+      if (!warned && runtimeLogger) runtimeLogger.warn({ connection: name, err: err.message }, 'Redis connection error (reconnecting)');
+      warned = true;
+    });
+    c.on('ready', () => {
+      warned = false;
+    });
+  }
   try {
     await Promise.race([
       conns.publish.ping(),
       new Promise((_, reject) => {
+        failFast = reject;
+        if (lastError) reject(lastError);
         timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
       }),
     ]);
+    runtimeLogger = log;
     return conns;
   } catch (err) {
     for (const c of Object.values(conns)) c.disconnect();
     throw new StartupError(`Cannot reach Redis at ${redactUrl(config.redisUrl)}: ${reason(err)}. Start Redis or set REDIS_URL.`);
   } finally {
+    failFast = () => undefined;
     // Otherwise the pending timer keeps a process that has shut down alive for 5 s.
     clearTimeout(timer);
   }
@@ -117,7 +146,7 @@ export async function createServices(
   let redis: AppServices['redis'];
   let storage: ExportStorage;
   try {
-    redis = await startRedis(config);
+    redis = await startRedis(config, logger);
   } catch (err) {
     await dataSource.destroy();
     throw err;
