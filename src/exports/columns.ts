@@ -315,13 +315,16 @@ export function headersFor(kind: ExportKind, locale: ExportLocale): string[] {
  * Amount columns of each kind. Their key is the row field holding the decimal
  * string, so a caller can total a file: `sumMoney(rows.map((r) => r[key]))`.
  */
-export const MONEY_COLUMN_KEYS: { readonly [K in ExportKind]: readonly (keyof ExportRowByKind[K] & string)[] } = {
+export const MONEY_COLUMN_KEYS: { readonly [K in ExportKind]: readonly StringField<ExportRowByKind[K]>[] } = {
   [ExportKind.INVOICES]: moneyKeys(INVOICE_COLUMNS),
   [ExportKind.INVOICE_LINES]: moneyKeys(INVOICE_LINE_COLUMNS),
 };
 
-function moneyKeys<Row>(columns: readonly ColumnDef<Row>[]): (keyof Row & string)[] {
-  return columns.filter((c) => c.type === 'money').map((c) => c.key as keyof Row & string);
+/** Fields of a row that always hold a string (money fields are among them). */
+export type StringField<Row> = { [P in keyof Row]-?: Row[P] extends string ? P : never }[keyof Row] & string;
+
+function moneyKeys<Row>(columns: readonly ColumnDef<Row>[]): StringField<Row>[] {
+  return columns.filter((c) => c.type === 'money').map((c) => c.key as StringField<Row>);
 }
 
 /** Name of the data sheet (XLSX) for a kind; continuation sheets add ` (2)`, ` (3)`… */

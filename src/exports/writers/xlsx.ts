@@ -204,6 +204,7 @@ const sheetStream = (sheet: ExcelJS.Worksheet) => (sheet as unknown as { stream?
 
 /** Unread bytes a worksheet may pile up before writeRow waits for the zip to catch up. */
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+// (Downstream, archiver and zip-stream buffer up to ~1 MiB each on top: fixed, not growing.)
 /** Row XML is handed to the sheet stream in chunks of about this many characters. */
 const XML_CHUNK_CHARS = 64 * 1024;
 /** Rows between two looks at the backlog (cheap) and between two yields to the event loop. */
@@ -425,6 +426,7 @@ export class XlsxExportWriter<Row> implements ExportWriter<Row> {
       if (!target || (pending >= 0 && pending <= MAX_PENDING_BYTES / 2)) return;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, 25);
+        timer.unref(); // a safety net, not a reason to keep the process alive
         function done() {
           clearTimeout(timer);
           target!.removeListener('drain', done);
