@@ -69,6 +69,9 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true,
+    // The process owns SIGINT/SIGTERM (boot.ts runMain, the demo): Apollo's own
+    // handlers would stop it a second time and re-raise the signal.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
