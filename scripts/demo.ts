@@ -1,0 +1,529 @@
+/**
+ * npm run demo [-- --once] [-- --out <dir>] [-- --invoices <n>] [-- --reseed]
+ *
+ * The whole flow on one machine, with nothing but PostgreSQL and Redis:
+ * creates the database if needed, migrates, seeds a demo music school (once),
+ * starts the API, the worker and an embedded S3 server in this process, then
+ * behaves as the product's front end does: subscribes over graphql-ws,
+ * requests both kinds of export, shows their progress, downloads the files
+ * and checks their totals against the database to the cent.
+ */
+import { promises as fs } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { StartupError, redactUrl } from '../src/app';
+import { signToken } from '../src/auth/jwt';
+import { Running, boot } from '../src/boot';
+import { loadConfigOrExit, type Config } from '../src/config';
+import { ensureDatabase } from '../src/db/migrate';
+import { Role } from '../src/entities/enums';
+import { formatCents, toCents } from '../src/money';
+import { seedTenant } from '../src/seed/seed';
+import { INVOICE_MONEY_COLUMNS, LINE_MONEY_COLUMNS, csvTotals, xlsxTotals, type FileTotals } from './lib/file-totals';
+import { ProgressBoard } from './lib/progress';
+
+// Read when the configuration is loaded and the S3 client created (in main()):
+// quiet logs, since the demo prints what matters, and no Node 20 notice from
+// the AWS SDK in the middle of the output (README: Troubleshooting).
+process.env.LOG_LEVEL ||= 'warn';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= 'true';
+
+export const DEMO_TENANT = 'Conservatoire de démonstration';
+const DEFAULT_INVOICES = 3000;
+const EXPORT_TIMEOUT_MS = 120_000;
+
+const USAGE = `Usage: npm run demo [-- --once] [-- --out <dir>] [-- --invoices <n>] [-- --reseed]
+
+Starts the whole service in this process (API + worker + embedded S3), seeds
+the demo school "${DEMO_TENANT}" once, requests both kinds of export through
+GraphQL as the front end does, follows their progress, downloads the files and
+checks their totals against the database.
+
+  --once            exit after the summary (exit code 0 only when both exports
+                    completed and their totals match the database)
+  --out <dir>       where the files go (default ./exports)
+  --invoices <n>    size of the demo school when it is first seeded (default ${DEFAULT_INVOICES})
+  --reseed          delete the demo school and seed it again
+  -h, --help        this help
+
+Configuration: the variables of the README (DATABASE_URL, REDIS_URL, PORT, ...).
+LOG_LEVEL defaults to "warn" here.`;
+
+// ---------------------------------------------------------------------------
+// Output helpers
+// ---------------------------------------------------------------------------
+
+const out = process.stdout;
+const tty = out.isTTY === true;
+const color = (code: string) => (s: string) => (tty && !process.env.NO_COLOR ? `\x1b[${code}m${s}\x1b[0m` : s);
+const bold = color('1');
+const dim = color('2');
+const green = color('32');
+const red = color('31');
+const say = (line = '') => out.write(`${line}\n`);
+
+const fmtInt = (n: number) => n.toLocaleString('en-GB');
+const fmtSeconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+function fmtBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+/** Relative to the current directory when inside it, else absolute. */
+function showPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+}
+/** Cents → "1,234,567.89" (grouped for reading; the files themselves never group). */
+function fmtMoney(cents: bigint): string {
+  const [units, dec] = formatCents(cents).split('.');
+  return `${units.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${dec}`;
+}
+
+// ---------------------------------------------------------------------------
+// Ports
+// ---------------------------------------------------------------------------
+
+function portIsFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The configured port, or any free one when the default is taken and the
+ * user did not ask for it explicitly (an explicit PORT that is taken stops
+ * the start with a message naming PORT).
+ */
+async function choosePort(name: string, port: number, host: string): Promise<{ port: number; note?: string }> {
+  if (port === 0 || process.env[name]) return { port };
+  if (await portIsFree(port, host)) return { port };
+  return { port: 0, note: `port ${port} is in use (set ${name} to choose one)` };
+}
+
+// ---------------------------------------------------------------------------
+// GraphQL, as a front end talks to it
+// ---------------------------------------------------------------------------
+
+interface ExportState {
+  id: string;
+  kind: string;
+  format: string;
+  status: string;
+  processedRows: number;
+  totalRows: number | null;
+  progress: number;
+  rowCount: number | null;
+  fileName: string | null;
+  fileSize: number | null;
+  downloadUrl: string | null;
+  error: { code: string; message: string } | null;
+}
+
+const EXPORT_FIELDS = 'id kind format status processedRows totalRows progress rowCount fileName fileSize downloadUrl error { code message }';
+
+async function gql<T>(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
+  if (body.errors?.length) {
+    const e = body.errors[0];
+    throw new Error(`GraphQL ${e.extensions?.code ?? 'error'}: ${e.message}`);
+  }
+  return body.data!;
+}
+
+function describeWsError(err: unknown): string {
+  if (Array.isArray(err)) return err.map((e) => (e as { message?: string }).message).join('; ');
+  if (err instanceof Error) return err.message;
+  const close = err as { code?: number; reason?: string };
+  if (close && typeof close.code === 'number') return `the WebSocket closed (${close.code}${close.reason ? ` ${close.reason}` : ''})`;
+  return String(err);
+}
+
+/** invoiceExportUpdated until its final state (the server completes the subscription). */
+function follow(client: Client, id: string, onState: (s: ExportState) => void): Promise<ExportState> {
+  return new Promise((resolve, reject) => {
+    let last: ExportState | undefined;
+    let unsubscribe = () => {};
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`no final state within ${EXPORT_TIMEOUT_MS / 1000} s (last: ${last?.status ?? 'none'})`));
+    }, EXPORT_TIMEOUT_MS);
+    unsubscribe = client.subscribe<{ invoiceExportUpdated: ExportState }>(
+      { query: `subscription($id: ID!) { invoiceExportUpdated(id: $id) { ${EXPORT_FIELDS} } }`, variables: { id } },
+      {
+        next: (msg) => {
+          if (msg.errors?.length) {
+            clearTimeout(timer);
+            reject(new Error(msg.errors.map((e) => e.message).join('; ')));
+            return;
+          }
+          last = msg.data!.invoiceExportUpdated;
+          onState(last);
+        },
+        error: (err) => {
+          clearTimeout(timer);
+          reject(new Error(`subscription failed: ${describeWsError(err)}`));
+        },
+        complete: () => {
+          clearTimeout(timer);
+          if (last) resolve(last);
+          else reject(new Error('the subscription ended without sending the export'));
+        },
+      },
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The two exports of the product's menu "Action pour X sélectionnés"
+// ---------------------------------------------------------------------------
+
+interface DemoExport {
+  label: string;
+  what: string;
+  input: Record<string, unknown>;
+  moneyColumns: readonly string[];
+  read(file: Buffer): Promise<FileTotals>;
+  /** The same selection, summed by SQL. */
+  expected(running: Running, tenantId: string): Promise<FileTotals>;
+}
+
+interface Outcome {
+  spec: DemoExport;
+  ok: boolean;
+  lines: string[];
+}
+
+async function invoiceSums(running: Running, tenantId: string, where: string, params: unknown[]): Promise<FileTotals> {
+  const [r] = await running.services.dataSource.query(
+    `SELECT count(*)::int AS n, count(DISTINCT i.number)::int AS docs,
+            coalesce(sum(i.amount_due), 0)::text AS due, coalesce(sum(i.amount_paid), 0)::text AS paid,
+            coalesce(sum(i.remaining_due), 0)::text AS remaining
+       FROM invoices i WHERE i.tenant_id = $1 ${where}`,
+    [tenantId, ...params],
+  );
+  const c = toCents;
+  return { rows: r.n, documents: r.docs, sums: { 'Montant dû': c(r.due), 'Montant payé': c(r.paid), 'Restant dû': c(r.remaining) } };
+}
+
+async function lineSums(running: Running, tenantId: string, where: string, params: unknown[]): Promise<FileTotals> {
+  const [r] = await running.services.dataSource.query(
+    `SELECT count(*)::int AS n, count(DISTINCT i.number)::int AS docs,
+            coalesce(sum(l.amount), 0)::text AS amount, coalesce(sum(l.discount_amount), 0)::text AS discount
+       FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id AND l.tenant_id = i.tenant_id
+      WHERE i.tenant_id = $1 ${where}`,
+    [tenantId, ...params],
+  );
+  const c = toCents;
+  return { rows: r.n, documents: r.docs, sums: { Montant: c(r.amount), Remise: c(r.discount) } };
+}
+
+/** The most recent school year ("2025/2026") of the tenant's invoices. */
+async function latestSchoolYear(running: Running, tenantId: string): Promise<string | undefined> {
+  const rows = await running.services.dataSource.query(
+    `SELECT billing_year FROM invoices WHERE tenant_id = $1 AND billing_year ~ '^[0-9]{4}/[0-9]{4}$'
+      ORDER BY billing_year DESC LIMIT 1`,
+    [tenantId],
+  );
+  return rows[0]?.billing_year;
+}
+
+function demoExports(schoolYear: string | undefined): DemoExport[] {
+  const statuses = ['TO_COLLECT', 'PARTIALLY_PAID'];
+  const lineFilter: Record<string, unknown> = { statuses, ...(schoolYear ? { billingYear: schoolYear } : {}) };
+  return [
+    {
+      label: 'Exporter',
+      what: 'INVOICES as XLSX · every invoice and credit note ("Tous les résultats")',
+      input: { kind: 'INVOICES', format: 'XLSX', locale: 'fr-FR', selection: { filter: {} } },
+      moneyColumns: INVOICE_MONEY_COLUMNS,
+      read: (file) => xlsxTotals(file, INVOICE_MONEY_COLUMNS),
+      expected: (running, tenantId) => invoiceSums(running, tenantId, '', []),
+    },
+    {
+      label: 'Exporter les lignes de facturation',
+      what:
+        `INVOICE_LINES as CSV · ${schoolYear ? `school year ${schoolYear}, ` : ''}` +
+        'status "À encaisser" or "Partiellement encaissée"',
+      input: { kind: 'INVOICE_LINES', format: 'CSV', locale: 'fr-FR', selection: { filter: lineFilter } },
+      moneyColumns: LINE_MONEY_COLUMNS,
+      read: async (file) => csvTotals(file, 'fr-FR', LINE_MONEY_COLUMNS),
+      expected: (running, tenantId) =>
+        schoolYear
+          ? lineSums(running, tenantId, 'AND i.status = ANY($2::text[]) AND i.billing_year = $3', [statuses, schoolYear])
+          : lineSums(running, tenantId, 'AND i.status = ANY($2::text[])', [statuses]),
+    },
+  ];
+}
+
+async function runExports(opts: {
+  running: Running;
+  apiUrl: string;
+  token: string;
+  tenantId: string;
+  currency: string;
+  outDir: string;
+  specs: DemoExport[];
+}): Promise<Outcome[]> {
+  const { running, apiUrl, token, tenantId, currency, outDir, specs } = opts;
+  const client = createClient({
+    url: apiUrl.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+  });
+  activeClient = client;
+  try {
+    const width = Math.max(...specs.map((s) => s.label.length));
+    specs.forEach((s, i) => say(`  ${i + 1}. ${bold(s.label.padEnd(width))}  ${dim(s.what)}`));
+    say();
+    const board = new ProgressBoard(out, specs.map((s) => s.label));
+    const results = await Promise.all(
+      specs.map(async (spec, i) => {
+        const started = Date.now();
+        try {
+          const { requestInvoiceExport: requested } = await gql<{ requestInvoiceExport: ExportState }>(
+            apiUrl,
+            token,
+            `mutation($input: RequestInvoiceExportInput!) { requestInvoiceExport(input: $input) { ${EXPORT_FIELDS} } }`,
+            { input: spec.input },
+          );
+          const final = await follow(client, requested.id, (s) => board.update(i, s));
+          return { spec, final, ms: Date.now() - started };
+        } catch (err) {
+          return { spec, error: err as Error, ms: Date.now() - started };
+        }
+      }),
+    );
+    say();
+
+    await fs.mkdir(outDir, { recursive: true });
+    const outcomes: Outcome[] = [];
+    for (const r of results) {
+      const lines: string[] = [];
+      const fail = (msg: string) => {
+        lines.push(`${red('✗')} ${msg}`);
+        return { spec: r.spec, ok: false, lines };
+      };
+      if ('error' in r) {
+        outcomes.push(fail(`${r.spec.label}: ${r.error!.message}`));
+        continue;
+      }
+      const f = r.final!;
+      if (f.status !== 'COMPLETED' || !f.downloadUrl || !f.fileName) {
+        outcomes.push(fail(`${r.spec.label}: ended ${f.status}${f.error ? ` — ${f.error.code}: ${f.error.message}` : ''}`));
+        continue;
+      }
+      const res = await fetch(f.downloadUrl);
+      if (!res.ok) {
+        outcomes.push(fail(`${r.spec.label}: download refused (HTTP ${res.status})`));
+        continue;
+      }
+      const file = Buffer.from(await res.arrayBuffer());
+      const target = path.join(outDir, f.fileName);
+      await fs.writeFile(target, file);
+      const shown = showPath(target);
+
+      let ok = file.length === f.fileSize;
+      const got = await r.spec.read(file);
+      const want = await r.spec.expected(running, tenantId);
+      const mark = (same: boolean) => (same ? green('✓') : red('✗'));
+      const rowsOk = got.rows === want.rows && got.rows === f.rowCount;
+      ok &&= rowsOk && got.documents === want.documents;
+      lines.push(`${bold(shown)}  ${dim(`${r.spec.label} · ${fmtBytes(file.length)} · URL ${fmtSeconds(r.ms)} after the request`)}`);
+      if (file.length !== f.fileSize) lines.push(`${red('✗')} downloaded ${file.length} bytes, the export says ${f.fileSize}`);
+      const noun = r.spec.input.kind === 'INVOICES' ? 'rows' : 'billing lines';
+      lines.push(
+        `${noun.padEnd(18)}${fmtInt(got.rows).padStart(18)}   ${mark(rowsOk)} ${dim(`database ${fmtInt(want.rows)}`)}` +
+          (r.spec.input.kind === 'INVOICES' ? '' : `   ${dim(`(of ${fmtInt(got.documents)} invoices and credit notes)`)}`),
+      );
+      const names: Record<string, string> = {
+        'Montant dû': 'due',
+        'Montant payé': 'paid',
+        'Restant dû': 'remaining',
+        Montant: 'due (Montant)',
+        Remise: 'discounts (Remise)',
+      };
+      for (const col of r.spec.moneyColumns) {
+        const same = got.sums[col] === want.sums[col];
+        ok &&= same;
+        lines.push(
+          `${names[col].padEnd(18)}${`${fmtMoney(got.sums[col])} ${currency}`.padStart(18)}   ${mark(same)} ` +
+            dim(same ? 'matches the database to the cent' : `database ${fmtMoney(want.sums[col])} ${currency}`),
+        );
+      }
+      outcomes.push({ spec: r.spec, ok, lines });
+    }
+    return outcomes;
+  } finally {
+    activeClient = undefined;
+    await client.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------
+
+let running: Running | undefined;
+let activeClient: Client | undefined;
+let stopping = false;
+
+async function stop(code: number): Promise<never> {
+  stopping = true;
+  await activeClient?.dispose();
+  await running?.shutdown().catch(() => undefined);
+  process.exit(code);
+}
+
+function parse() {
+  try {
+    const { values } = parseArgs({
+      options: {
+        once: { type: 'boolean', default: false },
+        out: { type: 'string', default: 'exports' },
+        invoices: { type: 'string' },
+        reseed: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      say(USAGE);
+      process.exit(0);
+    }
+    const invoices = values.invoices === undefined ? DEFAULT_INVOICES : Number(values.invoices);
+    if (!Number.isSafeInteger(invoices) || invoices < 1 || invoices > 5_000_000) {
+      throw new Error(`--invoices must be a whole number between 1 and 5,000,000 (got "${values.invoices}")`);
+    }
+    return { once: values.once!, outDir: path.resolve(values.out!), invoices, reseed: values.reseed! };
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+    process.exit(64);
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parse();
+  const base = loadConfigOrExit();
+  const api = await choosePort('PORT', base.port, '0.0.0.0');
+  const s3: { port: number; note?: string } = base.s3Endpoint ? { port: base.s3LocalPort } : await choosePort('S3_LOCAL_PORT', base.s3LocalPort, '127.0.0.1');
+  const config: Readonly<Config> = Object.freeze({ ...base, port: api.port, s3LocalPort: s3.port });
+
+  process.on('SIGINT', () => {
+    if (stopping) process.exit(130);
+    say('\nStopping (Ctrl-C again to force)…');
+    void stop(0);
+  });
+  process.on('SIGTERM', () => void stop(0));
+
+  say(bold('Invoice export service · demo'));
+  say();
+  let created = false;
+  try {
+    created = await ensureDatabase(config.databaseUrl);
+  } catch {
+    // boot() below reports an unreachable database in one line.
+  }
+  running = await boot('all', { config, createDatabase: true, embeddedS3Port: s3.port });
+  if (stopping) return;
+  const port = running.port!;
+  const apiUrl = `http://127.0.0.1:${port}/graphql`;
+  const shownUrl = `http://localhost:${port}/graphql`;
+
+  say(`  PostgreSQL  ${redactUrl(config.databaseUrl)}  ${dim(created ? '(database created, schema migrated)' : '(schema up to date)')}`);
+  say(`  Redis       ${redactUrl(config.redisUrl)}  ${dim(`(queue prefix "${config.queuePrefix}")`)}`);
+  if (running.embeddedS3) {
+    const dir = showPath(running.embeddedS3.directory);
+    say(`  Storage     embedded S3 at ${running.embeddedS3.endpoint}, files under ${dir}  ${dim(`(bucket "${config.s3Bucket}"${s3.note ? `; ${s3.note}` : ''})`)}`);
+  } else {
+    say(`  Storage     S3 at ${config.s3Endpoint}  ${dim(`(bucket "${config.s3Bucket}")`)}`);
+  }
+  say(`  API         ${bold(shownUrl)}  ${dim(`(worker in this process, concurrency ${config.workerConcurrency}${api.note ? `; ${api.note}` : ''})`)}`);
+
+  const seedStarted = Date.now();
+  const seeded = await seedTenant(config.databaseUrl, {
+    tenantName: DEMO_TENANT,
+    invoices: args.invoices,
+    ifExists: args.reseed ? 'replace' : 'reuse',
+  });
+  if (stopping) return;
+  const [tenant] = await running.services.dataSource.query('SELECT currency FROM tenants WHERE id = $1', [seeded.tenantId]);
+  say(
+    `  Demo school "${DEMO_TENANT}": ${fmtInt(seeded.invoices)} invoices and credit notes, ` +
+      `${fmtInt(seeded.lines)} billing lines, ${fmtInt(seeded.payers)} payers  ` +
+      dim(seeded.created ? `(seeded in ${fmtSeconds(Date.now() - seedStarted)})` : '(already there: reused; --reseed seeds it again)'),
+  );
+  say(`  ${dim(`tenant id ${seeded.tenantId}`)}`);
+
+  const accountant = signToken(config.jwtSecret, { tenantId: seeded.tenantId, userId: 'demo-accountant', roles: [Role.ACCOUNTANT] });
+  const admin = signToken(config.jwtSecret, { tenantId: seeded.tenantId, userId: 'demo-admin', roles: [Role.ADMIN] });
+  say();
+  say(bold('Development tokens') + dim(' (valid 12 hours; `npm run token -- --tenant <id> --role ADMIN` makes more)'));
+  say(`  ACCOUNTANT  ${accountant}`);
+  say(`  ADMIN       ${admin}`);
+  say();
+
+  say(bold('Exports') + dim(' — what "Action pour X sélectionnés" does in the list "Factures et avoirs"'));
+  const outcomes = await runExports({
+    running,
+    apiUrl,
+    token: accountant,
+    tenantId: seeded.tenantId,
+    currency: tenant?.currency ?? 'EUR',
+    outDir: args.outDir,
+    specs: demoExports(await latestSchoolYear(running, seeded.tenantId)),
+  });
+  if (stopping) return;
+  say(bold('Files') + dim(` (in ${showPath(args.outDir)}/)`));
+  for (const o of outcomes) {
+    for (const [k, line] of o.lines.entries()) say(`${k === 0 ? '  ' : '      '}${line}`);
+    say();
+  }
+  const allOk = outcomes.length === 2 && outcomes.every((o) => o.ok);
+  say(allOk ? green('Both exports completed; every total matches the database to the cent.') : red('Something did not match: see ✗ above.'));
+
+  if (args.once) {
+    await stop(allOk ? 0 : 1);
+    return;
+  }
+
+  const root = `http://localhost:${port}`;
+  say();
+  say(bold('Try next') + dim(' (the service keeps running; Ctrl-C stops it)'));
+  say(`  ${dim('# in another terminal:')}`);
+  say(`  export TOKEN=${accountant}`);
+  say(`  curl -s ${shownUrl} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\`);
+  say(`    -d '{"query":"{ invoices(first: 3) { totalCount edges { node { number billingDate amountDue status payer { lastName firstName } } } } }"}'`);
+  say(`  curl -s ${shownUrl} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\`);
+  say(`    -d '{"query":"mutation { requestInvoiceExport(input: { kind: INVOICES, format: CSV, selection: { filter: { types: [CREDIT_NOTE] } } }) { id status } }"}'`);
+  say(`  curl -s ${shownUrl} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\`);
+  say(`    -d '{"query":"{ invoiceExports(first: 5) { edges { node { id kind status rowCount fileName downloadUrl } } } }"}'`);
+  say();
+  say(`  Queue dashboard   ${bold(`${root}/admin/queues`)}  ${dim('(user name: anything; password: the ADMIN token above)')}`);
+  say(`  GraphQL sandbox   ${bold(shownUrl)} in a browser  ${dim('(header  Authorization: Bearer <the ACCOUNTANT token>)')}`);
+  say(`  Health            ${root}/healthz   ${root}/readyz`);
+  say(`  ${dim('README.md explains the operations, the file formats and how to run the parts separately.')}`);
+  // The API and the worker keep the process alive until SIGINT/SIGTERM.
+}
+
+main().catch(async (err) => {
+  if (err instanceof StartupError) {
+    process.stderr.write(`Cannot start: ${err.message}\n`);
+  } else {
+    process.stderr.write(`Demo failed: ${err instanceof Error ? (process.env.DEBUG ? err.stack : err.message) : String(err)}\n`);
+  }
+  await running?.shutdown().catch(() => undefined);
+  process.exit(1);
+});
