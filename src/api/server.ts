@@ -42,7 +42,18 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  // noServer: a WebSocketServer bound to the HTTP server re-emits its errors,
+  // and graphql-ws prints those with a stack trace ("Internal error emitted on
+  // the WebSocket server"), so a port in use gave a wall of text instead of
+  // boot's one line. Upgrades are routed here instead.
+  const wsServer = new WebSocketServer({ noServer: true });
+  httpServer.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/graphql') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
+  });
   const wsCleanup = useServer<{ authorization?: unknown }>(
     {
       schema,
