@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+#
+# One image for both processes (docker-compose.yml runs it as `api` and as
+# `worker`):
+#   docker build -t invoice-export .
+#   docker run ... invoice-export                                  # the API (default)
+#   docker run ... invoice-export node dist/src/worker/main.js     # a worker
+
+# ---- build: every dependency, TypeScript compiled to dist/ -------------------
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+# tsc -p tsconfig.build.json: rootDir "." → dist/src/...
+RUN npm run build
+
+# ---- runtime: production dependencies and compiled JavaScript only ------------
+FROM node:20-slim AS runtime
+# The last variable silences the AWS SDK's notice that its releases after
+# January 2027 need Node 22 (harmless; see README, Troubleshooting).
+ENV NODE_ENV=production \
+    PORT=4000 \
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The image's unprivileged user (uid 1000); nothing is written to /app.
+USER node
+EXPOSE 4000
+# No HEALTHCHECK here: the same image runs workers, which serve no HTTP.
+# docker-compose.yml checks the API's GET /readyz.
+CMD ["node", "dist/src/api/main.js"]
