@@ -1,7 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { Pool, PoolClient } from 'pg';
-import QueryStream from 'pg-query-stream';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { returning } from '../db/sql';
@@ -174,6 +173,9 @@ export class ExportProcessor {
       });
       // One consistent snapshot: the totals of the Résumé agree with the rows.
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      // JIT compiles these big plans for 100-250 ms before their first row
+      // (the line count, the rows query); a streaming export gains nothing from it.
+      await client.query('SET LOCAL jit = off');
       const totalsQuery = exportTotalsQuery(exp.kind, exp.tenantId, exp.selection);
       const { rows: [totals] } = await client.query(totalsQuery.text, totalsQuery.values);
       const totalRows = Number(exp.kind === ExportKind.INVOICES ? totals.invoiceCount + totals.creditNoteCount : totals.lineCount);
@@ -228,17 +230,36 @@ export class ExportProcessor {
       // A cancellation that comes while no row moves (e.g. still counting) is seen here too.
       ticker.unref();
 
+      // A cursor, not a protocol-level portal: PostgreSQL then plans for rows
+      // taken as they come (cursor_tuple_fraction), e.g. invoices from their
+      // index in export order instead of sorting them all before the first row.
+      // Each batch is fetched while the previous one is written.
       const rowsQuery = exportRowsQuery(exp.kind, exp.tenantId, exp.selection);
-      const rows = client.query(new QueryStream(rowsQuery.text, rowsQuery.values, { batchSize: FETCH_BATCH }));
-      abort.signal.addEventListener('abort', () => rows.destroy(), { once: true });
+      await client.query(`DECLARE export_rows NO SCROLL CURSOR FOR ${rowsQuery.text}`, rowsQuery.values);
+      const db = client;
+      const fetchRows = () => db.query(`FETCH FORWARD ${FETCH_BATCH} FROM export_rows`).then((r) => r.rows);
+      let next = fetchRows();
       try {
-        for await (const row of rows) {
+        for (;;) {
+          const batch = await next;
+          if (!batch.length || stopped) break;
+          next = fetchRows();
+          for (let i = 0; i < batch.length; i++) {
+            if (stopped) break;
+            const row = batch[i];
+            // Dropped from the batch once written, a row dies young; kept, the
+            // whole batch gets promoted and garbage piles up in the old
+            // generation (+100 MB of RSS on 358,000 CSV lines).
+            batch[i] = undefined;
+            await writer.writeRow(row);
+            processed++;
+          }
           if (stopped) break;
-          await writer.writeRow(row);
-          processed++;
         }
       } catch (err) {
         if (!stopped) throw err;
+      } finally {
+        next.catch(() => undefined); // a batch still on its way when the loop stopped
       }
       if (stopped) throw stopped;
       if (processed !== totalRows) {
