@@ -1,0 +1,149 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+export const USAGE = `Usage: npm run bench [-- options]
+
+Measures the export end to end (GraphQL mutation over HTTP → BullMQ → a worker
+in its own process → S3 multipart upload → COMPLETED seen on the graphql-ws
+subscription) for INVOICES and INVOICE_LINES in XLSX and CSV, side by side with
+its baselines on the same rows (COPY, writer only, naive ORM + in-memory
+workbook), in a database of its own. Prints one table and writes the figures
+as JSON under bench/results/.
+
+  --invoices N            invoices of the main tenant (default 100000)
+  --lines-per-invoice M   accepted for the issue's CLI; the seed decides (1–6, ~3.6 on average): actual counts are reported
+  --runs K                runs per case; the table shows the median (default 3)
+  --small-runs S          runs of the small export, for p50/p95 (default 20)
+  --small-invoices N      invoices of the small export (default 100)
+  --naive-max N           cap of the naive baseline, in invoices (default 20000)
+  --scaling-invoices N    tenant of the scaling case: 4 concurrent INVOICE_LINES XLSX exports (default 28000, ~100,000 lines; at most --invoices)
+  --scaling-runs R        runs of the scaling case per worker count (default 1)
+  --flatness              also run the memory-flatness case: ~100,000 vs >1,048,575 lines (seeds a 300,000-invoice tenant once, ~1 min)
+  --flatness-invoices N   invoices of the big flatness tenant (default 300000, ~1.08M lines)
+  --full                  everything (= --flatness)
+  --skip LIST             comma-separated phases to skip: e2e,copy,writer,naive,small,scaling
+  --only LIST             limit the main cases to these kind:format pairs, e.g. INVOICES:XLSX,INVOICE_LINES:CSV (profiling)
+  --worker-concurrency C  WORKER_CONCURRENCY of the workers (default 2, the service's default)
+  --db-name NAME          database on DATABASE_URL's server (default invoice_export_bench); BENCH_DATABASE_URL overrides both
+  --cpu-prof              run the workers with --cpu-prof (profiles under bench/results/profiles/<timestamp>/)
+  --verbose               echo the workers' and helpers' logs (pino JSON, with epoch-ms times) to stderr
+  --out FILE              JSON output (default bench/results/<timestamp>.json)
+  -h, --help              this help
+
+Needs PostgreSQL and Redis (DATABASE_URL's server, REDIS_URL); starts its own
+s3rver, API (in this process) and worker processes with a unique QUEUE_PREFIX.`;
+
+export type Phase = 'e2e' | 'copy' | 'writer' | 'naive' | 'small' | 'scaling';
+const PHASES: Phase[] = ['e2e', 'copy', 'writer', 'naive', 'small', 'scaling'];
+
+export interface BenchOptions {
+  invoices: number;
+  linesPerInvoice: number | null;
+  runs: number;
+  smallRuns: number;
+  smallInvoices: number;
+  naiveMax: number;
+  scalingInvoices: number;
+  scalingRuns: number;
+  flatness: boolean;
+  flatnessInvoices: number;
+  skip: Set<Phase>;
+  /** `KIND:FORMAT` pairs of the main cases to run; empty = all. */
+  only: Set<string>;
+  workerConcurrency: number;
+  databaseUrl: string;
+  cpuProf: boolean;
+  verbose: boolean;
+  out: string | null;
+}
+
+export class UsageError extends Error {}
+
+function int(name: string, raw: string | undefined, fallback: number, min: number, max = 10_000_000): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new UsageError(`--${name} must be an integer (got "${raw}")`);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max} (got ${n})`);
+  return n;
+}
+
+/** The bench's own database: DATABASE_URL's server, another database name, never the demo's. */
+export function benchDatabaseUrl(env: NodeJS.ProcessEnv, dbName: string | undefined): string {
+  if (env.BENCH_DATABASE_URL) return env.BENCH_DATABASE_URL;
+  const url = new URL(env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/invoice_export');
+  const current = decodeURIComponent(url.pathname.slice(1));
+  const name = dbName ?? 'invoice_export_bench';
+  if (name === current || name === 'invoice_export') {
+    throw new UsageError(`--db-name ${name} is the service's own database: the bench seeds and deletes in its database, give it another one`);
+  }
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new UsageError(`--db-name must be letters, digits and _ (got "${name}")`);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchOptions | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        invoices: { type: 'string' },
+        'lines-per-invoice': { type: 'string' },
+        runs: { type: 'string' },
+        'small-runs': { type: 'string' },
+        'small-invoices': { type: 'string' },
+        'naive-max': { type: 'string' },
+        'scaling-invoices': { type: 'string' },
+        'scaling-runs': { type: 'string' },
+        flatness: { type: 'boolean', default: false },
+        'flatness-invoices': { type: 'string' },
+        full: { type: 'boolean', default: false },
+        skip: { type: 'string' },
+        only: { type: 'string' },
+        'worker-concurrency': { type: 'string' },
+        'db-name': { type: 'string' },
+        'cpu-prof': { type: 'boolean', default: false },
+        verbose: { type: 'boolean', default: false },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) return 'help';
+  const s = (k: string) => values[k] as string | undefined;
+  const invoices = int('invoices', s('invoices'), 100_000, 1);
+  const skip = new Set<Phase>();
+  for (const p of (s('skip') ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    if (!PHASES.includes(p as Phase)) throw new UsageError(`--skip: unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
+    skip.add(p as Phase);
+  }
+  const only = new Set<string>();
+  for (const pair of (s('only') ?? '').split(',').map((x) => x.trim().toUpperCase()).filter(Boolean)) {
+    if (!/^(INVOICES|INVOICE_LINES):(XLSX|CSV)$/.test(pair)) throw new UsageError(`--only: "${pair}" is not KIND:FORMAT (INVOICES or INVOICE_LINES, XLSX or CSV)`);
+    only.add(pair);
+  }
+  const out = s('out');
+  return {
+    invoices,
+    linesPerInvoice: s('lines-per-invoice') === undefined ? null : int('lines-per-invoice', s('lines-per-invoice'), 0, 1, 6),
+    runs: int('runs', s('runs'), 3, 1, 100),
+    smallRuns: int('small-runs', s('small-runs'), 20, 1, 1000),
+    smallInvoices: int('small-invoices', s('small-invoices'), 100, 1),
+    naiveMax: int('naive-max', s('naive-max'), 20_000, 1),
+    scalingInvoices: Math.min(invoices, int('scaling-invoices', s('scaling-invoices'), 28_000, 1)),
+    scalingRuns: int('scaling-runs', s('scaling-runs'), 1, 1, 20),
+    flatness: Boolean(values.flatness || values.full),
+    flatnessInvoices: int('flatness-invoices', s('flatness-invoices'), 300_000, 1),
+    skip,
+    only,
+    workerConcurrency: int('worker-concurrency', s('worker-concurrency'), 2, 1, 64),
+    databaseUrl: benchDatabaseUrl(env, s('db-name')),
+    cpuProf: Boolean(values['cpu-prof']),
+    verbose: Boolean(values.verbose),
+    out: out ? path.resolve(out) : null,
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * Baseline "writer only" (run by bench.ts in a child process of its own, so
+ * that the rows held in memory never weigh on the API or the workers):
+ * loads the export's rows once with the export's own SELECT, then writes them
+ * with the project's writer (createExportWriter) into a null sink, `--runs`
+ * times per format. Only the writing is timed: the floor for formatting.
+ *
+ * Prints one line `RESULT <json>` and exits.
+ */
+import '../src/db/data-source'; // the same pg type parsers as the worker (dates stay yyyy-mm-dd)
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Client } from 'pg';
+import { ExportFormat, ExportKind } from '../src/entities/enums';
+import { exportRowsQuery } from '../src/exports/export-query';
+import type { ExportSummary } from '../src/exports/rows';
+import { createExportWriter } from '../src/exports/writers';
+import { allInvoices } from './lib/sql';
+import { nullSink, procMemory } from './lib/util';
+
+export interface WriterOnlyResult {
+  kind: ExportKind;
+  rows: number;
+  loadSeconds: number;
+  formats: Partial<Record<ExportFormat, { seconds: number[]; bytes: number }>>;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'database-url': { type: 'string' },
+      'tenant-id': { type: 'string' },
+      kind: { type: 'string' },
+      formats: { type: 'string', default: 'XLSX,CSV' },
+      runs: { type: 'string', default: '3' },
+      'created-before': { type: 'string' },
+    },
+  });
+  const kind = values.kind as ExportKind;
+  if (!Object.values(ExportKind).includes(kind)) throw new Error(`--kind must be one of ${Object.values(ExportKind).join(', ')}`);
+  const formats = values.formats!.split(',') as ExportFormat[];
+  const runs = Number(values.runs);
+
+  const client = new Client({ connectionString: values['database-url'], application_name: 'invoice-export-bench-writer' });
+  await client.connect();
+  const q = exportRowsQuery(kind, values['tenant-id']!, allInvoices(values['created-before']));
+  const t0 = performance.now();
+  const { rows } = await client.query(q.text, q.values);
+  const loadSeconds = (performance.now() - t0) / 1000;
+  await client.end();
+
+  const summary: ExportSummary = {
+    tenantName: 'bench',
+    requestedBy: 'bench',
+    requestedAt: new Date(),
+    generatedAt: new Date(),
+    selection: 'Tous les résultats',
+    invoiceCount: 0,
+    creditNoteCount: 0,
+    rowCount: rows.length,
+    totalDue: '0.00',
+    totalPaid: '0.00',
+    totalRemaining: '0.00',
+  };
+  const result: WriterOnlyResult = { kind, rows: rows.length, loadSeconds, formats: {} };
+  for (const format of formats) {
+    const seconds: number[] = [];
+    let bytes = 0;
+    for (let run = 0; run < runs; run++) {
+      const sink = nullSink();
+      const writer = createExportWriter({ kind, format, locale: 'fr-FR', output: sink, timeZone: 'Europe/Paris' });
+      const start = performance.now();
+      for (const row of rows) await writer.writeRow(row);
+      await writer.finish(summary);
+      seconds.push((performance.now() - start) / 1000);
+      bytes = sink.bytes;
+    }
+    result.formats[format] = { seconds, bytes };
+  }
+  process.stdout.write(`RESULT ${JSON.stringify({ ...result, peakRss: procMemory(process.pid).peak })}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`writer-only failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,127 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+
+/**
+ * `npm run bench` still runs from end to end on a small tenant: every case,
+ * the table, the JSON. Benchmarks are not tests: nothing here looks at a
+ * time or a ratio, only that the bench works and that its row counts are
+ * those of the database.
+ */
+const ROOT = path.join(__dirname, '..', '..');
+const DB_NAME = `invoice_export_bench_smoke_${process.pid}`;
+const INVOICES = 2000;
+
+let out: string;
+let tmp: string;
+
+function serverUrl(database: string): string {
+  const url = new URL(process.env.DATABASE_URL!);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function onServer<T>(database: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: serverUrl(database) });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-r', './scripts/register.js', 'bench/bench.ts', ...args], {
+      cwd: ROOT,
+      // BENCH_DATABASE_URL would override --db-name; the bench picks its own queue prefix.
+      env: { ...process.env, BENCH_DATABASE_URL: '', QUEUE_PREFIX: `bench-smoke-${randomUUID().slice(0, 8)}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+beforeAll(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-smoke-'));
+  out = path.join(tmp, 'results.json');
+});
+
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+  await onServer('postgres', (c) => c.query(`DROP DATABASE IF EXISTS "${DB_NAME}" WITH (FORCE)`));
+});
+
+it('runs every case on a small tenant, prints the table and writes the JSON', async () => {
+  const { code, stdout, stderr } = await runBench([
+    '--invoices', String(INVOICES),
+    '--runs', '1',
+    '--small-runs', '3',
+    '--naive-max', '500',
+    '--db-name', DB_NAME,
+    '--out', out,
+  ]);
+  expect({ code, tail: code === 0 ? '' : `${stdout}\n${stderr}`.slice(-4000) }).toEqual({ code: 0, tail: '' });
+
+  for (const kind of ['INVOICES', 'INVOICE_LINES']) {
+    expect(stdout).toContain(`| COPY ${kind} (CSV, to a null sink)`);
+    for (const format of ['XLSX', 'CSV']) {
+      expect(stdout).toContain(`| end to end ${kind} ${format} `);
+      expect(stdout).toContain(`| writer only ${kind} ${format} (rows in memory → null sink)`);
+    }
+    expect(stdout).toContain(`| naive ${kind} XLSX (ORM + in-memory Workbook, first 500 invoices)`);
+  }
+  expect(stdout).toMatch(/Small export \(100 invoices, INVOICES XLSX, 3 runs on a warm worker\): mutation → COMPLETED p50 \d+ ms, p95 \d+ ms/);
+  expect(stdout).toMatch(/Scaling \(4 concurrent INVOICE_LINES XLSX exports .*\): 1 worker process [\d.]+ s, 2 worker processes [\d.]+ s → [\d.]+× faster/);
+  expect(stdout).toContain('Targets (reported, not asserted):');
+
+  // The JSON holds the same cases, with the row counts of the database.
+  const json = JSON.parse(await fs.readFile(out, 'utf8'));
+  const counts = await onServer(DB_NAME, async (c) => {
+    const { rows } = await c.query(
+      `SELECT t.name, (SELECT count(*) FROM invoices i WHERE i.tenant_id = t.id)::int AS invoices,
+              (SELECT count(*) FROM invoice_lines l WHERE l.tenant_id = t.id)::int AS lines
+       FROM tenants t WHERE t.name = $1`,
+      [`bench-${INVOICES}`],
+    );
+    return rows[0] as { invoices: number; lines: number };
+  });
+  expect(counts.invoices).toBe(INVOICES);
+  expect(json.tenants.main).toMatchObject({ name: `bench-${INVOICES}`, invoices: counts.invoices, lines: counts.lines });
+
+  const rows = (group: string, kind: string, format: string | null) =>
+    json.cases.filter((c: any) => c.group === group && c.kind === kind && c.format === format).map((c: any) => c.rows);
+  for (const [kind, expected] of [['INVOICES', counts.invoices], ['INVOICE_LINES', counts.lines]] as const) {
+    expect(rows('copy', kind, null)).toEqual([expected]);
+    for (const format of ['XLSX', 'CSV']) {
+      expect(rows('e2e', kind, format)).toEqual([expected]);
+      expect(rows('writer', kind, format)).toEqual([expected]);
+    }
+  }
+  const naive = json.cases.filter((c: any) => c.group === 'naive');
+  expect(naive.map((c: any) => [c.kind, c.invoices])).toEqual([['INVOICES', 500], ['INVOICE_LINES', 500]]);
+  expect(naive[0].rows).toBe(500);
+  expect(naive[1].rows).toBeGreaterThan(500);
+
+  for (const c of json.cases) {
+    expect(c.seconds).toHaveLength(1);
+    expect(c.wallSeconds).toBeGreaterThan(0);
+    if (c.group === 'e2e') {
+      expect(c.peakRss).toBeGreaterThanOrEqual(c.idleRss);
+      expect(c.fileSize).toBeGreaterThan(0);
+      expect(c.ratioToCopy).toBeGreaterThan(0);
+      expect(c.ratioToWriter).toBeGreaterThan(0);
+    }
+  }
+  expect(json.small).toMatchObject({ runs: 3, rows: 100 });
+  expect(json.scaling).toMatchObject({ exports: 4, rowsPerExport: counts.lines });
+  expect(json.targets.length).toBeGreaterThan(0);
+}, 240_000);
