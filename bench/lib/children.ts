@@ -23,15 +23,17 @@ const KEEP_OUTPUT = 64 * 1024;
 
 /**
  * Runs a TypeScript entry of the project in its own process, the way the npm
- * scripts do (`node -r ./scripts/register.js <entry>`).
+ * scripts do (`node -r ./scripts/register.js <entry>`), or a compiled one.
  */
 export function runTs(
   name: string,
   entry: string,
   env: Record<string, string | undefined>,
-  opts: { args?: string[]; nodeFlags?: string[]; echo?: boolean } = {},
+  opts: { args?: string[]; nodeFlags?: string[]; echo?: boolean; compiled?: boolean } = {},
 ): Child {
-  const proc = spawn(process.execPath, [...(opts.nodeFlags ?? []), '-r', './scripts/register.js', entry, ...(opts.args ?? [])], {
+  // `compiled`: `entry` is JavaScript (a tsc build), run without the TypeScript hook.
+  const loader = opts.compiled ? [] : ['-r', './scripts/register.js'];
+  const proc = spawn(process.execPath, [...(opts.nodeFlags ?? []), ...loader, entry, ...(opts.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,7 +12,7 @@ as JSON under bench/results/.
 
   --invoices N            invoices of the main tenant (default 100000)
   --lines-per-invoice M   accepted for the issue's CLI; the seed decides (1–6, ~3.6 on average): actual counts are reported
-  --runs K                runs per case; the table shows the median (default 3)
+  --runs K                interleaved rounds of the main cases (each case once per round); the table shows medians (default 3)
   --small-runs S          runs of the small export, for p50/p95 (default 20)
   --small-invoices N      invoices of the small export (default 100)
   --naive-max N           cap of the naive baseline, in invoices (default 20000)
@@ -23,6 +23,8 @@ as JSON under bench/results/.
   --full                  everything (= --flatness)
   --skip LIST             comma-separated phases to skip: e2e,copy,writer,naive,small,scaling
   --only LIST             limit the main cases to these kind:format pairs, e.g. INVOICES:XLSX,INVOICE_LINES:CSV (profiling)
+  --compiled-worker       run the workers from a tsc build (npm run build's output, built into bench/results/build)
+                          instead of src/worker/main.ts through the swc hook of npm run start:worker (~50 MB less RSS)
   --worker-concurrency C  WORKER_CONCURRENCY of the workers (default 2, the service's default)
   --db-name NAME          database on DATABASE_URL's server (default invoice_export_bench); BENCH_DATABASE_URL overrides both
   --cpu-prof              run the workers with --cpu-prof (profiles under bench/results/profiles/<timestamp>/)
@@ -51,6 +53,7 @@ export interface BenchOptions {
   /** `KIND:FORMAT` pairs of the main cases to run; empty = all. */
   only: Set<string>;
   workerConcurrency: number;
+  compiledWorker: boolean;
   databaseUrl: string;
   cpuProf: boolean;
   verbose: boolean;
@@ -101,6 +104,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
         skip: { type: 'string' },
         only: { type: 'string' },
         'worker-concurrency': { type: 'string' },
+        'compiled-worker': { type: 'boolean', default: false },
         'db-name': { type: 'string' },
         'cpu-prof': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
@@ -141,6 +145,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     skip,
     only,
     workerConcurrency: int('worker-concurrency', s('worker-concurrency'), 2, 1, 64),
+    compiledWorker: Boolean(values['compiled-worker']),
     databaseUrl: benchDatabaseUrl(env, s('db-name')),
     cpuProf: Boolean(values['cpu-prof']),
     verbose: Boolean(values.verbose),
