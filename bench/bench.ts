@@ -103,8 +103,8 @@ const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').replace('T', 
 function gitCommit(): string | null {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    return dirty ? `${sha}+dirty-src` : sha;
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return dirty ? `${sha}+uncommitted` : sha;
   } catch {
     return null;
   }
