@@ -164,13 +164,14 @@ export class ExportProcessor {
 
     let client: PoolClient | undefined;
     let clientBroken = false;
+    const onClientError = () => {
+      clientBroken = true;
+    };
     let ticker: NodeJS.Timeout | undefined;
     let upload: Promise<{ size: number }> | undefined;
     try {
       client = await pool.connect();
-      client.on('error', () => {
-        clientBroken = true;
-      });
+      client.on('error', onClientError);
       // One consistent snapshot: the totals of the Résumé agree with the rows.
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       // JIT compiles these big plans for 100-250 ms before their first row
@@ -309,6 +310,7 @@ export class ExportProcessor {
     } finally {
       clearInterval(ticker);
       this.running.delete(exp.id);
+      client?.off('error', onClientError); // pooled connections outlive this export
       client?.release(clientBroken ? true : undefined);
     }
   }
