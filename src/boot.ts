@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { AppServices, StartupError, createServices } from './app';
-import { ApiServer, createApiServer } from './api/server';
+import type { ApiServer } from './api/server';
 import { Config, loadConfigOrExit } from './config';
 import { createLogger } from './logger';
 import { EmbeddedS3, startEmbeddedS3 } from './s3-local';
@@ -85,8 +85,11 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
   };
   try {
     if (role !== 'worker') {
-      running.api = await createApiServer(services);
-      running.port = await running.api.listen(config.port);
+      // Loaded only where it serves: a worker process stays without the HTTP stack.
+      const { createApiServer } = require('./api/server') as typeof import('./api/server');
+      const api = await createApiServer(services);
+      running.api = api;
+      running.port = await api.listen(config.port);
       logger.info({ url: `http://localhost:${running.port}/graphql` }, 'API ready');
     }
     if (role !== 'api') running.worker = await startWorker(services);
