@@ -50,7 +50,7 @@ export interface StorageOptions {
   pingTimeoutMs?: number;
   /** Cap on the best-effort cleanup after a failed upload. Default 10000 ms. */
   cleanupTimeoutMs?: number;
-  /** Multipart part size, ≥ 5 MiB. Default 8 MiB. */
+  /** Multipart part size, ≥ 5 MiB (S3's minimum). Default 5 MiB: the parts in flight are most of an export's memory. */
   partSize?: number;
   /** Parts uploaded concurrently. Default 2. */
   queueSize?: number;
@@ -264,7 +264,7 @@ export class ExportStorage {
     const o: StorageOptions = 's3Bucket' in options ? storageOptionsFromConfig(options) : options;
     this.options = o;
     this.bucket = o.bucket;
-    this.partSize = Math.max(5 * MiB, o.partSize ?? 8 * MiB);
+    this.partSize = Math.max(5 * MiB, o.partSize ?? 5 * MiB);
     this.queueSize = Math.max(1, o.queueSize ?? 2);
     this.client = new S3Client({
       ...(o.endpoint ? { endpoint: o.endpoint } : {}),
