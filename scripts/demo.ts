@@ -12,9 +12,9 @@ import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
 import { StartupError, redactUrl } from '../src/app';
+import type { Client } from 'graphql-ws';
+import { exportWsClient, followExport, requestExport } from '../src/client/export-client';
 import { signToken } from '../src/auth/jwt';
 import { Running, boot } from '../src/boot';
 import { loadConfigOrExit, type Config } from '../src/config';
@@ -110,80 +110,6 @@ async function choosePort(name: string, port: number, host: string): Promise<{ p
 // GraphQL, as a front end talks to it
 // ---------------------------------------------------------------------------
 
-interface ExportState {
-  id: string;
-  kind: string;
-  format: string;
-  status: string;
-  processedRows: number;
-  totalRows: number | null;
-  progress: number;
-  rowCount: number | null;
-  fileName: string | null;
-  fileSize: number | null;
-  downloadUrl: string | null;
-  error: { code: string; message: string } | null;
-}
-
-const EXPORT_FIELDS = 'id kind format status processedRows totalRows progress rowCount fileName fileSize downloadUrl error { code message }';
-
-async function gql<T>(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
-  if (body.errors?.length) {
-    const e = body.errors[0];
-    throw new Error(`GraphQL ${e.extensions?.code ?? 'error'}: ${e.message}`);
-  }
-  return body.data!;
-}
-
-function describeWsError(err: unknown): string {
-  if (Array.isArray(err)) return err.map((e) => (e as { message?: string }).message).join('; ');
-  if (err instanceof Error) return err.message;
-  const close = err as { code?: number; reason?: string };
-  if (close && typeof close.code === 'number') return `the WebSocket closed (${close.code}${close.reason ? ` ${close.reason}` : ''})`;
-  return String(err);
-}
-
-/** invoiceExportUpdated until its final state (the server completes the subscription). */
-function follow(client: Client, id: string, onState: (s: ExportState) => void): Promise<ExportState> {
-  return new Promise((resolve, reject) => {
-    let last: ExportState | undefined;
-    let unsubscribe = () => {};
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(new Error(`no final state within ${EXPORT_TIMEOUT_MS / 1000} s (last: ${last?.status ?? 'none'})`));
-    }, EXPORT_TIMEOUT_MS);
-    unsubscribe = client.subscribe<{ invoiceExportUpdated: ExportState }>(
-      { query: `subscription($id: ID!) { invoiceExportUpdated(id: $id) { ${EXPORT_FIELDS} } }`, variables: { id } },
-      {
-        next: (msg) => {
-          if (msg.errors?.length) {
-            clearTimeout(timer);
-            reject(new Error(msg.errors.map((e) => e.message).join('; ')));
-            return;
-          }
-          last = msg.data!.invoiceExportUpdated;
-          onState(last);
-        },
-        error: (err) => {
-          clearTimeout(timer);
-          reject(new Error(`subscription failed: ${describeWsError(err)}`));
-        },
-        complete: () => {
-          clearTimeout(timer);
-          if (last) resolve(last);
-          else reject(new Error('the subscription ended without sending the export'));
-        },
-      },
-    );
-  });
-}
-
 // ---------------------------------------------------------------------------
 // The two exports of the product's menu "Action pour X sélectionnés"
 // ---------------------------------------------------------------------------
@@ -276,12 +202,7 @@ async function runExports(opts: {
   specs: DemoExport[];
 }): Promise<Outcome[]> {
   const { running, apiUrl, token, tenantId, currency, outDir, specs } = opts;
-  const client = createClient({
-    url: apiUrl.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-  });
+  const client = exportWsClient(apiUrl, token);
   activeClient = client;
   try {
     const width = Math.max(...specs.map((s) => s.label.length));
@@ -292,13 +213,8 @@ async function runExports(opts: {
       specs.map(async (spec, i) => {
         const started = Date.now();
         try {
-          const { requestInvoiceExport: requested } = await gql<{ requestInvoiceExport: ExportState }>(
-            apiUrl,
-            token,
-            `mutation($input: RequestInvoiceExportInput!) { requestInvoiceExport(input: $input) { ${EXPORT_FIELDS} } }`,
-            { input: spec.input },
-          );
-          const final = await follow(client, requested.id, (s) => board.update(i, s));
+          const requested = await requestExport(apiUrl, token, spec.input);
+          const final = await followExport(client, requested.id, (s) => board.update(i, s), EXPORT_TIMEOUT_MS);
           return { spec, final, ms: Date.now() - started };
         } catch (err) {
           return { spec, error: err as Error, ms: Date.now() - started };

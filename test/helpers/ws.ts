@@ -1,38 +1,11 @@
-import { Client, createClient } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
+import { EXPORT_FIELDS, ExportState, exportWsClient, followExport as follow } from '../../src/client/export-client';
 
-export const EXPORT_FIELDS = `id kind format status locale processedRows totalRows progress rowCount fileName fileSize
-  downloadUrl downloadUrlExpiresAt error { code message } createdAt startedAt completedAt expiresAt`;
+export { EXPORT_FIELDS, type ExportState };
 
-export interface ExportState {
-  id: string;
-  kind: string;
-  format: string;
-  status: string;
-  locale: string;
-  processedRows: number;
-  totalRows: number | null;
-  progress: number;
-  rowCount: number | null;
-  fileName: string | null;
-  fileSize: number | null;
-  downloadUrl: string | null;
-  downloadUrlExpiresAt: string | null;
-  error: { code: string; message: string } | null;
-  createdAt: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  expiresAt: string | null;
-}
-
-export function wsClient(url: string, token: string): Client {
-  return createClient({
-    url,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-    lazy: true,
-  });
+/** A graphql-ws client for the API at `wsUrl` (ws://…/graphql). */
+export function wsClient(wsUrl: string, token: string): Client {
+  return exportWsClient(wsUrl.replace(/^ws/, 'http'), token);
 }
 
 export interface Followed {
@@ -41,37 +14,21 @@ export interface Followed {
   done: Promise<ExportState[]>;
   /** Resolves at the first state matching `predicate`. */
   until(predicate: (e: ExportState) => boolean): Promise<ExportState>;
-  stop(): void;
 }
 
 /** Subscribes to invoiceExportUpdated and records every message. */
 export function followExport(client: Client, id: string): Followed {
   const events: ExportState[] = [];
   const waiters: { predicate: (e: ExportState) => boolean; resolve: (e: ExportState) => void }[] = [];
-  let stop = () => {};
-  const done = new Promise<ExportState[]>((resolve, reject) => {
-    stop = client.subscribe<{ invoiceExportUpdated: ExportState }>(
-      { query: `subscription($id: ID!) { invoiceExportUpdated(id: $id) { ${EXPORT_FIELDS} } }`, variables: { id } },
-      {
-        next: (msg) => {
-          if (msg.errors?.length) {
-            reject(Object.assign(new Error(msg.errors[0].message), { errors: msg.errors }));
-            return;
-          }
-          const state = msg.data!.invoiceExportUpdated;
-          events.push(state);
-          for (const w of [...waiters]) {
-            if (w.predicate(state)) {
-              waiters.splice(waiters.indexOf(w), 1);
-              w.resolve(state);
-            }
-          }
-        },
-        error: (err) => reject(err instanceof Error ? err : Object.assign(new Error('subscription error'), { errors: err })),
-        complete: () => resolve(events),
-      },
-    );
-  });
+  const done = follow(client, id, (state) => {
+    events.push(state);
+    for (const w of [...waiters]) {
+      if (w.predicate(state)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(state);
+      }
+    }
+  }).then(() => events);
   done.catch(() => undefined);
   return {
     events,
@@ -81,6 +38,5 @@ export function followExport(client: Client, id: string): Followed {
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve) => waiters.push({ predicate, resolve }));
     },
-    stop: () => stop(),
   };
 }
