@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Role } from '../../src/entities/enums';
 import { seedTenant } from '../../src/seed/seed';
+import { enqueueExport } from '../../src/exports/queue';
 import { runCleanup } from '../../src/worker/cleanup.processor';
 import { RunningWorker, startWorker } from '../../src/worker/worker';
 import { createInvoice, createPayer, createTenant } from '../factories';
@@ -321,4 +322,26 @@ describe('worker shutdown', () => {
       await client.dispose();
     }
   }, 90_000);
+});
+
+describe('permanent failures', () => {
+  it('are not retried: FAILED after one attempt with the error code, no object left', async () => {
+    // A selection no query can run (written by hand, past the API's checks).
+    const [{ id }] = await ds.query(
+      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection)
+       VALUES ($1, 'u', 'INVOICES', 'CSV', 'fr-FR', $2) RETURNING id`,
+      [tenantA, JSON.stringify({ mode: 'filter', filter: { billingDateFrom: '2020-13-45' }, excludedInvoiceIds: [], createdBefore: new Date().toISOString() })],
+    );
+    await enqueueExport(app.running.services.queue, id);
+    const failed = await waitFor(id, tenantA, ['FAILED', 'COMPLETED']);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error?.code).toBe('DATABASE_ERROR');
+    expect(failed.error?.message).toMatch(/refused the export query/);
+    const [{ attempts }] = await ds.query('SELECT attempts FROM invoice_exports WHERE id = $1', [id]);
+    expect(attempts).toBe(1);
+    const job = await app.running.services.queue.getJob(id);
+    expect(await job?.getState()).toBe('failed');
+    expect(job?.attemptsMade).toBe(1);
+    expect(await app.running.services.storage.listKeys(`exports/${tenantA}/${id}/`)).toEqual([]);
+  });
 });
