@@ -181,7 +181,7 @@ export class ExportService {
     if (FINAL_EXPORT_STATUSES.includes(current.status)) {
       throw badInput(`The export is already ${current.status} and can no longer be cancelled`);
     }
-    const [updated] = await returning(this.ds, 
+    const [updated] = await returning(this.ds,
       `UPDATE invoice_exports SET status = 'CANCELLED', completed_at = now()
        WHERE tenant_id = $1 AND id = $2 AND status IN ('QUEUED', 'RUNNING') RETURNING id`,
       [tenantId, id],

@@ -67,7 +67,7 @@ export async function runCleanup(deps: CleanupDeps): Promise<CleanupReport> {
       report.requeued++;
     } else if (state === 'missing' || state === 'failed' || state === 'completed') {
       const message = 'The worker running this export stopped and the job could not be resumed';
-      const [row] = await returning(ds, 
+      const [row] = await returning(ds,
         `UPDATE invoice_exports SET status = 'FAILED', error_code = $2, error_message = $3, completed_at = now()
          WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING id`,
         [e.id, ExportErrorCode.WORKER_LOST, message],

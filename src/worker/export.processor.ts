@@ -122,7 +122,7 @@ export class ExportProcessor {
   /** QUEUED (or RUNNING, taken over from a dead worker) → RUNNING; null when there is nothing to do. */
   private async start(exportId: string): Promise<InvoiceExport | null> {
     const ds = this.deps.dataSource;
-    const [row] = await returning(ds, 
+    const [row] = await returning(ds,
       `UPDATE invoice_exports
        SET status = 'RUNNING', attempts = attempts + 1, started_at = coalesce(started_at, now()),
            processed_rows = 0, error_code = NULL, error_message = NULL
@@ -134,7 +134,7 @@ export class ExportProcessor {
   }
 
   private async fail(exp: InvoiceExport, code: string, message: string): Promise<void> {
-    const [row] = await returning(this.deps.dataSource, 
+    const [row] = await returning(this.deps.dataSource,
       `UPDATE invoice_exports SET status = 'FAILED', error_code = $2, error_message = $3, completed_at = now()
        WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING id`,
       [exp.id, code, message],
@@ -285,7 +285,7 @@ export class ExportProcessor {
       clearInterval(ticker);
       await client.query('COMMIT');
 
-      const [done] = await returning(ds, 
+      const [done] = await returning(ds,
         `UPDATE invoice_exports
          SET status = 'COMPLETED', processed_rows = $2, total_rows = $2, row_count = $2, file_key = $3, file_name = $4,
              file_size = $5, completed_at = now(), expires_at = now() + make_interval(days => $6)
