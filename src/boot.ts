@@ -105,7 +105,9 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
 
 /** For the `main` files: start, stop cleanly on SIGTERM/SIGINT, one clear line on a start-up failure. */
 export function runMain(role: Role): void {
-  boot(role).then(
+  // `npm start` is the local all-in-one mode: like the demo, it creates a
+  // missing database. Separate API and worker processes expect it to exist.
+  boot(role, { createDatabase: role === 'all' }).then(
     (running) => {
       let stopping = false;
       const stop = (signal: string) => {
