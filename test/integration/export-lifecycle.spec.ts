@@ -345,3 +345,12 @@ describe('permanent failures', () => {
     expect(await app.running.services.storage.listKeys(`exports/${tenantA}/${id}/`)).toEqual([]);
   });
 });
+
+describe('the cleanup sweep', () => {
+  it('is scheduled as a repeatable job by every worker, once', async () => {
+    const schedulers = await app.running.services.queue.getJobSchedulers();
+    const cleanup = schedulers.filter((s) => s.key === 'cleanup');
+    expect(cleanup).toHaveLength(1);
+    expect(cleanup[0]).toMatchObject({ name: 'cleanup', every: 60_000 });
+  });
+});
