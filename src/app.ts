@@ -8,7 +8,7 @@ import { ensureDatabase, runMigrations } from './db/migrate';
 import { ExportService } from './exports/export.service';
 import { ExportEvents, createExportEvents } from './exports/events';
 import { createExportQueue, redisConnection } from './exports/queue';
-import { ExportStorage } from './exports/storage';
+import { ExportStorage, storageOptionsFromConfig } from './exports/storage';
 
 /** Everything a process needs, built once at start and closed once at the end. */
 export interface AppServices {
@@ -117,15 +117,9 @@ async function startRedis(config: Readonly<Config>, log: Logger): Promise<AppSer
   }
 }
 
-export async function startStorage(config: Readonly<Config>, endpoint: string): Promise<ExportStorage> {
-  const storage = new ExportStorage({
-    endpoint,
-    bucket: config.s3Bucket,
-    region: config.s3Region,
-    accessKeyId: config.s3AccessKeyId,
-    secretAccessKey: config.s3SecretAccessKey,
-    forcePathStyle: config.s3ForcePathStyle,
-  });
+export async function startStorage(config: Readonly<Config>, endpoint: string, logger?: Logger): Promise<ExportStorage> {
+  // The endpoint may be the embedded s3rver's, which the config does not name.
+  const storage = new ExportStorage(storageOptionsFromConfig(config, { endpoint, logger }));
   try {
     await storage.ensureBucket();
     return storage;
@@ -152,7 +146,7 @@ export async function createServices(
     throw err;
   }
   try {
-    storage = await startStorage(config, opts.s3Endpoint);
+    storage = await startStorage(config, opts.s3Endpoint, logger);
   } catch (err) {
     await dataSource.destroy();
     for (const c of Object.values(redis)) c.disconnect();

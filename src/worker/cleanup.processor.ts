@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { returning } from '../db/sql';
+import { ExportStatus } from '../entities/enums';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import type { ExportEvents } from '../exports/events';
 import { enqueueExport } from '../exports/queue';
@@ -48,7 +49,7 @@ export async function runCleanup(deps: CleanupDeps): Promise<CleanupReport> {
       const [row] = await returning(ds, `UPDATE invoice_exports SET status = 'EXPIRED' WHERE id = $1 AND status = 'COMPLETED' RETURNING id`, [e.id]);
       if (row) {
         report.expired++;
-        await events.publish(Object.assign(e, { status: 'EXPIRED' }));
+        await events.publish(Object.assign(e, { status: ExportStatus.EXPIRED }));
       }
     }
     if (due.length < BATCH) break;
@@ -74,7 +75,7 @@ export async function runCleanup(deps: CleanupDeps): Promise<CleanupReport> {
       );
       if (row) {
         report.lost++;
-        await events.publish(Object.assign(e, { status: 'FAILED', errorCode: ExportErrorCode.WORKER_LOST, errorMessage: message }));
+        await events.publish(Object.assign(e, { status: ExportStatus.FAILED, errorCode: ExportErrorCode.WORKER_LOST, errorMessage: message }));
       }
     }
   }

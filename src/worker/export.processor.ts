@@ -17,7 +17,7 @@ import type { ExportSummary } from '../exports/rows';
 import type { StoredSelection } from '../exports/selection';
 import type { ExportStorage } from '../exports/storage';
 import { contentTypeFor, createExportWriter } from '../exports/writers';
-import { ExportErrorCode, StorageFailure, classifyExportError } from './errors';
+import { StorageFailure, classifyExportError } from './errors';
 
 /** Progress reaches the database and the subscribers at most this often. */
 export const PROGRESS_INTERVAL_MS = 250;
@@ -316,4 +316,3 @@ export class ExportProcessor {
   }
 }
 
-export { ExportErrorCode };
