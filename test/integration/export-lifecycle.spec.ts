@@ -354,3 +354,24 @@ describe('the cleanup sweep', () => {
     expect(cleanup[0]).toMatchObject({ name: 'cleanup', every: 60_000 });
   });
 });
+
+describe('a state change that pub/sub did not deliver', () => {
+  it('still reaches the subscription, which then completes', async () => {
+    await worker.worker.pause();
+    const token = app.token(tenantA);
+    const client = wsClient(app.wsUrl, token);
+    try {
+      const res = await request(tenantA, { kind: 'INVOICES', selection: { invoiceIds: idsA } });
+      const id = res.data.requestInvoiceExport.id;
+      const followed = followExport(client, id);
+      await followed.until((e) => e.status === 'QUEUED');
+      // Changed behind pub/sub's back (as if its event had been lost).
+      await ds.query(`UPDATE invoice_exports SET status = 'CANCELLED', completed_at = now() WHERE id = $1`, [id]);
+      const events = await followed.done;
+      expect(events.map((e) => e.status)).toEqual(['QUEUED', 'CANCELLED']);
+    } finally {
+      await client.dispose();
+      worker.worker.resume();
+    }
+  });
+});

@@ -47,29 +47,61 @@ function link(e: InvoiceExport, ctx: ApiContext) {
   return p;
 }
 
+/** Without any event for this long, a subscription re-reads the export itself. */
+export const RECHECK_MS = 2000;
+const QUIET = Symbol('quiet');
+
 /**
  * Current state first, then every newer state published by the workers;
  * ends after a final status. The tenant is checked before anything is sent:
  * another tenant's id fails the subscription with NOT_FOUND.
+ *
+ * Pub/sub delivers at most once: an event published before Redis confirmed
+ * this subscription, or during a Redis outage, is gone. So a subscription
+ * that hears nothing for RECHECK_MS reads the row again, and a missed final
+ * state still reaches the client instead of leaving it waiting forever.
  */
 async function followExport({ args, context }: SubscribeResolverData<unknown, { id: string }, ApiContext>): Promise<AsyncIterable<InvoiceExport>> {
   const { exports, events } = context.services;
   const tenantId = context.principal.tenantId;
-  await exports.getOrFail(tenantId, args.id);
-  // Subscribe before reading, so that no change falls between the read and the first event.
+  // Listen before reading (next() starts the listener), so that a change
+  // after the read is not lost.
   const changes = events.subscribe(args.id);
+  let pending = changes.next();
+  let first: InvoiceExport;
+  try {
+    first = await exports.getOrFail(tenantId, args.id);
+  } catch (err) {
+    pending.catch(() => undefined);
+    await changes.return?.();
+    throw err;
+  }
   async function* stream(): AsyncGenerator<InvoiceExport> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      let last = await exports.getOrFail(tenantId, args.id);
+      let last = first;
       yield last;
-      if (FINAL_EXPORT_STATUSES.includes(last.status)) return;
-      for await (const next of changes) {
-        if (next.tenantId !== tenantId || !isNewer(next, last)) continue;
+      while (!FINAL_EXPORT_STATUSES.includes(last.status)) {
+        const quiet = new Promise<typeof QUIET>((resolve) => {
+          timer = setTimeout(() => resolve(QUIET), RECHECK_MS);
+        });
+        const got = await Promise.race([pending, quiet]);
+        clearTimeout(timer);
+        let next: InvoiceExport | null;
+        if (got === QUIET) {
+          next = await exports.get(tenantId, args.id);
+        } else {
+          if (got.done) return;
+          pending = changes.next();
+          next = got.value;
+        }
+        if (!next || next.tenantId !== tenantId || !isNewer(next, last)) continue;
         last = next;
         yield next;
-        if (FINAL_EXPORT_STATUSES.includes(next.status)) return;
       }
     } finally {
+      clearTimeout(timer);
+      pending.catch(() => undefined);
       await changes.return?.();
     }
   }
