@@ -1,13 +1,14 @@
-import type { Queue } from 'bullmq';
 import type IORedis from 'ioredis';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { createDataSource } from './db/data-source';
 import { ensureDatabase, runMigrations } from './db/migrate';
+import { RateLimiter } from './exports/admission';
+import { Dispatcher } from './exports/dispatcher';
 import { ExportService } from './exports/export.service';
 import { ExportEvents, createExportEvents } from './exports/events';
-import { createExportQueue, redisConnection } from './exports/queue';
+import { ExportQueues, redisConnection } from './exports/queue';
 import { ExportStorage, storageOptionsFromConfig } from './exports/storage';
 
 /** Everything a process needs, built once at start and closed once at the end. */
@@ -16,7 +17,10 @@ export interface AppServices {
   logger: Logger;
   dataSource: DataSource;
   redis: { queue: IORedis; publish: IORedis; subscribe: IORedis };
-  queue: Queue;
+  /** Delivery only: the truth of every export is its row. */
+  queues: ExportQueues;
+  /** The outbox relay (PostgreSQL → queue), running in every process. */
+  dispatcher: Dispatcher;
   events: ExportEvents;
   storage: ExportStorage;
   exports: ExportService;
@@ -71,7 +75,7 @@ async function startDatabase(config: Readonly<Config>, opts: { migrate: boolean;
   }
 }
 
-async function startRedis(config: Readonly<Config>, log: Logger): Promise<AppServices['redis']> {
+async function startRedis(config: Readonly<Config>, log: Logger, tolerate: boolean): Promise<AppServices['redis']> {
   const conns = {
     queue: redisConnection(config.redisUrl, 'queue'),
     publish: redisConnection(config.redisUrl, 'events'),
@@ -108,8 +112,16 @@ async function startRedis(config: Readonly<Config>, log: Logger): Promise<AppSer
     runtimeLogger = log;
     return conns;
   } catch (err) {
+    const message = `Cannot reach Redis at ${redactUrl(config.redisUrl)}: ${reason(err)}`;
+    if (tolerate) {
+      // PostgreSQL holds the truth: reads and export requests work without Redis,
+      // and the connections keep reconnecting in the background.
+      log.warn(`${message}. Starting anyway: exports are recorded and dispatched once Redis is back.`);
+      runtimeLogger = log;
+      return conns;
+    }
     for (const c of Object.values(conns)) c.disconnect();
-    throw new StartupError(`Cannot reach Redis at ${redactUrl(config.redisUrl)}: ${reason(err)}. Start Redis or set REDIS_URL.`);
+    throw new StartupError(`${message}. Start Redis or set REDIS_URL.`);
   } finally {
     failFast = () => undefined;
     // Otherwise the pending timer keeps a process that has shut down alive for 5 s.
@@ -117,13 +129,18 @@ async function startRedis(config: Readonly<Config>, log: Logger): Promise<AppSer
   }
 }
 
-export async function startStorage(config: Readonly<Config>, endpoint: string, logger?: Logger): Promise<ExportStorage> {
+export async function startStorage(config: Readonly<Config>, endpoint: string, logger?: Logger, tolerate = false): Promise<ExportStorage> {
   // The endpoint may be the embedded s3rver's, which the config does not name.
   const storage = new ExportStorage(storageOptionsFromConfig(config, { endpoint, logger }));
   try {
     await storage.ensureBucket();
     return storage;
   } catch (err) {
+    if (tolerate) {
+      // The API only signs URLs (no request to the storage); workers create the bucket.
+      logger?.warn(`Cannot use the S3 bucket "${config.s3Bucket}" at ${endpoint}: ${reason(err)}. Starting anyway.`);
+      return storage;
+    }
     storage.destroy();
     throw new StartupError(
       `Cannot use the S3 bucket "${config.s3Bucket}" at ${endpoint}: ${reason(err)}. Check S3_ENDPOINT, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY.`,
@@ -134,42 +151,48 @@ export async function startStorage(config: Readonly<Config>, endpoint: string, l
 export async function createServices(
   config: Readonly<Config>,
   logger: Logger,
-  opts: { s3Endpoint: string; migrate?: boolean; createDatabase?: boolean },
+  opts: { s3Endpoint: string; migrate?: boolean; createDatabase?: boolean; tolerateOutages?: boolean },
 ): Promise<AppServices> {
+  const tolerate = opts.tolerateOutages ?? false;
   const dataSource = await startDatabase(config, { migrate: opts.migrate ?? true, createDatabase: opts.createDatabase ?? false }, logger);
   let redis: AppServices['redis'];
   let storage: ExportStorage;
   try {
-    redis = await startRedis(config, logger);
+    redis = await startRedis(config, logger, tolerate);
   } catch (err) {
     await dataSource.destroy();
     throw err;
   }
   try {
-    storage = await startStorage(config, opts.s3Endpoint, logger);
+    storage = await startStorage(config, opts.s3Endpoint, logger, tolerate);
   } catch (err) {
     await dataSource.destroy();
     for (const c of Object.values(redis)) c.disconnect();
     throw err;
   }
-  const queue = createExportQueue(redis.queue, config.queuePrefix);
-  queue.on('error', (err) => logger.warn({ err }, 'Queue connection error'));
+  const queues = new ExportQueues(redis.queue, config.queuePrefix, config.exportSmallMaxRows);
+  queues.on('error', (err) => logger.debug({ err: err.message }, 'Queue connection error'));
   const events = createExportEvents(redis.publish, redis.subscribe, config.queuePrefix);
-  const exports = new ExportService(dataSource, queue, events, storage, config, logger);
+  const dispatcher = new Dispatcher(dataSource, queues, events, config, logger);
+  const rateLimiter = new RateLimiter(redis.queue, config.queuePrefix, config.exportRateLimitPerMinute, logger);
+  const exports = new ExportService(dataSource, queues, events, storage, config, logger, dispatcher, rateLimiter);
+  dispatcher.start();
   let closed = false;
   return {
     config,
     logger,
     dataSource,
     redis,
-    queue,
+    queues,
+    dispatcher,
     events,
     storage,
     exports,
     async close() {
       if (closed) return;
       closed = true;
-      await queue.close().catch(() => undefined);
+      dispatcher.stop();
+      await queues.close();
       for (const c of Object.values(redis)) c.disconnect();
       storage.destroy();
       await dataSource.destroy().catch(() => undefined);

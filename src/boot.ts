@@ -65,7 +65,8 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
 
   let services: AppServices;
   try {
-    services = await createServices(config, logger, { s3Endpoint, createDatabase: opts.createDatabase });
+    // A separate API process serves reads and records exports with PostgreSQL alone.
+    services = await createServices(config, logger, { s3Endpoint, createDatabase: opts.createDatabase, tolerateOutages: role === 'api' });
   } catch (err) {
     await embeddedS3?.close();
     throw err;

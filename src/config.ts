@@ -28,6 +28,25 @@ export interface Config {
   s3LocalDir: string;
   /** Port of the embedded s3rver (0 = any free port). */
   s3LocalPort: number;
+  /** Attempts of one export (takeovers included) before it is FAILED. */
+  exportMaxAttempts: number;
+  /** First retry delay after a transient failure; doubles up to exportRetryMaxDelayMs, with jitter. */
+  exportRetryDelayMs: number;
+  exportRetryMaxDelayMs: number;
+  /** Most exports of one tenant running at once, over all workers (DESIGN §11). */
+  exportTenantConcurrency: number;
+  /** Most exports of one tenant queued or running; one more is RATE_LIMITED (DESIGN §11). */
+  exportTenantMaxActive: number;
+  /** requestInvoiceExport calls per user and minute (0 = no limit). */
+  exportRateLimitPerMinute: number;
+  /** Exports of at most this many documents run in the small-export lane. */
+  exportSmallMaxRows: number;
+  /** Slots of each worker process reserved for small exports. */
+  workerSmallConcurrency: number;
+  /** A waiting export older than this is ordered by age alone (no starvation of large exports). */
+  exportPriorityAgingSeconds: number;
+  /** How often each worker process runs the reconciler (one process at a time). */
+  reconcileIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -115,7 +134,34 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     workerLockDurationMs: int(env, 'WORKER_LOCK_DURATION_MS', 30000, 1000, 3_600_000, 'a number of milliseconds'),
     s3LocalDir: str(env, 'S3_LOCAL_DIR', '.data/s3'),
     s3LocalPort: int(env, 'S3_LOCAL_PORT', 4569, 0, 65535, 'a port number'),
+    ...exportPolicy(env),
   });
+}
+
+/** Retries, fairness and the reconciler (issue 8, DESIGN §11). */
+function exportPolicy(env: Env) {
+  const exportRetryDelayMs = int(env, 'EXPORT_RETRY_DELAY_MS', 1000, 10, 600_000, 'a number of milliseconds');
+  const exportRetryMaxDelayMs = int(env, 'EXPORT_RETRY_MAX_DELAY_MS', 30_000, 10, 3_600_000, 'a number of milliseconds');
+  if (exportRetryMaxDelayMs < exportRetryDelayMs) {
+    throw new ConfigError(`EXPORT_RETRY_MAX_DELAY_MS (${exportRetryMaxDelayMs}) must be at least EXPORT_RETRY_DELAY_MS (${exportRetryDelayMs})`);
+  }
+  const exportTenantConcurrency = int(env, 'EXPORT_TENANT_CONCURRENCY', 2, 1, 1000);
+  const exportTenantMaxActive = int(env, 'EXPORT_TENANT_MAX_ACTIVE', 20, 1, 100_000);
+  if (exportTenantMaxActive < exportTenantConcurrency) {
+    throw new ConfigError(`EXPORT_TENANT_MAX_ACTIVE (${exportTenantMaxActive}) must be at least EXPORT_TENANT_CONCURRENCY (${exportTenantConcurrency})`);
+  }
+  return {
+    exportMaxAttempts: int(env, 'EXPORT_MAX_ATTEMPTS', 10, 1, 100),
+    exportRetryDelayMs,
+    exportRetryMaxDelayMs,
+    exportTenantConcurrency,
+    exportTenantMaxActive,
+    exportRateLimitPerMinute: int(env, 'EXPORT_RATE_LIMIT_PER_MINUTE', 30, 0, 100_000),
+    exportSmallMaxRows: int(env, 'EXPORT_SMALL_MAX_ROWS', 2000, 0, 10_000_000),
+    workerSmallConcurrency: int(env, 'WORKER_SMALL_CONCURRENCY', 1, 0, 64),
+    exportPriorityAgingSeconds: int(env, 'EXPORT_PRIORITY_AGING_SECONDS', 120, 1, 86_400, 'a number of seconds'),
+    reconcileIntervalMs: int(env, 'RECONCILE_INTERVAL_MS', 5000, 100, 600_000, 'a number of milliseconds'),
+  };
 }
 
 /** For entry points: load or print the one-line reason and exit non-zero. */

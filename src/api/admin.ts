@@ -38,6 +38,6 @@ function adminOnly(secret: string) {
 export function mountAdmin(app: Express, services: AppServices): void {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(ADMIN_PATH);
-  createBullBoard({ queues: [new BullMQAdapter(services.queue, { readOnlyMode: false })], serverAdapter });
+  createBullBoard({ queues: services.queues.all.map((q) => new BullMQAdapter(q, { readOnlyMode: false })), serverAdapter });
   app.use(ADMIN_PATH, adminOnly(services.config.jwtSecret), serverAdapter.getRouter());
 }

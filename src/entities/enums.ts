@@ -60,6 +60,17 @@ export const FINAL_EXPORT_STATUSES: readonly ExportStatus[] = [
   ExportStatus.CANCELLED,
   ExportStatus.EXPIRED,
 ];
+/** What a QUEUED export waits for (the page shows it instead of a frozen bar). */
+export enum WaitingReason {
+  /** Its tenant already runs EXPORT_TENANT_CONCURRENCY exports; queuePosition says how many of its own are ahead. */
+  TENANT_CONCURRENCY = 'TENANT_CONCURRENCY',
+  /** An attempt failed on a transient error (its `error` says which); retried at `notBefore`. */
+  RETRY = 'RETRY',
+  /** The job queue (Redis) is unreachable; the export is recorded and is dispatched as soon as it is back. */
+  QUEUE_UNAVAILABLE = 'QUEUE_UNAVAILABLE',
+  /** Its worker stopped; another worker takes it over. */
+  WORKER_LOST = 'WORKER_LOST',
+}
 export enum Role {
   ADMIN = 'ADMIN',
   ACCOUNTANT = 'ACCOUNTANT',
@@ -73,3 +84,4 @@ registerEnumType(PaymentMethod, { name: 'PaymentMethod' });
 registerEnumType(ExportKind, { name: 'ExportKind' });
 registerEnumType(ExportFormat, { name: 'ExportFormat' });
 registerEnumType(ExportStatus, { name: 'ExportStatus' });
+registerEnumType(WaitingReason, { name: 'WaitingReason' });

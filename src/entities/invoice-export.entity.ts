@@ -1,6 +1,6 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { ExportFormat, ExportKind, ExportStatus } from './enums';
+import { ExportFormat, ExportKind, ExportStatus, WaitingReason } from './enums';
 import type { StoredSelection } from '../exports/selection';
 
 @ObjectType()
@@ -100,4 +100,31 @@ export class InvoiceExport {
   @Field(() => Date, { nullable: true })
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt: Date | null;
+
+  /** The attempt holding a RUNNING export; every write of an attempt names it. */
+  @Column({ name: 'lease_token', type: 'uuid', nullable: true })
+  leaseToken: string | null;
+
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
+  leaseExpiresAt: Date | null;
+
+  /** NULL on a QUEUED export: not in Redis yet (the dispatcher's outbox). */
+  @Column({ name: 'enqueued_at', type: 'timestamptz', nullable: true })
+  enqueuedAt: Date | null;
+
+  /** A retry waits until then. */
+  @Field(() => Date, { nullable: true, description: 'When a QUEUED export waiting to retry may run again' })
+  @Column({ name: 'not_before', type: 'timestamptz', nullable: true })
+  notBefore: Date | null;
+
+  /** Documents selected, counted at request time: small exports go first. */
+  @Column({ name: 'expected_rows', type: 'int', nullable: true })
+  expectedRows: number | null;
+
+  @Field(() => WaitingReason, { nullable: true, description: 'Why a QUEUED export has not started yet; null otherwise' })
+  @Column({ name: 'waiting_reason', type: 'text', nullable: true })
+  waitingReason: WaitingReason | null;
+
+  @Column({ name: 'files_cleaned_at', type: 'timestamptz', nullable: true })
+  filesCleanedAt: Date | null;
 }

@@ -8,31 +8,23 @@ import { ExportStatus } from '../entities/enums';
  * Export state travels through Redis pub/sub, so that an event published by
  * any worker reaches the subscriptions of every API instance.
  */
-export type ExportSnapshot = Omit<InvoiceExport, 'selection' | 'createdAt' | 'startedAt' | 'completedAt' | 'expiresAt'> & {
-  createdAt: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  expiresAt: string | null;
-};
+/** Instants of an export row, which travel as ISO strings. */
+const DATE_FIELDS = ['createdAt', 'startedAt', 'completedAt', 'expiresAt', 'notBefore', 'leaseExpiresAt', 'enqueuedAt', 'filesCleanedAt'] as const;
+type DateField = (typeof DATE_FIELDS)[number];
+
+export type ExportSnapshot = Omit<InvoiceExport, 'selection' | 'leaseToken' | DateField> & { [K in DateField]: string | null };
 
 export function toSnapshot(e: InvoiceExport): ExportSnapshot {
-  const { selection: _selection, ...rest } = e;
-  const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
-  return {
-    ...rest,
-    createdAt: iso(e.createdAt)!,
-    startedAt: iso(e.startedAt),
-    completedAt: iso(e.completedAt),
-    expiresAt: iso(e.expiresAt),
-  };
+  // The lease token stays in PostgreSQL: nothing outside the attempt needs it.
+  const { selection: _selection, leaseToken: _lease, ...rest } = e;
+  const snapshot = { ...rest } as Record<string, unknown>;
+  for (const f of DATE_FIELDS) snapshot[f] = e[f] ? new Date(e[f]!).toISOString() : null;
+  return snapshot as ExportSnapshot;
 }
 
 export function fromSnapshot(s: ExportSnapshot): InvoiceExport {
   const e = Object.assign(new InvoiceExport(), s) as InvoiceExport;
-  e.createdAt = new Date(s.createdAt);
-  e.startedAt = s.startedAt ? new Date(s.startedAt) : null;
-  e.completedAt = s.completedAt ? new Date(s.completedAt) : null;
-  e.expiresAt = s.expiresAt ? new Date(s.expiresAt) : null;
+  for (const f of DATE_FIELDS) (e as unknown as Record<string, Date | null>)[f] = s[f] ? new Date(s[f]!) : null;
   return e;
 }
 
@@ -49,10 +41,17 @@ const STATUS_RANK: Record<ExportStatus, number> = {
  * Order of an export's states, used to drop an event that is older than what
  * a subscriber already has (an event can cross the first read of the row).
  */
+/** QUEUED again after an attempt (waiting to retry or to be taken over) comes after that attempt's RUNNING. */
+function rank(e: InvoiceExport | ExportSnapshot): number {
+  return e.status === ExportStatus.QUEUED && e.attempts > 0 ? 1.5 : STATUS_RANK[e.status];
+}
+
 export function isNewer(next: InvoiceExport | ExportSnapshot, last: InvoiceExport | ExportSnapshot): boolean {
   if (next.attempts !== last.attempts) return next.attempts > last.attempts;
-  if (STATUS_RANK[next.status] !== STATUS_RANK[last.status]) return STATUS_RANK[next.status] > STATUS_RANK[last.status];
-  return next.processedRows > last.processedRows;
+  if (rank(next) !== rank(last)) return rank(next) > rank(last);
+  if (next.processedRows !== last.processedRows) return next.processedRows > last.processedRows;
+  // Same phase: a change of what it waits for (its tenant's turn, Redis back) is news.
+  return (next.waitingReason ?? null) !== (last.waitingReason ?? null);
 }
 
 export interface ExportEvents {

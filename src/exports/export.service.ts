@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { returning } from '../db/sql';
@@ -6,10 +5,13 @@ import type { Config } from '../config';
 import type { Principal } from '../auth/jwt';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import { ExportFormat, ExportKind, ExportStatus, FINAL_EXPORT_STATUSES } from '../entities/enums';
-import { AppError, ErrorCode, badInput, notFound } from '../errors';
+import { badInput, notFound } from '../errors';
+import { RateLimiter, admitExport } from './admission';
+import type { Dispatcher } from './dispatcher';
+import { waitingOrder } from './dispatcher';
 import type { ExportEvents } from './events';
 import { SUPPORTED_LOCALES } from './labels';
-import { enqueueExport } from './queue';
+import type { ExportQueues } from './queue';
 import { InvoiceFilterSpec, SqlParams, StoredSelection, invoiceConditions, isUuid, validateFilter } from './selection';
 import type { ExportStorage } from './storage';
 
@@ -24,6 +26,12 @@ export interface ExportRequest {
     excludedInvoiceIds?: string[] | null;
   };
 }
+
+/** Rows a document gives in each kind, on average: the expected size that orders the queue. */
+const ROWS_PER_DOCUMENT: Record<ExportKind, number> = {
+  [ExportKind.INVOICES]: 1,
+  [ExportKind.INVOICE_LINES]: 4,
+};
 
 export interface ExportPage {
   exports: InvoiceExport[];
@@ -53,14 +61,21 @@ function checkIds(ids: string[], field: string, max: number): string[] {
 export class ExportService {
   constructor(
     private readonly ds: DataSource,
-    private readonly queue: Queue,
+    private readonly queues: ExportQueues,
     private readonly events: ExportEvents,
     private readonly storage: ExportStorage,
     private readonly config: Readonly<Config>,
     private readonly logger: Logger,
+    private readonly dispatcher: Dispatcher,
+    private readonly rateLimiter: RateLimiter,
   ) {}
 
-  /** Validates everything first; only then records the export and enqueues its job. */
+  /**
+   * Validates everything first; only then records the export, within its
+   * tenant's cap of active exports. Recording is what accepts it: PostgreSQL
+   * is the outbox, and the dispatcher puts it on the queue (at once when
+   * Redis is up and the tenant has a free slot; later otherwise).
+   */
   async request(principal: Principal, req: ExportRequest): Promise<InvoiceExport> {
     const { tenantId } = principal;
     const locale = req.locale ?? 'fr-FR';
@@ -70,43 +85,59 @@ export class ExportService {
     }
     const key = req.idempotencyKey?.trim() || null;
     if (key && key.length > 200) throw badInput('idempotencyKey is too long (at most 200 characters)');
+    const repo = this.ds.getRepository(InvoiceExport);
     if (key) {
-      const existing = await this.ds.getRepository(InvoiceExport).findOneBy({ tenantId, idempotencyKey: key });
+      // A re-send is never refused, not even by the limits below.
+      const existing = await repo.findOneBy({ tenantId, idempotencyKey: key });
       if (existing) return existing;
     }
+    await this.rateLimiter.check(tenantId, principal.userId);
 
-    const selection = await this.resolveSelection(tenantId, req.selection);
-    const rows: InvoiceExport[] = await this.ds.query(
-      // A filter means "the invoices that exist now": stamp the database's clock.
-      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key)
-       VALUES ($1, $2, $3, $4, $5,
-         CASE WHEN $6::jsonb->>'mode' = 'filter' THEN jsonb_set($6::jsonb, '{createdBefore}', to_jsonb(now())) ELSE $6::jsonb END,
-         $7)
-       ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-       RETURNING id`,
-      [tenantId, principal.userId, req.kind, format, locale, JSON.stringify(selection), key],
+    const { selection, documents } = await this.resolveSelection(tenantId, req.selection);
+    const expectedRows = documents * (ROWS_PER_DOCUMENT[req.kind] ?? 1);
+    const rows: { id: string }[] = await admitExport(this.ds.manager, tenantId, this.config, (tx) =>
+      tx.query(
+        // A filter means "the invoices that exist now": stamp the database's clock.
+        `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key, expected_rows)
+         VALUES ($1, $2, $3, $4, $5,
+           CASE WHEN $6::jsonb->>'mode' = 'filter' THEN jsonb_set($6::jsonb, '{createdBefore}', to_jsonb(now())) ELSE $6::jsonb END,
+           $7, $8)
+         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING id`,
+        [tenantId, principal.userId, req.kind, format, locale, JSON.stringify(selection), key, expectedRows],
+      ),
     );
     if (!rows.length) {
       // A concurrent request with the same key won the race.
-      const existing = await this.ds.getRepository(InvoiceExport).findOneByOrFail({ tenantId, idempotencyKey: key! });
-      return existing;
+      return repo.findOneByOrFail({ tenantId, idempotencyKey: key! });
     }
     const id = rows[0].id;
-    try {
-      await enqueueExport(this.queue, id);
-    } catch (err) {
-      // Nothing half-made: without its job the export would wait forever.
-      await this.ds.query('DELETE FROM invoice_exports WHERE id = $1', [id]);
-      this.logger.error({ err, exportId: id }, 'Could not enqueue the export');
-      throw new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'The export queue is unavailable; nothing was recorded, please try again');
-    }
-    const created = await this.ds.getRepository(InvoiceExport).findOneByOrFail({ id });
-    this.logger.info({ exportId: id, tenantId, kind: req.kind, format }, 'Export requested');
-    await this.events.publish(created);
+    this.logger.info({ exportId: id, tenantId, kind: req.kind, format, expectedRows }, 'Export requested');
+    // Enqueued now if it may run (the answer then says QUEUED with no waiting reason).
+    await this.dispatcher.pass(tenantId).catch((err) => this.logger.warn({ err, exportId: id }, 'Dispatch after request failed'));
+    const created = await repo.findOneByOrFail({ id });
+    await this.events.publish(created).catch(() => undefined);
     return created;
   }
 
-  private async resolveSelection(tenantId: string, sel: ExportRequest['selection']): Promise<StoredSelection> {
+  /**
+   * Place of a QUEUED export among its tenant's waiting ones, in the order
+   * they start (those already on the queue first): 1 = next; null unless QUEUED.
+   */
+  async queuePosition(e: InvoiceExport): Promise<number | null> {
+    if (e.status !== ExportStatus.QUEUED) return null;
+    const [{ ahead }] = await this.ds.query(
+      `WITH ordered AS (
+         SELECT id, row_number() OVER (ORDER BY (enqueued_at IS NULL), ${waitingOrder('$3')}) AS pos
+         FROM invoice_exports WHERE tenant_id = $1 AND status = 'QUEUED'
+       )
+       SELECT coalesce((SELECT pos FROM ordered WHERE id = $2), 1)::int AS ahead`,
+      [e.tenantId, e.id, this.config.exportPriorityAgingSeconds],
+    );
+    return ahead;
+  }
+
+  private async resolveSelection(tenantId: string, sel: ExportRequest['selection']): Promise<{ selection: StoredSelection; documents: number }> {
     const hasIds = sel.invoiceIds !== undefined && sel.invoiceIds !== null;
     const hasFilter = sel.filter !== undefined && sel.filter !== null;
     if (hasIds === hasFilter) {
@@ -122,7 +153,7 @@ export class ExportService {
       if (missing > 0) {
         throw badInput(`${missing} of the ${ids.length} selected invoices do not exist`, { missingCount: missing });
       }
-      return { mode: 'ids', invoiceIds: ids };
+      return { selection: { mode: 'ids', invoiceIds: ids }, documents: ids.length };
     }
     validateFilter(sel.filter, 'selection.filter');
     const excluded = checkIds(sel.excludedInvoiceIds ?? [], 'selection.excludedInvoiceIds', max);
@@ -131,7 +162,7 @@ export class ExportService {
     if (excluded.length) where.push(`NOT (i.id = ANY(${params.add(excluded)}::uuid[]))`);
     const [{ n }] = await this.ds.query(`SELECT count(*) AS n FROM invoices i WHERE ${where.join(' AND ')}`, params.values);
     if (Number(n) === 0) throw badInput('The selection is empty: the filter matches no invoice');
-    return { mode: 'filter', filter: stripEmpty(sel.filter!), excludedInvoiceIds: excluded, createdBefore: '' };
+    return { selection: { mode: 'filter', filter: stripEmpty(sel.filter!), excludedInvoiceIds: excluded, createdBefore: '' }, documents: Number(n) };
   }
 
   async get(tenantId: string, id: string): Promise<InvoiceExport | null> {
@@ -193,14 +224,16 @@ export class ExportService {
       throw badInput(`The export is already ${after.status} and can no longer be cancelled`);
     }
     try {
-      const job = await this.queue.getJob(id);
+      const job = await this.queues.getJob(id);
       // An active job is locked by its worker and cannot be removed; that worker stops by itself.
       if (job && !(await job.isActive())) await job.remove();
     } catch (err) {
       this.logger.warn({ err, exportId: id }, 'Could not remove the cancelled job from the queue');
     }
     this.logger.info({ exportId: id, tenantId }, 'Export cancelled');
-    await this.events.publish(after);
+    await this.events.publish(after).catch(() => undefined);
+    // Its place may go to the tenant's next export.
+    void this.dispatcher.kick();
     return after;
   }
 

@@ -1,35 +1,41 @@
-import { JobsOptions, Queue, QueueOptions } from 'bullmq';
+import { Job, JobsOptions, Queue, QueueOptions } from 'bullmq';
 import IORedis, { RedisOptions } from 'ioredis';
 
-/** One queue carries every job of the service; job names route to handlers (worker/main.ts). */
+/**
+ * Redis only delivers jobs; PostgreSQL holds the truth of every export
+ * (status, attempts, lease, what it waits for). Two queues: small exports
+ * have a lane of their own in every worker process, so that they never wait
+ * behind a tenant's large ones (DESIGN §11).
+ */
 export const EXPORT_QUEUE_NAME = 'invoice-exports';
+export const SMALL_EXPORT_QUEUE_NAME = 'invoice-exports-small';
 
 export enum JobName {
   EXPORT = 'export',
-  CLEANUP = 'cleanup',
 }
 
 /** Payloads carry ids only: the worker re-reads the export row (job data is stored in clear). */
 export interface JobPayloads {
   [JobName.EXPORT]: { exportId: string };
-  [JobName.CLEANUP]: Record<string, never>;
 }
 
-export const EXPORT_ATTEMPTS = 3;
-
+/**
+ * BullMQ neither retries nor keeps a job: attempts, backoff and history are
+ * the export row's (they survive Redis losing its data). A finished job is
+ * removed, so that the same export id can be enqueued again for a retry.
+ */
 export const EXPORT_JOB_OPTIONS: JobsOptions = {
-  attempts: EXPORT_ATTEMPTS,
-  backoff: { type: 'exponential', delay: 1000 },
-  removeOnComplete: { age: 24 * 3600, count: 10_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
+  attempts: 1,
+  removeOnComplete: true,
+  removeOnFail: true,
 };
 
-/** The sweep that expires old files and re-enqueues exports whose job went missing. */
-export const CLEANUP_EVERY_MS = 60_000;
+/** The job scheduler of earlier versions, removed at start (the sweep is a timer in the workers now). */
+export const LEGACY_CLEANUP_SCHEDULER = 'cleanup';
 
 /**
  * Connections for BullMQ. The queue (API side) fails fast when Redis is down
- * so that a request gets an error instead of hanging; workers wait forever.
+ * so that a request gets an answer instead of hanging; workers wait forever.
  */
 export function redisConnection(url: string, role: 'queue' | 'worker' | 'events'): IORedis {
   const opts: RedisOptions =
@@ -39,12 +45,68 @@ export function redisConnection(url: string, role: 'queue' | 'worker' | 'events'
   return new IORedis(url, { ...opts, lazyConnect: false });
 }
 
-export function createExportQueue(connection: IORedis, prefix: string): Queue {
-  const opts: QueueOptions = { connection, prefix, defaultJobOptions: EXPORT_JOB_OPTIONS };
-  return new Queue(EXPORT_QUEUE_NAME, opts);
+/**
+ * BullMQ priority from the expected size: 1 (highest) for one row, +1 each
+ * time the size doubles. Exports of a like size keep their order (FIFO
+ * within a priority).
+ */
+export function priorityForRows(rows: number): number {
+  return 1 + Math.floor(Math.log2(Math.max(1, rows)));
 }
 
-export async function enqueueExport(queue: Queue, exportId: string): Promise<void> {
-  // jobId = export id: adding twice is a no-op, which makes re-enqueueing safe.
-  await queue.add(JobName.EXPORT, { exportId } satisfies JobPayloads[JobName.EXPORT], { jobId: exportId });
+export class ExportQueues {
+  readonly main: Queue;
+  readonly small: Queue;
+
+  constructor(connection: IORedis, prefix: string, private readonly smallMaxRows: number) {
+    const opts: QueueOptions = { connection, prefix, defaultJobOptions: EXPORT_JOB_OPTIONS };
+    this.main = new Queue(EXPORT_QUEUE_NAME, opts);
+    this.small = new Queue(SMALL_EXPORT_QUEUE_NAME, opts);
+  }
+
+  get all(): Queue[] {
+    return [this.main, this.small];
+  }
+
+  /** The lane of an export of `rows` expected rows. */
+  queueFor(rows: number): Queue {
+    return rows <= this.smallMaxRows ? this.small : this.main;
+  }
+
+  /** jobId = export id: adding twice is a no-op, which makes re-enqueueing safe. */
+  async add(exportId: string, expectedRows: number): Promise<void> {
+    const queue = this.queueFor(expectedRows);
+    await queue.add(JobName.EXPORT, { exportId } satisfies JobPayloads[JobName.EXPORT], {
+      jobId: exportId,
+      priority: priorityForRows(expectedRows),
+    });
+  }
+
+  /** The job of an export, in whichever lane it is. */
+  async getJob(exportId: string): Promise<Job | undefined> {
+    for (const q of this.all) {
+      const job = await q.getJob(exportId);
+      if (job) return job;
+    }
+    return undefined;
+  }
+
+  /** Jobs per state, both lanes together. */
+  async counts(): Promise<Record<string, number>> {
+    const states = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'] as const;
+    const total: Record<string, number> = Object.fromEntries(states.map((s) => [s, 0]));
+    for (const q of this.all) {
+      const c = await q.getJobCounts(...states);
+      for (const s of states) total[s] += c[s] ?? 0;
+    }
+    return total;
+  }
+
+  on(event: 'error', listener: (err: Error) => void): void {
+    for (const q of this.all) q.on(event, listener);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((q) => q.close().catch(() => undefined)));
+  }
 }

@@ -111,9 +111,15 @@ export function exportPrefix(tenantId: string, exportId: string): string {
   return `exports/${keySegment('tenant id', tenantId)}/${keySegment('export id', exportId)}/`;
 }
 
-/** `exports/<tenantId>/<exportId>/<fileName>` (DESIGN §5). */
-export function objectKey(tenantId: string, exportId: string, fileName: string): string {
-  return `${exportPrefix(tenantId, exportId)}${keySegment('file name', fileName)}`;
+/**
+ * `exports/<tenantId>/<exportId>/<fileName>` (DESIGN §5); with an attempt,
+ * `exports/<tenantId>/<exportId>/<attempt>/<fileName>`: each attempt writes
+ * its own object, so that an attempt that lost its lease can never
+ * overwrite or delete the file of the attempt that won.
+ */
+export function objectKey(tenantId: string, exportId: string, fileName: string, attempt?: number): string {
+  const folder = attempt === undefined ? '' : `${keySegment('attempt', String(attempt))}/`;
+  return `${exportPrefix(tenantId, exportId)}${folder}${keySegment('file name', fileName)}`;
 }
 
 /** RFC 5987 attr-char: encodeURIComponent leaves ' ( ) * unescaped, which attr-char does not allow. */
@@ -294,8 +300,8 @@ export class ExportStorage {
     return new ExportStorage(storageOptionsFromConfig(config, extra));
   }
 
-  objectKey(tenantId: string, exportId: string, fileName: string): string {
-    return objectKey(tenantId, exportId, fileName);
+  objectKey(tenantId: string, exportId: string, fileName: string, attempt?: number): string {
+    return objectKey(tenantId, exportId, fileName, attempt);
   }
 
   exportPrefix(tenantId: string, exportId: string): string {
@@ -555,11 +561,13 @@ export class ExportStorage {
    * Deletes every object under `prefix` (e.g. an export's folder) and aborts
    * the multipart uploads in progress there. Resolves with the number of
    * objects deleted. An empty prefix is refused (it would empty the bucket).
+   * `keep`: a key to leave (a completed export's file, among what its
+   * superseded attempts left).
    */
-  async deletePrefix(prefix: string): Promise<number> {
+  async deletePrefix(prefix: string, opts: { keep?: string } = {}): Promise<number> {
     if (!prefix) throw new Error('deletePrefix needs a non-empty prefix');
     let deleted = 0;
-    const keys = await this.listKeys(prefix);
+    const keys = (await this.listKeys(prefix)).filter((k) => k !== opts.keep);
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
       const res = await this.client.send(
@@ -624,9 +632,10 @@ export class ExportStorage {
    * killed worker left behind, before another worker redoes the export.
    * Resolves with the number aborted.
    */
-  async abortMultipartUploads(prefix: string): Promise<number> {
+  async abortMultipartUploads(prefix: string, opts: { initiatedBefore?: Date } = {}): Promise<number> {
     let aborted = 0;
     for (const u of await this.listMultipartUploads(prefix)) {
+      if (opts.initiatedBefore && (!u.initiated || u.initiated >= opts.initiatedBefore)) continue;
       try {
         await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.key, UploadId: u.uploadId }));
         aborted += 1;

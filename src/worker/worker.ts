@@ -1,13 +1,20 @@
 import { Job, Worker } from 'bullmq';
 import { Pool } from 'pg';
 import type { AppServices } from '../app';
-import { CLEANUP_EVERY_MS, EXPORT_QUEUE_NAME, JobName, JobPayloads, redisConnection } from '../exports/queue';
-import { runCleanup } from './cleanup.processor';
+import { JobName, JobPayloads, LEGACY_CLEANUP_SCHEDULER, redisConnection } from '../exports/queue';
 import { ExportProcessor } from './export.processor';
+import { Reconciler } from './reconciler';
 
 export interface RunningWorker {
+  /** The main lane's BullMQ worker (large exports). */
   worker: Worker;
+  /** Every BullMQ worker of this process: the main lane and the small-export lane. */
+  workers: Worker[];
   processor: ExportProcessor;
+  reconciler: Reconciler;
+  /** Stops / resumes taking jobs on every lane (running exports go on). */
+  pause(): Promise<void>;
+  resume(): void;
   /** Stops taking jobs; lets active exports finish for `graceMs`, then hands them back. */
   close(graceMs?: number): Promise<void>;
 }
@@ -16,13 +23,15 @@ type Handlers = { [N in JobName]: (job: Job<JobPayloads[N]>, token?: string) => 
 
 export async function startWorker(services: AppServices, opts: { maxRowsPerSheet?: number } = {}): Promise<RunningWorker> {
   const { config, logger } = services;
-  const pool = new Pool({ connectionString: config.databaseUrl, max: config.workerConcurrency + 1, application_name: 'invoice-export-worker' });
+  const slots = config.workerConcurrency + config.workerSmallConcurrency;
+  const pool = new Pool({ connectionString: config.databaseUrl, max: slots + 1, application_name: 'invoice-export-worker' });
   pool.on('error', (err) => logger.warn({ err }, 'Idle database connection failed'));
   const processor = new ExportProcessor({
     dataSource: services.dataSource,
     pool,
     storage: services.storage,
     events: services.events,
+    dispatcher: services.dispatcher,
     config,
     logger,
     maxRowsPerSheet: opts.maxRowsPerSheet,
@@ -30,42 +39,59 @@ export async function startWorker(services: AppServices, opts: { maxRowsPerSheet
   // Every job name has exactly one handler: the type refuses a missing one.
   const handlers: Handlers = {
     [JobName.EXPORT]: (job, token) => processor.process(job, token),
-    [JobName.CLEANUP]: () => runCleanup({ ...services, logger }),
+  };
+  const route = async (job: Job, token?: string) => {
+    const handler = handlers[job.name as JobName] as ((job: Job, token?: string) => Promise<unknown>) | undefined;
+    if (!handler) throw new Error(`No handler for job "${job.name}"`);
+    await handler(job, token);
   };
 
   const connection = redisConnection(config.redisUrl, 'worker');
-  const worker = new Worker(
-    EXPORT_QUEUE_NAME,
-    async (job: Job, token?: string) => {
-      const handler = handlers[job.name as JobName] as ((job: Job, token?: string) => Promise<unknown>) | undefined;
-      if (!handler) throw new Error(`No handler for job "${job.name}"`);
-      await handler(job, token);
-    },
-    {
-      connection,
-      prefix: config.queuePrefix,
-      concurrency: config.workerConcurrency,
-      lockDuration: config.workerLockDurationMs,
-      // A dead worker's job is taken over about one lock duration after its death.
-      stalledInterval: Math.max(1000, Math.floor(config.workerLockDurationMs / 2)),
-      maxStalledCount: 2,
-    },
+  const lanes = [
+    { queue: services.queues.main, concurrency: config.workerConcurrency },
+    { queue: services.queues.small, concurrency: config.workerSmallConcurrency },
+  ].filter((l) => l.concurrency > 0);
+  const workers = lanes.map(
+    ({ queue, concurrency }) =>
+      new Worker(queue.name, route, {
+        connection,
+        prefix: config.queuePrefix,
+        concurrency,
+        lockDuration: config.workerLockDurationMs,
+        // A dead worker's job is taken over about one lock duration after its death.
+        stalledInterval: Math.max(1000, Math.floor(config.workerLockDurationMs / 2)),
+        maxStalledCount: 1000, // attempts are counted by the export's row, not by BullMQ
+      }),
   );
-  worker.on('error', (err) => logger.error({ err }, 'Worker connection error'));
-  worker.on('failed', (job, err) => {
-    if (job) logger.debug({ jobId: job.id, err: err.message }, 'Job attempt failed');
-  });
-  await worker.waitUntilReady();
-  await services.queue.upsertJobScheduler('cleanup', { every: CLEANUP_EVERY_MS }, { name: JobName.CLEANUP, data: {} });
-  logger.info({ concurrency: config.workerConcurrency, prefix: config.queuePrefix }, 'Worker ready');
+  for (const w of workers) {
+    w.on('error', (err) => logger.error({ err: err.message }, 'Worker connection error'));
+    w.on('failed', (job, err) => {
+      if (job) logger.debug({ jobId: job.id, err: err.message }, 'Job attempt failed');
+    });
+  }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  // Earlier versions swept from a job scheduler, which a Redis wipe loses.
+  await services.queues.main.removeJobScheduler(LEGACY_CLEANUP_SCHEDULER).catch(() => undefined);
+  const reconciler = new Reconciler(services);
+  reconciler.start();
+  logger.info({ concurrency: config.workerConcurrency, smallConcurrency: config.workerSmallConcurrency, prefix: config.queuePrefix }, 'Worker ready');
 
   let closing: Promise<void> | undefined;
   return {
-    worker,
+    worker: workers[0],
+    workers,
     processor,
+    reconciler,
+    async pause() {
+      await Promise.all(workers.map((w) => w.pause()));
+    },
+    resume() {
+      for (const w of workers) w.resume();
+    },
     close(graceMs = 25_000) {
       closing ??= (async () => {
-        const closed = worker.close();
+        reconciler.stop();
+        const closed = Promise.all(workers.map((w) => w.close()));
         const timer = setTimeout(() => processor.handBackAll(), graceMs);
         try {
           await closed;

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Role } from '../../src/entities/enums';
 import { seedTenant } from '../../src/seed/seed';
-import { enqueueExport } from '../../src/exports/queue';
-import { runCleanup } from '../../src/worker/cleanup.processor';
+import { runSweep } from '../../src/worker/sweep';
 import { RunningWorker, startWorker } from '../../src/worker/worker';
 import { createInvoice, createPayer, createTenant } from '../factories';
 import { TestApp, startTestApp, uniqueName } from '../helpers/app';
@@ -24,8 +23,8 @@ let big: string;
 const exportRows = async (tenantId: string) =>
   (await ds.query(`SELECT count(*)::int AS n FROM invoice_exports WHERE tenant_id = $1`, [tenantId]))[0].n as number;
 const jobCount = async () => {
-  const c = await app.running.services.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-  return Object.values(c).reduce((a, b) => a + b, 0);
+  const c = await app.running.services.queues.counts();
+  return c.waiting + c.prioritized + c.active + c.delayed;
 };
 
 async function request(tenantId: string, input: Record<string, unknown>, roles?: Role[]) {
@@ -114,17 +113,17 @@ describe('bad input: a clear error, no export row, no job', () => {
 
 describe('cancel', () => {
   it('a QUEUED export leaves the queue and ends CANCELLED', async () => {
-    await worker.worker.pause();
+    await worker.pause();
     try {
       const res = await request(tenantA, { kind: 'INVOICES', selection: { invoiceIds: idsA } });
       const id = res.data.requestInvoiceExport.id;
-      expect(await app.running.services.queue.getJob(id)).toBeTruthy();
+      expect(await app.running.services.queues.getJob(id)).toBeTruthy();
       const cancelled = await app.gql(CANCEL, { id }, app.token(tenantA));
       expect(cancelled.data.cancelInvoiceExport.status).toBe('CANCELLED');
-      expect(await app.running.services.queue.getJob(id)).toBeFalsy();
+      expect(await app.running.services.queues.getJob(id)).toBeFalsy();
       expect(await app.s3.server && (await app.running.services.storage.listKeys(`exports/${tenantA}/${id}/`))).toEqual([]);
     } finally {
-      worker.worker.resume();
+      worker.resume();
     }
   });
 
@@ -143,7 +142,7 @@ describe('cancel', () => {
       expect(events.at(-1)!.status).toBe('CANCELLED');
       // The worker lets go of the job (aborting its upload) within a second.
       for (;;) {
-        const job = await app.running.services.queue.getJob(id);
+        const job = await app.running.services.queues.getJob(id);
         if (!(await job?.isActive())) break;
         if (Date.now() - asked > 1000) throw new Error(`worker still on the job ${Date.now() - asked} ms after the cancel`);
         await new Promise((r) => setTimeout(r, 20));
@@ -214,7 +213,7 @@ describe('invoiceExports', () => {
     const t = await createTenant(ds, uniqueName('list'));
     const p = await createPayer(ds, t);
     const inv = await createInvoice(ds, t, { number: 'F1', billingDate: '2022-01-01', payerId: p, lines: [{ unitPrice: '5.00' }] });
-    await worker.worker.pause();
+    await worker.pause();
     const ids: string[] = [];
     try {
       for (let i = 0; i < 5; i++) ids.push((await request(t, { kind: 'INVOICES', selection: { invoiceIds: [inv] } })).data.requestInvoiceExport.id);
@@ -234,7 +233,7 @@ describe('invoiceExports', () => {
       const bad = await app.gql(`{ invoiceExports(after: "nope") { totalCount } }`, {}, app.token(t));
       expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     } finally {
-      worker.worker.resume();
+      worker.resume();
     }
   });
 });
@@ -272,7 +271,7 @@ describe('download URL and retention', () => {
     const prefix = `exports/${tenantA}/${id}/`;
     expect(await storage.listKeys(prefix)).toHaveLength(1);
     await ds.query(`UPDATE invoice_exports SET expires_at = now() - interval '1 minute' WHERE id = $1`, [id]);
-    const report = await runCleanup({ ...app.running.services });
+    const report = await runSweep({ ...app.running.services });
     expect(report.expired).toBeGreaterThanOrEqual(1);
     expect(await storage.listKeys(prefix)).toEqual([]);
     const e = (await app.gql(READ, { id }, app.token(tenantA))).data.invoiceExport as ExportState;
@@ -280,15 +279,25 @@ describe('download URL and retention', () => {
     expect(e.downloadUrl).toBeNull();
   });
 
-  it('the sweep re-enqueues an export whose job went missing, and it completes', async () => {
+  it('the reconciler re-enqueues an export whose job went missing (Redis lost it), and it completes', async () => {
     const [{ id }] = await ds.query(
-      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, created_at)
-       VALUES ($1, 'u', 'INVOICES', 'CSV', 'fr-FR', $2, now() - interval '5 minutes') RETURNING id`,
+      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, created_at, enqueued_at, expected_rows)
+       VALUES ($1, 'u', 'INVOICES', 'CSV', 'fr-FR', $2, now() - interval '5 minutes', now() - interval '5 minutes', 5) RETURNING id`,
       [tenantA, JSON.stringify({ mode: 'ids', invoiceIds: idsA })],
     );
-    const report = await runCleanup({ ...app.running.services });
-    expect(report.requeued).toBeGreaterThanOrEqual(1);
+    // Only the reconciler can mend it (the row says "on the queue"); its timer may beat this call to it.
+    await worker.reconciler.reconcile();
     const done = await waitFor(id, tenantA, ['COMPLETED']);
+    expect(done.rowCount).toBe(5);
+  });
+
+  it('an export recorded without a job (Redis was down at request time) is dispatched by the outbox relay', async () => {
+    const [{ id }] = await ds.query(
+      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, expected_rows)
+       VALUES ($1, 'u', 'INVOICES', 'CSV', 'fr-FR', $2, 5) RETURNING id`,
+      [tenantA, JSON.stringify({ mode: 'ids', invoiceIds: idsA })],
+    );
+    const done = await waitFor(id, tenantA, ['COMPLETED'], 10_000);
     expect(done.rowCount).toBe(5);
   });
 });
@@ -332,32 +341,28 @@ describe('permanent failures', () => {
        VALUES ($1, 'u', 'INVOICES', 'CSV', 'fr-FR', $2) RETURNING id`,
       [tenantA, JSON.stringify({ mode: 'filter', filter: { billingDateFrom: '2020-13-45' }, excludedInvoiceIds: [], createdBefore: new Date().toISOString() })],
     );
-    await enqueueExport(app.running.services.queue, id);
     const failed = await waitFor(id, tenantA, ['FAILED', 'COMPLETED']);
     expect(failed.status).toBe('FAILED');
     expect(failed.error?.code).toBe('DATABASE_ERROR');
     expect(failed.error?.message).toMatch(/refused the export query/);
     const [{ attempts }] = await ds.query('SELECT attempts FROM invoice_exports WHERE id = $1', [id]);
     expect(attempts).toBe(1);
-    const job = await app.running.services.queue.getJob(id);
-    expect(await job?.getState()).toBe('failed');
-    expect(job?.attemptsMade).toBe(1);
+    // The row holds the outcome; Redis keeps no job of it.
+    expect(await app.running.services.queues.getJob(id)).toBeUndefined();
     expect(await app.running.services.storage.listKeys(`exports/${tenantA}/${id}/`)).toEqual([]);
   });
 });
 
-describe('the cleanup sweep', () => {
-  it('is scheduled as a repeatable job by every worker, once', async () => {
-    const schedulers = await app.running.services.queue.getJobSchedulers();
-    const cleanup = schedulers.filter((s) => s.key === 'cleanup');
-    expect(cleanup).toHaveLength(1);
-    expect(cleanup[0]).toMatchObject({ name: 'cleanup', every: 60_000 });
+describe('the storage sweep', () => {
+  it('is not a job scheduler in Redis (a Redis wipe would lose it): none is registered', async () => {
+    const schedulers = await app.running.services.queues.main.getJobSchedulers();
+    expect(schedulers.filter((s) => s.key === 'cleanup')).toEqual([]);
   });
 });
 
 describe('a state change that pub/sub did not deliver', () => {
   it('still reaches the subscription, which then completes', async () => {
-    await worker.worker.pause();
+    await worker.pause();
     const token = app.token(tenantA);
     const client = wsClient(app.wsUrl, token);
     try {
@@ -371,7 +376,7 @@ describe('a state change that pub/sub did not deliver', () => {
       expect(events.map((e) => e.status)).toEqual(['QUEUED', 'CANCELLED']);
     } finally {
       await client.dispose();
-      worker.worker.resume();
+      worker.resume();
     }
   });
 });

@@ -46,7 +46,7 @@ async function sqlTotals(kind: 'INVOICES' | 'INVOICE_LINES', tenantId: string, i
 
 /** Requests an export while the worker is paused, subscribes, lets the worker go, and returns every state seen. */
 async function runExport(tenantId: string, input: Record<string, unknown>): Promise<{ events: ExportState[]; final: ExportState }> {
-  await worker.worker.pause();
+  await worker.pause();
   const token = app.token(tenantId);
   const res = await app.gql(REQUEST, { input }, token);
   expect(res.errors).toBeUndefined();
@@ -56,7 +56,7 @@ async function runExport(tenantId: string, input: Record<string, unknown>): Prom
   try {
     const followed = followExport(client, requested.id);
     await followed.until((e) => e.status === 'QUEUED');
-    worker.worker.resume();
+    worker.resume();
     const events = await followed.done;
     return { events, final: events.at(-1)! };
   } finally {

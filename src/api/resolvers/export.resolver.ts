@@ -51,6 +51,12 @@ function link(e: InvoiceExport, ctx: ApiContext) {
 export const RECHECK_MS = 2000;
 const QUIET = Symbol('quiet');
 
+/** The queue position computed for a state the subscription sends (so the field resolver need not read it again). */
+const positions = new WeakMap<InvoiceExport, number | null>();
+function queuePositionOf(e: InvoiceExport, ctx: ApiContext): Promise<number | null> {
+  return positions.has(e) ? Promise.resolve(positions.get(e)!) : ctx.services.exports.queuePosition(e);
+}
+
 /**
  * Current state first, then every newer state published by the workers;
  * ends after a final status. The tenant is checked before anything is sent:
@@ -80,6 +86,8 @@ async function followExport({ args, context }: SubscribeResolverData<unknown, { 
     let timer: NodeJS.Timeout | undefined;
     try {
       let last = first;
+      let lastPosition = await exports.queuePosition(first);
+      positions.set(first, lastPosition);
       yield last;
       while (!FINAL_EXPORT_STATUSES.includes(last.status)) {
         const quiet = new Promise<typeof QUIET>((resolve) => {
@@ -95,8 +103,13 @@ async function followExport({ args, context }: SubscribeResolverData<unknown, { 
           pending = changes.next();
           next = got.value;
         }
-        if (!next || next.tenantId !== tenantId || !isNewer(next, last)) continue;
+        if (!next || next.tenantId !== tenantId) continue;
+        // A waiting export moves up as its tenant's others start: that is news too.
+        const position = await exports.queuePosition(next);
+        if (!isNewer(next, last) && position === lastPosition) continue;
+        positions.set(next, position);
         last = next;
+        lastPosition = position;
         yield next;
       }
     } finally {
@@ -169,6 +182,14 @@ export class ExportResolver {
   @FieldResolver(() => Date, { nullable: true })
   async downloadUrlExpiresAt(@Root() e: InvoiceExport, @Ctx() ctx: ApiContext): Promise<Date | null> {
     return (await link(e, ctx))?.expiresAt ?? null;
+  }
+
+  @FieldResolver(() => Int, {
+    nullable: true,
+    description: "While QUEUED: 1 + how many of its organisation's exports start before it (\"2 exports ahead of yours\" at 3); null otherwise",
+  })
+  queuePosition(@Root() e: InvoiceExport, @Ctx() ctx: ApiContext): Promise<number | null> {
+    return queuePositionOf(e, ctx);
   }
 
   @FieldResolver(() => ExportError, { nullable: true })

@@ -1,0 +1,206 @@
+import type IORedis from 'ioredis';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import { returning } from '../db/sql';
+import { WaitingReason } from '../entities/enums';
+import { InvoiceExport } from '../entities/invoice-export.entity';
+import type { Dispatcher } from '../exports/dispatcher';
+import type { ExportEvents } from '../exports/events';
+import type { ExportQueues } from '../exports/queue';
+import type { ExportStorage } from '../exports/storage';
+import { bumpCounter } from '../ops/counters';
+import { ExportErrorCode } from './errors';
+import { runSweep } from './sweep';
+
+export interface ReconcilerDeps {
+  dataSource: DataSource;
+  queues: ExportQueues;
+  redis: { queue: IORedis };
+  dispatcher: Dispatcher;
+  storage: ExportStorage;
+  events: ExportEvents;
+  config: Readonly<Config>;
+  logger: Logger;
+}
+
+export interface ReconcileReport {
+  /** RUNNING exports whose lease expired (worker gone), put back to run again. */
+  rescued: number;
+  /** …or FAILED WORKER_LOST, their attempts spent. */
+  failed: number;
+  /** QUEUED exports whose job Redis no longer has, handed back to the dispatcher. */
+  requeued: number;
+}
+
+/** Advisory-lock keys: one reconciler, one sweep at a time over every worker process. */
+const RECONCILE_LOCK = 7_240_120;
+const SWEEP_LOCK = 7_240_121;
+/** A job is looked for only once its export has been on the queue this long (the add may be in flight). */
+const JOB_GRACE_SECONDS = 5;
+/** A lease is declared dead this long after it expired (clock skew between processes). */
+const LEASE_GRACE_SECONDS = 1;
+export const SWEEP_EVERY_MS = 60_000;
+
+/**
+ * Makes Redis agree with PostgreSQL, from a timer in every worker process
+ * (nothing of it lives in Redis, so that a Redis restarted empty loses
+ * nothing): RUNNING exports whose attempt's lease expired run again (or
+ * fail when their attempts are spent); QUEUED exports whose job is gone go
+ * back to the dispatcher; then a dispatch pass. One process at a time,
+ * through a PostgreSQL advisory lock.
+ */
+export class Reconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+  private lastSweep = 0;
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.tick(), this.deps.config.reconcileIntervalMs);
+    this.timer.unref();
+    void this.tick();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      await this.withLock(RECONCILE_LOCK, () => this.reconcile());
+      if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS) {
+        this.lastSweep = Date.now();
+        await this.withLock(SWEEP_LOCK, () => runSweep(this.deps));
+      }
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'Reconciler pass failed');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Runs `fn` if no other process holds `key`; the lock is held by a transaction around it. */
+  private async withLock<T>(key: number, fn: () => Promise<T>): Promise<T | undefined> {
+    const qr = this.deps.dataSource.createQueryRunner();
+    await qr.connect();
+    try {
+      await qr.startTransaction();
+      const [{ locked }] = await qr.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [key]);
+      if (!locked) return undefined;
+      return await fn();
+    } finally {
+      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      await qr.release();
+    }
+  }
+
+  async reconcile(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { rescued: 0, failed: 0, requeued: 0 };
+    await this.rescueLostAttempts(report);
+    await this.requeueMissingJobs(report);
+    const { dataSource: ds, dispatcher, logger } = this.deps;
+    await dispatcher.pass();
+    await bumpCounter(ds, 'reconciler_rescued', '', report.rescued);
+    await bumpCounter(ds, 'reconciler_failed', '', report.failed);
+    await bumpCounter(ds, 'reconciler_requeued', '', report.requeued);
+    if (report.rescued || report.failed || report.requeued) logger.info(report, 'Reconciler');
+    return report;
+  }
+
+  /**
+   * A RUNNING export whose lease expired has no live attempt: its worker died
+   * or lost PostgreSQL. It goes back to the outbox (the attempt counted), or
+   * FAILED WORKER_LOST once EXPORT_MAX_ATTEMPTS attempts were spent. A stale
+   * job of it in Redis (active, its worker dead) is removed so that the
+   * dispatcher can enqueue it again.
+   */
+  private async rescueLostAttempts(report: ReconcileReport): Promise<void> {
+    const { dataSource: ds, config } = this.deps;
+    const lost: { id: string }[] = await ds.query(
+      `SELECT id FROM invoice_exports
+       WHERE status = 'RUNNING' AND (lease_expires_at IS NULL OR lease_expires_at < now() - make_interval(secs => $1))
+       LIMIT 500`,
+      [LEASE_GRACE_SECONDS],
+    );
+    for (const { id } of lost) {
+      const [failed] = await returning(
+        ds,
+        `UPDATE invoice_exports SET status = 'FAILED', error_code = $2, error_message = $3, completed_at = now(),
+           lease_token = NULL, lease_expires_at = NULL, waiting_reason = NULL
+         WHERE id = $1 AND status = 'RUNNING' AND (lease_expires_at IS NULL OR lease_expires_at < now() - make_interval(secs => $5))
+           AND attempts >= $4 RETURNING id`,
+        [id, ExportErrorCode.WORKER_LOST, 'The worker running this export stopped on every attempt', config.exportMaxAttempts, LEASE_GRACE_SECONDS],
+      );
+      if (failed) {
+        report.failed++;
+        await this.publish(id);
+        continue;
+      }
+      const [rescued] = await returning(
+        ds,
+        `UPDATE invoice_exports SET status = 'QUEUED', processed_rows = 0, lease_token = NULL, lease_expires_at = NULL,
+           enqueued_at = NULL, waiting_reason = $2
+         WHERE id = $1 AND status = 'RUNNING' AND (lease_expires_at IS NULL OR lease_expires_at < now() - make_interval(secs => $3))
+         RETURNING id`,
+        [id, WaitingReason.WORKER_LOST, LEASE_GRACE_SECONDS],
+      );
+      if (!rescued) continue;
+      await this.dropStaleJob(id);
+      report.rescued++;
+      await bumpCounter(ds, 'export_takeovers');
+      await this.publish(id);
+    }
+  }
+
+  /** QUEUED and on the queue since JOB_GRACE_SECONDS, but Redis has no job (restarted empty, job removed by hand…). */
+  private async requeueMissingJobs(report: ReconcileReport): Promise<void> {
+    const { dataSource: ds, queues } = this.deps;
+    // The instant as text: a JS Date would drop PostgreSQL's microseconds and never match again.
+    const enqueued: { id: string; enqueued_at: string }[] = await ds.query(
+      `SELECT id, enqueued_at::text FROM invoice_exports
+       WHERE status = 'QUEUED' AND enqueued_at < now() - make_interval(secs => $1)
+       ORDER BY enqueued_at LIMIT 2000`,
+      [JOB_GRACE_SECONDS],
+    );
+    for (const e of enqueued) {
+      const job = await queues.getJob(e.id);
+      if (job && !(await this.isStale(job.id!, job))) continue;
+      if (job) await job.remove().catch(() => undefined);
+      const [row] = await returning(
+        ds,
+        `UPDATE invoice_exports SET enqueued_at = NULL WHERE id = $1 AND status = 'QUEUED' AND enqueued_at = $2::timestamptz RETURNING id`,
+        [e.id, e.enqueued_at],
+      );
+      if (row) report.requeued++;
+    }
+  }
+
+  /** A job that can never run: finished (kept by hand), or active with no worker holding its lock. */
+  private async isStale(id: string, job: { getState(): Promise<string>; queueName: string }): Promise<boolean> {
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed' || state === 'unknown') return true;
+    if (state !== 'active') return false;
+    const lock = `${this.deps.config.queuePrefix}:${job.queueName}:${id}:lock`;
+    return (await this.deps.redis.queue.exists(lock)) === 0;
+  }
+
+  private async dropStaleJob(id: string): Promise<void> {
+    try {
+      const job = await this.deps.queues.getJob(id);
+      if (job && (await this.isStale(id, job))) await job.remove();
+    } catch (err) {
+      this.deps.logger.debug({ err, exportId: id }, 'Could not remove the stale job');
+    }
+  }
+
+  private async publish(id: string): Promise<void> {
+    const e = await this.deps.dataSource.getRepository(InvoiceExport).findOneBy({ id });
+    if (e) await this.deps.events.publish(e).catch(() => undefined);
+  }
+}
