@@ -25,10 +25,15 @@ export interface ExportState {
   startedAt: string | null;
   completedAt: string | null;
   expiresAt: string | null;
+  /** Why a QUEUED export has not started: TENANT_CONCURRENCY, RETRY, QUEUE_UNAVAILABLE, WORKER_LOST. */
+  waitingReason: string | null;
+  queuePosition: number | null;
+  notBefore: string | null;
 }
 
 export const EXPORT_FIELDS = `id kind format status locale processedRows totalRows progress rowCount fileName fileSize
-  downloadUrl downloadUrlExpiresAt error { code message } createdAt startedAt completedAt expiresAt`;
+  downloadUrl downloadUrlExpiresAt error { code message } createdAt startedAt completedAt expiresAt
+  waitingReason queuePosition notBefore`;
 
 export const FINAL_STATUSES: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'EXPIRED']);
 

@@ -84,4 +84,13 @@ registerEnumType(PaymentMethod, { name: 'PaymentMethod' });
 registerEnumType(ExportKind, { name: 'ExportKind' });
 registerEnumType(ExportFormat, { name: 'ExportFormat' });
 registerEnumType(ExportStatus, { name: 'ExportStatus' });
-registerEnumType(WaitingReason, { name: 'WaitingReason' });
+registerEnumType(WaitingReason, {
+  name: 'WaitingReason',
+  description: 'What a QUEUED export waits for',
+  valuesConfig: {
+    TENANT_CONCURRENCY: { description: "Its organisation's other exports to finish (EXPORT_TENANT_CONCURRENCY run at once); see queuePosition" },
+    RETRY: { description: 'Its retry at notBefore, after a transient failure that `error` names' },
+    QUEUE_UNAVAILABLE: { description: 'The job queue to be reachable again; the export is recorded and will run' },
+    WORKER_LOST: { description: 'Another worker, its worker having stopped' },
+  },
+});

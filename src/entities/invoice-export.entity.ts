@@ -127,4 +127,8 @@ export class InvoiceExport {
 
   @Column({ name: 'files_cleaned_at', type: 'timestamptz', nullable: true })
   filesCleanedAt: Date | null;
+
+  /** QUEUE_PREFIX of the deployment that recorded it (NULL: any deployment's). */
+  @Column({ name: 'queue_prefix', type: 'text', nullable: true })
+  queuePrefix: string | null;
 }

@@ -27,7 +27,7 @@ export class Dispatcher {
     private readonly ds: DataSource,
     private readonly queues: ExportQueues,
     private readonly events: ExportEvents,
-    private readonly config: Pick<Config, 'exportTenantConcurrency' | 'exportPriorityAgingSeconds'>,
+    private readonly config: Pick<Config, 'exportTenantConcurrency' | 'exportPriorityAgingSeconds' | 'queuePrefix'>,
     private readonly logger: Logger,
   ) {}
 
@@ -76,13 +76,13 @@ export class Dispatcher {
            row_number() OVER (PARTITION BY tenant_id ORDER BY ${waitingOrder('$2')}) AS rn
          FROM invoice_exports
          WHERE status = 'QUEUED' AND enqueued_at IS NULL AND (not_before IS NULL OR not_before <= now())
-           AND ($3::uuid IS NULL OR tenant_id = $3::uuid)
+           AND ($3::uuid IS NULL OR tenant_id = $3::uuid) AND ${ownRows('$4')}
        )
        SELECT w.id, w.tenant_id, w.rows, w.waiting_reason, w.rn <= $1 - coalesce(b.n, 0) AS may_run
        FROM waiting w LEFT JOIN busy b USING (tenant_id)
        ORDER BY w.rn, w.rows
        LIMIT 2000`,
-      [this.config.exportTenantConcurrency, this.config.exportPriorityAgingSeconds, tenantId ?? null],
+      [this.config.exportTenantConcurrency, this.config.exportPriorityAgingSeconds, tenantId ?? null, this.config.queuePrefix],
     );
     let enqueued = 0;
     const changed: string[] = [];
@@ -142,4 +142,9 @@ export class Dispatcher {
 export function waitingOrder(agingParam: string): string {
   return `CASE WHEN created_at < now() - make_interval(secs => ${agingParam}) THEN 0
                ELSE 1 + floor(log(2, greatest(coalesce(expected_rows, 1), 1)::numeric)) END, created_at, id`;
+}
+
+/** Rows of this deployment (QUEUE_PREFIX `$prefixParam`), or of none in particular. */
+export function ownRows(prefixParam: string): string {
+  return `(queue_prefix IS NULL OR queue_prefix = ${prefixParam})`;
 }

@@ -98,13 +98,13 @@ export class ExportService {
     const rows: { id: string }[] = await admitExport(this.ds.manager, tenantId, this.config, (tx) =>
       tx.query(
         // A filter means "the invoices that exist now": stamp the database's clock.
-        `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key, expected_rows)
+        `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key, expected_rows, queue_prefix)
          VALUES ($1, $2, $3, $4, $5,
            CASE WHEN $6::jsonb->>'mode' = 'filter' THEN jsonb_set($6::jsonb, '{createdBefore}', to_jsonb(now())) ELSE $6::jsonb END,
-           $7, $8)
+           $7, $8, $9)
          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING id`,
-        [tenantId, principal.userId, req.kind, format, locale, JSON.stringify(selection), key, expectedRows],
+        [tenantId, principal.userId, req.kind, format, locale, JSON.stringify(selection), key, expectedRows, this.config.queuePrefix],
       ),
     );
     if (!rows.length) {

@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import { returning } from '../db/sql';
 import { WaitingReason } from '../entities/enums';
 import { InvoiceExport } from '../entities/invoice-export.entity';
-import type { Dispatcher } from '../exports/dispatcher';
+import { Dispatcher, ownRows } from '../exports/dispatcher';
 import type { ExportEvents } from '../exports/events';
 import type { ExportQueues } from '../exports/queue';
 import type { ExportStorage } from '../exports/storage';
@@ -91,7 +91,8 @@ export class Reconciler {
     await qr.connect();
     try {
       await qr.startTransaction();
-      const [{ locked }] = await qr.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [key]);
+      // Per deployment: another QUEUE_PREFIX on the same database reconciles its own exports.
+      const [{ locked }] = await qr.query(`SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked`, [key, this.deps.config.queuePrefix]);
       if (!locked) return undefined;
       return await fn();
     } finally {
@@ -124,9 +125,9 @@ export class Reconciler {
     const { dataSource: ds, config } = this.deps;
     const lost: { id: string }[] = await ds.query(
       `SELECT id FROM invoice_exports
-       WHERE status = 'RUNNING' AND (lease_expires_at IS NULL OR lease_expires_at < now() - make_interval(secs => $1))
+       WHERE status = 'RUNNING' AND (lease_expires_at IS NULL OR lease_expires_at < now() - make_interval(secs => $1)) AND ${ownRows('$2')}
        LIMIT 500`,
-      [LEASE_GRACE_SECONDS],
+      [LEASE_GRACE_SECONDS, config.queuePrefix],
     );
     for (const { id } of lost) {
       const [failed] = await returning(
@@ -160,13 +161,13 @@ export class Reconciler {
 
   /** QUEUED and on the queue since JOB_GRACE_SECONDS, but Redis has no job (restarted empty, job removed by hand…). */
   private async requeueMissingJobs(report: ReconcileReport): Promise<void> {
-    const { dataSource: ds, queues } = this.deps;
+    const { dataSource: ds, queues, config } = this.deps;
     // The instant as text: a JS Date would drop PostgreSQL's microseconds and never match again.
     const enqueued: { id: string; enqueued_at: string }[] = await ds.query(
       `SELECT id, enqueued_at::text FROM invoice_exports
-       WHERE status = 'QUEUED' AND enqueued_at < now() - make_interval(secs => $1)
+       WHERE status = 'QUEUED' AND enqueued_at < now() - make_interval(secs => $1) AND ${ownRows('$2')}
        ORDER BY enqueued_at LIMIT 2000`,
-      [JOB_GRACE_SECONDS],
+      [JOB_GRACE_SECONDS, config.queuePrefix],
     );
     for (const e of enqueued) {
       const job = await queues.getJob(e.id);

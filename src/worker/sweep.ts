@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
+import type { Config } from '../config';
 import { DataSource } from 'typeorm';
 import { returning } from '../db/sql';
 import { ExportStatus } from '../entities/enums';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import type { ExportEvents } from '../exports/events';
 import type { ExportStorage } from '../exports/storage';
+import { ownRows } from '../exports/dispatcher';
 import { bumpCounter } from '../ops/counters';
 
 export interface SweepDeps {
@@ -12,6 +14,8 @@ export interface SweepDeps {
   storage: ExportStorage;
   events: ExportEvents;
   logger: Logger;
+  /** Its QUEUE_PREFIX: only this deployment's exports (their files are in its storage). */
+  config: Pick<Config, 'queuePrefix'>;
 }
 
 export interface SweepReport {
@@ -51,13 +55,13 @@ export async function runSweep(deps: SweepDeps, opts: { cleanAfterSeconds?: numb
   return report;
 }
 
-async function expireFiles({ dataSource: ds, storage, events }: SweepDeps): Promise<number> {
+async function expireFiles({ dataSource: ds, storage, events, config }: SweepDeps): Promise<number> {
   const repo = ds.getRepository(InvoiceExport);
   let expired = 0;
   for (;;) {
     const due = await repo
       .createQueryBuilder('e')
-      .where(`e.status = 'COMPLETED' AND e.expires_at <= now()`)
+      .where(`e.status = 'COMPLETED' AND e.expires_at <= now() AND ${ownRows(':prefix')}`, { prefix: config.queuePrefix })
       .orderBy('e.expires_at')
       .take(BATCH)
       .getMany();
@@ -73,15 +77,16 @@ async function expireFiles({ dataSource: ds, storage, events }: SweepDeps): Prom
   }
 }
 
-async function cleanFinishedFolders({ dataSource: ds, storage }: SweepDeps, afterSeconds: number): Promise<number> {
+async function cleanFinishedFolders({ dataSource: ds, storage, config }: SweepDeps, afterSeconds: number): Promise<number> {
   let cleaned = 0;
   for (;;) {
     const rows: { id: string; tenant_id: string; status: ExportStatus; file_key: string | null }[] = await ds.query(
       `SELECT id, tenant_id, status, file_key FROM invoice_exports
        WHERE files_cleaned_at IS NULL AND status NOT IN ('QUEUED', 'RUNNING')
          AND coalesce(completed_at, created_at) < now() - make_interval(secs => $1)
+         AND ${ownRows('$3')}
        ORDER BY completed_at LIMIT $2`,
-      [afterSeconds, BATCH],
+      [afterSeconds, BATCH, config.queuePrefix],
     );
     for (const r of rows) {
       const keep = r.status === ExportStatus.COMPLETED ? (r.file_key ?? undefined) : undefined;

@@ -281,9 +281,9 @@ describe('download URL and retention', () => {
 
   it('the reconciler re-enqueues an export whose job went missing (Redis lost it), and it completes', async () => {
     const [{ id }] = await ds.query(
-      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, created_at, enqueued_at, expected_rows)
-       VALUES ($1, 'u', 'INVOICES', 'CSV', 'fr-FR', $2, now() - interval '5 minutes', now() - interval '5 minutes', 5) RETURNING id`,
-      [tenantA, JSON.stringify({ mode: 'ids', invoiceIds: idsA })],
+      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, created_at, enqueued_at, expected_rows, queue_prefix)
+       VALUES ($1, 'u', 'INVOICES', 'CSV', 'fr-FR', $2, now() - interval '5 minutes', now() - interval '5 minutes', 5, $3) RETURNING id`,
+      [tenantA, JSON.stringify({ mode: 'ids', invoiceIds: idsA }), app.config.queuePrefix],
     );
     // Only the reconciler can mend it (the row says "on the queue"); its timer may beat this call to it.
     await worker.reconciler.reconcile();
@@ -293,9 +293,9 @@ describe('download URL and retention', () => {
 
   it('an export recorded without a job (Redis was down at request time) is dispatched by the outbox relay', async () => {
     const [{ id }] = await ds.query(
-      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, expected_rows)
-       VALUES ($1, 'u', 'INVOICES', 'CSV', 'fr-FR', $2, 5) RETURNING id`,
-      [tenantA, JSON.stringify({ mode: 'ids', invoiceIds: idsA })],
+      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, expected_rows, queue_prefix)
+       VALUES ($1, 'u', 'INVOICES', 'CSV', 'fr-FR', $2, 5, $3) RETURNING id`,
+      [tenantA, JSON.stringify({ mode: 'ids', invoiceIds: idsA }), app.config.queuePrefix],
     );
     const done = await waitFor(id, tenantA, ['COMPLETED'], 10_000);
     expect(done.rowCount).toBe(5);
@@ -337,9 +337,9 @@ describe('permanent failures', () => {
   it('are not retried: FAILED after one attempt with the error code, no object left', async () => {
     // A selection no query can run (written by hand, past the API's checks).
     const [{ id }] = await ds.query(
-      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection)
-       VALUES ($1, 'u', 'INVOICES', 'CSV', 'fr-FR', $2) RETURNING id`,
-      [tenantA, JSON.stringify({ mode: 'filter', filter: { billingDateFrom: '2020-13-45' }, excludedInvoiceIds: [], createdBefore: new Date().toISOString() })],
+      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, queue_prefix)
+       VALUES ($1, 'u', 'INVOICES', 'CSV', 'fr-FR', $2, $3) RETURNING id`,
+      [tenantA, JSON.stringify({ mode: 'filter', filter: { billingDateFrom: '2020-13-45' }, excludedInvoiceIds: [], createdBefore: new Date().toISOString() }), app.config.queuePrefix],
     );
     const failed = await waitFor(id, tenantA, ['FAILED', 'COMPLETED']);
     expect(failed.status).toBe('FAILED');

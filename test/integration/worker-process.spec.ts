@@ -129,19 +129,25 @@ it('a worker killed mid-export: another one takes the job over and the file is c
   expect(rows.reduce((sum, r) => sum + csvCents(r[amountIdx]), 0n)).toBe(csvCents(totals.Montant));
   // The dead worker's upload left nothing next to the file: no object, no parts.
   const storage = app.running.services.storage;
-  expect(await storage.listKeys(`exports/${big}/${id}/`)).toEqual([`exports/${big}/${id}/${done.fileName}`]);
+  // Each attempt writes its own object: the second one's is the file.
+  expect(await storage.listKeys(`exports/${big}/${id}/`)).toEqual([`exports/${big}/${id}/2/${done.fileName}`]);
   expect(await storage.listMultipartUploads(`exports/${big}/${id}/`)).toEqual([]);
   const [{ attempts }] = await ds.query('SELECT attempts FROM invoice_exports WHERE id = $1', [id]);
   expect(attempts).toBe(2);
 }, 120_000);
 
 it('storage stopped during an export: retries, then FAILED with a code; storage back: a new request succeeds', async () => {
-  const worker = startWorkerProcess();
+  // Three attempts, 1 s then 2 s apart (the defaults ride out two minutes: ten attempts up to 30 s apart).
+  const worker = startWorkerProcess({ EXPORT_MAX_ATTEMPTS: '3', EXPORT_RETRY_DELAY_MS: '1000', EXPORT_RETRY_MAX_DELAY_MS: '2000' });
   await worker.waitFor(/Worker ready/);
   const id = await request(big, { kind: 'INVOICE_LINES', format: 'CSV', selection: { filter: {} } });
   await poll(id, big, (e) => e.status === 'RUNNING' && e.processedRows > 0);
   const { port, directory, bucket } = s3.server;
   await s3.server.close(0);
+  // While it waits to retry, the export says so and what it waits for.
+  const waiting = await poll(id, big, (e) => e.status === 'QUEUED' || e.status === 'FAILED' || e.status === 'COMPLETED', 60_000);
+  expect(waiting).toMatchObject({ status: 'QUEUED', waitingReason: 'RETRY', error: { code: 'STORAGE_UNAVAILABLE' } });
+  expect(new Date(waiting.notBefore!).getTime()).toBeGreaterThan(new Date(waiting.startedAt!).getTime());
   const failed = await poll(id, big, (e) => e.status === 'FAILED' || e.status === 'COMPLETED', 90_000);
   expect(failed.status).toBe('FAILED');
   expect(failed.error?.code).toBe('STORAGE_UNAVAILABLE');

@@ -13,6 +13,10 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * - `waiting_reason`: what a QUEUED export waits for, shown to the user.
  * - `files_cleaned_at`: the sweep has removed whatever an unfinished attempt
  *   may have left under the export's prefix.
+ * - `queue_prefix`: the QUEUE_PREFIX of the deployment that recorded it, so
+ *   that deployments (or test runs) sharing one database dispatch, reconcile
+ *   and sweep only their own exports. NULL (a row written by another tool):
+ *   any deployment's.
  */
 export class AttemptLeases1764300000000 implements MigrationInterface {
   name = 'AttemptLeases1764300000000';
@@ -26,7 +30,8 @@ export class AttemptLeases1764300000000 implements MigrationInterface {
         ADD COLUMN not_before timestamptz NULL,
         ADD COLUMN expected_rows integer NULL,
         ADD COLUMN waiting_reason text NULL,
-        ADD COLUMN files_cleaned_at timestamptz NULL`);
+        ADD COLUMN files_cleaned_at timestamptz NULL,
+        ADD COLUMN queue_prefix text NULL`);
     // Exports already in Redis before this migration keep their job.
     await q.query(`UPDATE invoice_exports SET enqueued_at = created_at WHERE status IN ('QUEUED', 'RUNNING')`);
     await q.query(`UPDATE invoice_exports SET files_cleaned_at = now() WHERE status NOT IN ('QUEUED', 'RUNNING')`);
@@ -44,6 +49,7 @@ export class AttemptLeases1764300000000 implements MigrationInterface {
     await q.query(`
       ALTER TABLE invoice_exports
         DROP COLUMN lease_token, DROP COLUMN lease_expires_at, DROP COLUMN enqueued_at, DROP COLUMN not_before,
-        DROP COLUMN expected_rows, DROP COLUMN waiting_reason, DROP COLUMN files_cleaned_at`);
+        DROP COLUMN expected_rows, DROP COLUMN waiting_reason, DROP COLUMN files_cleaned_at,
+        DROP COLUMN queue_prefix`);
   }
 }
