@@ -182,3 +182,41 @@ describe('entry points stop on a bad value (loadConfigOrExit)', () => {
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('retries, fairness and the reconciler (issues 8 and 10)', () => {
+  it('defaults: ten attempts about 2½ minutes apart in all, 2 running and 20 active per tenant, 30 requests a minute', () => {
+    expect(loadConfig({})).toMatchObject({
+      exportMaxAttempts: 10,
+      exportRetryDelayMs: 1000,
+      exportRetryMaxDelayMs: 30_000,
+      exportTenantConcurrency: 2,
+      exportTenantMaxActive: 20,
+      exportRateLimitPerMinute: 30,
+      exportSmallMaxRows: 2000,
+      workerSmallConcurrency: 1,
+      exportPriorityAgingSeconds: 120,
+      reconcileIntervalMs: 5000,
+    });
+  });
+
+  it.each([
+    ['EXPORT_MAX_ATTEMPTS', '0'],
+    ['EXPORT_RETRY_DELAY_MS', 'soon'],
+    ['EXPORT_TENANT_CONCURRENCY', '0'],
+    ['EXPORT_TENANT_MAX_ACTIVE', 'many'],
+    ['EXPORT_RATE_LIMIT_PER_MINUTE', '-1'],
+    ['WORKER_SMALL_CONCURRENCY', 'one'],
+    ['RECONCILE_INTERVAL_MS', '5s'],
+  ])('%s=%j is refused, naming it', (name, value) => {
+    expect(configError({ [name]: value }).message).toMatch(new RegExp(`^${name} must `));
+  });
+
+  it('refuses a cap of active exports below the tenant concurrency, and a max retry delay below the first', () => {
+    expect(configError({ EXPORT_TENANT_CONCURRENCY: '5', EXPORT_TENANT_MAX_ACTIVE: '3' }).message).toBe(
+      'EXPORT_TENANT_MAX_ACTIVE (3) must be at least EXPORT_TENANT_CONCURRENCY (5)',
+    );
+    expect(configError({ EXPORT_RETRY_DELAY_MS: '5000', EXPORT_RETRY_MAX_DELAY_MS: '1000' }).message).toBe(
+      'EXPORT_RETRY_MAX_DELAY_MS (1000) must be at least EXPORT_RETRY_DELAY_MS (5000)',
+    );
+  });
+});
