@@ -218,7 +218,7 @@ class Bench {
       QUEUE_PREFIX: this.prefix,
       PORT: '0',
       LOG_LEVEL: 'warn',
-    });
+    }, { allowDevJwtSecret: true }); // a local run on this machine
     this.api = await boot('api', { config, logger: pino({ level: 'warn' }, pino.destination(2)) });
     const url = `http://127.0.0.1:${this.api.port}/graphql`;
     log(`API on ${url}, s3rver on ${endpoint}`);

@@ -35,7 +35,8 @@ export interface BootOptions {
  * all-in-one mode starts an embedded s3rver instead.
  */
 export async function boot(role: Role, opts: BootOptions = {}): Promise<Running> {
-  const config = opts.config ?? loadConfigOrExit();
+  // Only the all-in-one local mode may run on the development JWT secret (config.ts).
+  const config = opts.config ?? loadConfigOrExit(process.env, { allowDevJwtSecret: role === 'all' });
   const logger = opts.logger ?? createLogger(config.logLevel, config.nodeEnv);
   let embeddedS3: EmbeddedS3 | undefined;
   let s3Endpoint = config.s3Endpoint;

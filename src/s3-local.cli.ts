@@ -10,7 +10,7 @@ import { loadConfigOrExit } from './config';
 import { startEmbeddedS3 } from './s3-local';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, { allowDevJwtSecret: true }); // a local tool: signs for, or never checks, tokens
   const s3 = await startEmbeddedS3({
     directory: config.s3LocalDir,
     port: config.s3LocalPort,

@@ -14,7 +14,7 @@ function fail(message: string | null): never {
 
 /** `npm run token -- --tenant <id> [--role ACCOUNTANT] [--user u1] [--hours 12]`: a development JWT. */
 function main() {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, { allowDevJwtSecret: true }); // a local tool: signs for, or never checks, tokens
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse();
