@@ -3,16 +3,18 @@ import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import express from 'express';
+import express, { type ErrorRequestHandler } from 'express';
 import { GraphQLError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { AppServices } from '../app';
-import { AppError } from '../errors';
+import { AppError, ErrorCode } from '../errors';
+import { boundedError } from '../logger';
 import { ApiContext, contextFromAuthorization } from './context';
 import { createFormatError } from './format-error';
 import { mountAdmin } from './admin';
-import { checkReadiness } from './health';
+import { checkReadiness, publicReadiness } from './health';
+import { isOperator } from './ops-auth';
 import { createSchema } from './schema';
 
 export interface ApiServer {
@@ -32,6 +34,20 @@ function toGraphQLError(err: unknown): GraphQLError {
   if (err instanceof GraphQLError) return err;
   if (err instanceof AppError) return new GraphQLError(err.message, { extensions: { code: err.code } });
   return new GraphQLError('Internal server error', { originalError: err instanceof Error ? err : undefined });
+}
+
+function jsonErrors(logger: AppServices['logger']): ErrorRequestHandler {
+  return (err: { type?: string; status?: number; statusCode?: number }, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    const status = err.status ?? err.statusCode ?? 500;
+    let message = 'Internal server error';
+    let code: string = ErrorCode.INTERNAL_SERVER_ERROR;
+    if (err.type === 'entity.parse.failed') [message, code] = ['The request body is not valid JSON', ErrorCode.BAD_USER_INPUT];
+    else if (err.type === 'entity.too.large') [message, code] = ['The request body is too large', ErrorCode.BAD_USER_INPUT];
+    else if (status >= 400 && status < 500) [message, code] = ['Bad request', ErrorCode.BAD_USER_INPUT];
+    else logger.error({ err: boundedError(err) }, 'Unexpected HTTP error');
+    res.status(status >= 400 && status < 600 ? status : 500).json({ errors: [{ message, extensions: { code } }] });
+  };
 }
 
 export async function createApiServer(services: AppServices): Promise<ApiServer> {
@@ -101,9 +117,10 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_req, res) => {
+  app.get('/readyz', async (req, res) => {
     const report = await checkReadiness(services);
-    res.status(report.ready ? 200 : 503).json(report);
+    if (!report.ready) logger.warn({ checks: report.checks }, 'Not ready');
+    res.status(report.ready ? 200 : 503).json(isOperator(config, req) ? report : publicReadiness(report));
   });
   mountAdmin(app, services);
   app.use(
@@ -121,6 +138,11 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
       },
     }),
   );
+
+  // Last: errors of the body parser (malformed JSON, a body over the limit)
+  // and anything else thrown before GraphQL — as a GraphQL-shaped JSON error,
+  // never Express's HTML page with a stack trace, whatever NODE_ENV.
+  app.use(jsonErrors(logger));
 
   return {
     httpServer,
