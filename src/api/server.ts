@@ -73,9 +73,9 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
   const wsCleanup = useServer<{ authorization?: unknown }>(
     {
       schema,
-      onConnect: (ctx) => {
+      onConnect: async (ctx) => {
         try {
-          contextFromAuthorization(services, ctx.connectionParams?.authorization, 'ws');
+          await contextFromAuthorization(services, ctx.connectionParams?.authorization, 'ws');
           return true;
         } catch (err) {
           // 4401 + the reason; graphql-ws clients surface it in their close event.
@@ -128,12 +128,15 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
     express.json({ limit: bodyLimitBytes(config.exportMaxIds) }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
-        const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+        // A client's request id is logged: keep it short and printable.
+        const given = req.headers['x-request-id'];
+        const requestId = typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
         try {
-          return contextFromAuthorization(services, req.headers.authorization, requestId);
+          return await contextFromAuthorization(services, req.headers.authorization, requestId);
         } catch (err) {
           const e = toGraphQLError(err);
-          throw new GraphQLError(e.message, { extensions: { ...e.extensions, http: { status: 401 } } });
+          if (!(err instanceof AppError)) logger.error({ err: boundedError(err) }, 'Could not authenticate a request');
+          throw new GraphQLError(e.message, { extensions: { ...e.extensions, http: { status: err instanceof AppError ? 401 : 503 } } });
         }
       },
     }),

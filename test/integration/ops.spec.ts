@@ -14,6 +14,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import IORedis from 'ioredis';
+import { Client as PgClient } from 'pg';
 import { signToken } from '../../src/auth/jwt';
 import { Role } from '../../src/entities/enums';
 import { seedTenant } from '../../src/seed/seed';
@@ -304,8 +305,13 @@ describe('graceful shutdown', () => {
       const url: string = ready.url.replace('localhost', '127.0.0.1');
       expect((await fetch(url.replace('/graphql', '/readyz'))).status).toBe(200);
 
-      // A front end with a subscription socket open.
-      const client = wsClient(url.replace(/^http/, 'ws'), signToken(secret, { tenantId: randomUUID(), userId: 'u', roles: [Role.ACCOUNTANT] }));
+      // A front end with a subscription socket open (its tenant must exist).
+      const tenantId = randomUUID();
+      const db = new PgClient({ connectionString: process.env.DATABASE_URL });
+      await db.connect();
+      await db.query(`INSERT INTO tenants (id, name, product) VALUES ($1, 'École SIGTERM', 'SCHOOL_STANDARD')`, [tenantId]);
+      await db.end();
+      const client = wsClient(url.replace(/^http/, 'ws'), signToken(secret, { tenantId, userId: 'u', roles: [Role.ACCOUNTANT] }));
       const closed = new Promise<number>((resolve) => client.on('closed', (e) => resolve((e as { code: number }).code)));
       const connected = new Promise<void>((resolve) => client.on('connected', () => resolve()));
       const sub = client.subscribe({ query: `subscription { invoiceExportUpdated(id: "${randomUUID()}") { id } }` }, {

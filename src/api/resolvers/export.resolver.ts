@@ -4,7 +4,7 @@ import { ExportError, InvoiceExport } from '../../entities/invoice-export.entity
 import { ExportStatus, FINAL_EXPORT_STATUSES } from '../../entities/enums';
 import { isNewer } from '../../exports/events';
 import { isUuid } from '../../exports/selection';
-import { ApiContext, assertCanExport } from '../context';
+import { ApiContext, assertCanExport, canExport } from '../context';
 import { PageInfo, checkPageSize, decodeCursor, encodeCursor } from './types/connection';
 import { RequestInvoiceExportInput } from './types/export.input';
 
@@ -36,9 +36,14 @@ class InvoiceExportConnection {
   }
 }
 
-/** One presigned URL per export and operation, shared by downloadUrl and downloadUrlExpiresAt. */
+/**
+ * One presigned URL per export and operation, shared by downloadUrl and
+ * downloadUrlExpiresAt. Downloading is exporting (DESIGN §4): a VIEWER sees
+ * the tenant's exports and their states, never a URL to the file.
+ */
 const links = new WeakMap<InvoiceExport, Promise<{ url: string; expiresAt: Date } | null>>();
 function link(e: InvoiceExport, ctx: ApiContext) {
+  if (!canExport(ctx.principal)) return Promise.resolve(null);
   let p = links.get(e);
   if (!p) {
     p = ctx.services.exports.downloadLink(e);
