@@ -14,13 +14,17 @@ const clip = (s: string, max = MAX_LOGGED_CHARS) => (s.length > max ? `${s.slice
 export function boundedError(err: unknown, depth = 0): Record<string, unknown> {
   if (!(err instanceof Error)) return { message: clip(String(err)) };
   const e = err as Error & Record<string, unknown>;
-  const out: Record<string, unknown> = { type: e.constructor?.name ?? e.name, message: clip(e.message ?? '') };
+  const driver = e.driverError as { code?: unknown } | undefined;
+  const sqlState = typeof driver?.code === 'string' ? driver.code : typeof e.code === 'string' ? e.code : '';
+  // PostgreSQL's data and constraint errors (classes 22, 23) quote the offending value:
+  // 'invalid input syntax for type uuid: "<what the user sent>"'.
+  const redact = Array.isArray(e.parameters) && /^2[23]/.test(sqlState) ? (s: string) => s.replace(/"[^"\n]*"/g, '"[value]"') : (s: string) => s;
+  const out: Record<string, unknown> = { type: e.constructor?.name ?? e.name, message: clip(redact(e.message ?? '')) };
   if (typeof e.code === 'string' || typeof e.code === 'number') out.code = String(e.code).slice(0, 64);
-  if (typeof e.stack === 'string') out.stack = clip(e.stack);
+  if (typeof e.stack === 'string') out.stack = clip(redact(e.stack));
   if (typeof e.query === 'string') out.query = clip(e.query.replace(/\s+/g, ' '), 1000);
   if (Array.isArray(e.parameters)) out.parameterCount = e.parameters.length;
-  const driver = e.driverError as { code?: unknown; routine?: unknown } | undefined;
-  if (driver && typeof driver === 'object') out.driverCode = typeof driver.code === 'string' ? driver.code : undefined;
+  if (sqlState) out.sqlState = sqlState.slice(0, 5);
   if (e.cause !== undefined && depth < 2) out.cause = boundedError(e.cause, depth + 1);
   return out;
 }
