@@ -30,8 +30,13 @@ export function createFormatError(logger: Logger, options: { suggestions?: boole
         // query-limits.ts: Apollo re-labels validation errors GRAPHQL_VALIDATION_FAILED; a limit is bad input.
         return { message: formatted.message, locations: formatted.locations, extensions: { code: ErrorCode.BAD_USER_INPUT, limit } };
       }
-      if (/Document contains more than \d+ tokens/.test(formatted.message)) {
-        return { message: `${formatted.message} (GRAPHQL_MAX_TOKENS)`, extensions: { code: ErrorCode.BAD_USER_INPUT, limit: 'GRAPHQL_MAX_TOKENS' } };
+      // graphql-js's parser (maxTokens): "Document contains more that N tokens" (sic).
+      const tokens = /Document contains more th\w+ (\d+) tokens/.exec(formatted.message);
+      if (tokens) {
+        return {
+          message: `The document has more than ${tokens[1]} tokens (GRAPHQL_MAX_TOKENS)`,
+          extensions: { code: ErrorCode.BAD_USER_INPUT, limit: 'GRAPHQL_MAX_TOKENS' },
+        };
       }
       const code = (formatted.extensions?.code as string | undefined) ?? ErrorCode.BAD_USER_INPUT;
       return { message: message(formatted.message), locations: formatted.locations, path: formatted.path, extensions: { code } };

@@ -11,6 +11,7 @@ import type { AppServices } from '../app';
 import { AppError, ErrorCode } from '../errors';
 import { boundedError } from '../logger';
 import { ApiContext, contextFromAuthorization } from './context';
+import { limitValidationRules, limitsPlugin, parseOptions } from './query-limits';
 import { createFormatError } from './format-error';
 import { mountAdmin } from './admin';
 import { checkReadiness, publicReadiness } from './health';
@@ -53,7 +54,7 @@ function jsonErrors(logger: AppServices['logger']): ErrorRequestHandler {
 export async function createApiServer(services: AppServices): Promise<ApiServer> {
   const { logger, config } = services;
   const schema = await createSchema();
-  const formatError = createFormatError(logger);
+  const formatError = createFormatError(logger, { suggestions: config.graphqlIntrospection });
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -95,11 +96,18 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
     schema,
     formatError,
     includeStacktraceInErrorResponses: false,
-    introspection: true,
+    // Off unless development/test (GRAPHQL_INTROSPECTION); "Did you mean" goes with it (format-error.ts).
+    introspection: config.graphqlIntrospection,
+    // Cost limits (query-limits.ts): tokens at parse time, depth/aliases/directives
+    // at validation, the estimated cost once the variables are known.
+    parseOptions: parseOptions(config),
+    validationRules: limitValidationRules(config),
+    allowBatchedHttpRequests: false,
     // The process owns SIGINT/SIGTERM (boot.ts runMain, the demo): Apollo's own
     // handlers would stop it a second time and re-raise the signal.
     stopOnTerminationSignals: false,
     plugins: [
+      limitsPlugin(config),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
         async serverWillStart() {
