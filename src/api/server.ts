@@ -5,13 +5,12 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler } from 'express';
 import { GraphQLError, GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import type { AppServices } from '../app';
 import { AppError, ErrorCode } from '../errors';
 import { boundedError } from '../logger';
 import { ApiContext, contextFromAuthorization } from './context';
 import { limitValidationRules, limitsPlugin, parseOptions } from './query-limits';
+import { attachGraphQLWebSocket } from './ws';
 import { createFormatError } from './format-error';
 import { mountAdmin } from './admin';
 import { checkReadiness, publicReadiness } from './health';
@@ -59,38 +58,7 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
 
-  // noServer: a WebSocketServer bound to the HTTP server re-emits its errors,
-  // and graphql-ws prints those with a stack trace ("Internal error emitted on
-  // the WebSocket server"), so a port in use gave a wall of text instead of
-  // boot's one line. Upgrades are routed here instead.
-  const wsServer = new WebSocketServer({ noServer: true });
-  httpServer.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/graphql') {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
-  });
-  const wsCleanup = useServer<{ authorization?: unknown }>(
-    {
-      schema,
-      onConnect: async (ctx) => {
-        try {
-          await contextFromAuthorization(services, ctx.connectionParams?.authorization, 'ws');
-          return true;
-        } catch (err) {
-          // 4401 + the reason; graphql-ws clients surface it in their close event.
-          ctx.extra.socket.close(4401, err instanceof Error ? `UNAUTHENTICATED: ${err.message}`.slice(0, 120) : 'UNAUTHENTICATED');
-          return false;
-        }
-      },
-      context: (ctx) => contextFromAuthorization(services, ctx.connectionParams?.authorization, randomUUID()),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
-    },
-    wsServer,
-  );
+  const { wsServer, cleanup: wsCleanup } = attachGraphQLWebSocket(httpServer, services, schema, formatError);
 
   const apollo = new ApolloServer<ApiContext>({
     schema,
