@@ -55,6 +55,7 @@ function link(e: InvoiceExport, ctx: ApiContext) {
 /** Without any event for this long, a subscription re-reads the export itself. */
 export const RECHECK_MS = 2000;
 const QUIET = Symbol('quiet');
+const STOPPED = Symbol('stopped');
 
 /**
  * Current state first, then every newer state published by the workers;
@@ -81,6 +82,14 @@ async function followExport({ args, context }: SubscribeResolverData<unknown, { 
     await changes.return?.();
     throw err;
   }
+  // An async generator suspended on an await cannot be returned: when the
+  // client goes away (socket closed, token expired), return() would wait for
+  // the next state, and the generator would keep re-reading the row every
+  // RECHECK_MS until then. `stopped` wakes it up instead.
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<typeof STOPPED>((resolve) => {
+    stop = () => resolve(STOPPED);
+  });
   async function* stream(): AsyncGenerator<InvoiceExport> {
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -90,8 +99,9 @@ async function followExport({ args, context }: SubscribeResolverData<unknown, { 
         const quiet = new Promise<typeof QUIET>((resolve) => {
           timer = setTimeout(() => resolve(QUIET), RECHECK_MS);
         });
-        const got = await Promise.race([pending, quiet]);
+        const got = await Promise.race([pending, quiet, stopped]);
         clearTimeout(timer);
+        if (got === STOPPED) return;
         let next: InvoiceExport | null;
         if (got === QUIET) {
           next = await exports.get(tenantId, args.id);
@@ -110,7 +120,20 @@ async function followExport({ args, context }: SubscribeResolverData<unknown, { 
       await changes.return?.();
     }
   }
-  return stream();
+  const gen = stream();
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => gen.next(),
+      return: (value?: unknown) => {
+        stop();
+        return gen.return(value as InvoiceExport);
+      },
+      throw: (err?: unknown) => {
+        stop();
+        return gen.throw(err);
+      },
+    }),
+  };
 }
 
 @Resolver(() => InvoiceExport)
