@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { AppServices, StartupError, createServices } from './app';
 import type { ApiServer } from './api/server';
-import { Config, loadConfigOrExit } from './config';
+import { Config, isDevelopmentEnv, loadConfigOrExit } from './config';
 import { createLogger } from './logger';
-import { EmbeddedS3, startEmbeddedS3 } from './s3-local';
+import { EmbeddedS3, EmbeddedS3UnavailableError, startEmbeddedS3 } from './s3-local';
 import { RunningWorker, startWorker } from './worker/worker';
 
 export type Role = 'all' | 'api' | 'worker';
@@ -47,6 +47,12 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
           'Run `npm run s3:local` in another terminal and set S3_ENDPOINT=http://127.0.0.1:4569, or use `npm start` (API + worker + embedded S3 in one process).',
       );
     }
+    // s3rver is a local stand-in (no signature checks of its own, unmaintained): never a deployment's storage.
+    if (!isDevelopmentEnv(config.nodeEnv)) {
+      throw new StartupError(
+        `S3_ENDPOINT is not set: the embedded S3 server is for local runs only (NODE_ENV development or test; NODE_ENV is "${config.nodeEnv}"). Set S3_ENDPOINT to an S3 service (AWS S3, MinIO).`,
+      );
+    }
     try {
       embeddedS3 = await startEmbeddedS3({
         directory: config.s3LocalDir,
@@ -56,6 +62,7 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
         secretAccessKey: config.s3SecretAccessKey,
       });
     } catch (err) {
+      if (err instanceof EmbeddedS3UnavailableError) throw new StartupError(`S3_ENDPOINT is not set and ${err.message}`);
       throw new StartupError(
         `Cannot start the embedded S3 server on port ${config.s3LocalPort}: ${(err as Error).message}. Set S3_LOCAL_PORT to a free port, or S3_ENDPOINT to an S3 server.`,
       );

@@ -287,7 +287,7 @@ describe('graceful shutdown', () => {
   it('npm start (API + worker + embedded S3) exits 0 promptly on SIGTERM, closing its WebSocket clients', async () => {
     const secret = 'ops-test-secret-0123456789-abcdefghijklmnop';
     const child = runTs('src/main.ts', {
-      NODE_ENV: 'production',
+      NODE_ENV: 'test', // the embedded S3 runs in local modes only
       JWT_SECRET: secret,
       LOG_LEVEL: 'info',
       PORT: '0',

@@ -213,6 +213,15 @@ describe('Dockerfile', () => {
     expect(JSON.parse(read('package.json')).scripts.build).toBe('tsc -p tsconfig.build.json');
   });
 
+  it('ships no embedded S3 server: s3rver is a devDependency, and the image build checks it is absent', () => {
+    const pkg = JSON.parse(read('package.json'));
+    expect(pkg.dependencies.s3rver).toBeUndefined();
+    expect(pkg.devDependencies.s3rver).toBeDefined();
+    expect(finalStage.join('\n')).toMatch(/node_modules\/s3rver.*exit 1/);
+    // Nothing loads it at module level: the production entry points start without it (test/integration/attacks-s3.spec.ts).
+    expect(read('src/s3-local.ts')).not.toMatch(/^import [^t][^\n]* from 's3rver/m);
+  });
+
   it('keeps node_modules and local data out of the build context', () => {
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
     for (const p of ['node_modules', 'dist', '.data', '.git']) expect(ignored).toContain(p);
