@@ -40,6 +40,10 @@ import { xlsxSheetNames } from './lib/zip';
 import type { NaiveResult } from './naive';
 import type { WriterOnlyResult } from './writer-only';
 
+// The bench's worker runs as a separate process, which refuses the development
+// JWT secret (src/config.ts): give this run one of its own, inherited by the children.
+process.env.JWT_SECRET ||= `bench-${randomUUID()}-${randomUUID()}`;
+
 const KINDS = [ExportKind.INVOICES, ExportKind.INVOICE_LINES] as const;
 const FORMATS = [ExportFormat.XLSX, ExportFormat.CSV] as const;
 

@@ -48,10 +48,17 @@ export function attachGraphQLWebSocket(httpServer: http.Server, services: AppSer
     wsServer.handleUpgrade(req, socket, head, (ws) => {
       // ws answers a message over maxPayload with close 1009 and then keeps
       // reading (and discarding) the rest of it: cut the connection instead
-      // of draining 99 MB.
-      ws.on('error', (err: Error & { code?: string }) => {
-        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') ws.terminate();
-      });
+      // of draining 99 MB. The error stops here: graphql-ws would print it
+      // with a stack trace to stderr, once per attempt.
+      const emit = ws.emit.bind(ws);
+      ws.emit = ((event: string, ...args: unknown[]) => {
+        if (event === 'error' && (args[0] as { code?: string } | undefined)?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+          services.logger.warn({ maxPayload: config.wsMaxPayloadBytes }, 'WebSocket message over WS_MAX_PAYLOAD_BYTES: connection cut');
+          ws.terminate();
+          return true;
+        }
+        return emit(event, ...args);
+      }) as typeof ws.emit;
       wsServer.emit('connection', ws, req);
     });
   });
