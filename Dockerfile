@@ -26,6 +26,9 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# The embedded S3 server (s3rver: unmaintained, dicer and fast-xml-parser 3
+# advisories) is a devDependency for local runs: never in this image.
+RUN if [ -e node_modules/s3rver ]; then echo "s3rver must not ship in the production image" >&2; exit 1; fi
 COPY --from=build /app/dist ./dist
 # The image's unprivileged user (uid 1000); nothing is written to /app.
 USER node

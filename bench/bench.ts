@@ -40,6 +40,10 @@ import { xlsxSheetNames } from './lib/zip';
 import type { NaiveResult } from './naive';
 import type { WriterOnlyResult } from './writer-only';
 
+// The bench's worker runs as a separate process, which refuses the development
+// JWT secret (src/config.ts): give this run one of its own, inherited by the children.
+process.env.JWT_SECRET ||= `bench-${randomUUID()}-${randomUUID()}`;
+
 const KINDS = [ExportKind.INVOICES, ExportKind.INVOICE_LINES] as const;
 const FORMATS = [ExportFormat.XLSX, ExportFormat.CSV] as const;
 
@@ -218,7 +222,7 @@ class Bench {
       QUEUE_PREFIX: this.prefix,
       PORT: '0',
       LOG_LEVEL: 'warn',
-    });
+    }, { allowDevJwtSecret: true }); // a local run on this machine
     this.api = await boot('api', { config, logger: pino({ level: 'warn' }, pino.destination(2)) });
     const url = `http://127.0.0.1:${this.api.port}/graphql`;
     log(`API on ${url}, s3rver on ${endpoint}`);

@@ -332,7 +332,7 @@ function parse() {
 
 async function main(): Promise<void> {
   const args = parse();
-  const base = loadConfigOrExit();
+  const base = loadConfigOrExit(process.env, { allowDevJwtSecret: true }); // a local single-process mode
   const api = await choosePort('PORT', base.port, '0.0.0.0');
   const s3: { port: number; note?: string } = base.s3Endpoint ? { port: base.s3LocalPort } : await choosePort('S3_LOCAL_PORT', base.s3LocalPort, '127.0.0.1');
   const config: Readonly<Config> = Object.freeze({ ...base, port: api.port, s3LocalPort: s3.port });
