@@ -7,19 +7,17 @@
  * with a throwaway redis-server of this file, or by stopping the test's own
  * s3rver.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import IORedis from 'ioredis';
 import { Client as PgClient } from 'pg';
 import { signToken } from '../../src/auth/jwt';
 import { Role } from '../../src/entities/enums';
 import { seedTenant } from '../../src/seed/seed';
 import { TestApp, startTestApp, uniqueName } from '../helpers/app';
 import { Child, runTs } from '../helpers/processes';
+import { startRedis } from '../helpers/redis';
 import { TestS3, startTestS3 } from '../helpers/s3';
 import { wsClient } from '../helpers/ws';
 
@@ -32,17 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -57,34 +44,6 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-}
-
-/** A redis-server of this test only, on a free port, with nothing on disk. */
-async function startRedis(port?: number): Promise<{ port: number; url: string; stop(): Promise<void> }> {
-  const p = port ?? (await freePort());
-  const proc: ChildProcess = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
-    stdio: 'ignore',
-  });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const url = `redis://127.0.0.1:${p}`;
-  await until('the throwaway redis-server', async () => {
-    const c = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    c.on('error', () => undefined);
-    try {
-      await c.connect();
-      return (await c.ping()) === 'PONG' ? true : undefined;
-    } finally {
-      c.disconnect();
-    }
-  });
-  return {
-    port: p,
-    url,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    },
-  };
 }
 
 async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {

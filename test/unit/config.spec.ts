@@ -263,7 +263,7 @@ describe('entry points stop on a bad value (loadConfigOrExit)', () => {
 
 describe('retries, fairness and the reconciler (issues 8 and 10)', () => {
   it('defaults: ten attempts about 2½ minutes apart in all, 2 running and 20 active per tenant, 30 requests a minute', () => {
-    expect(loadConfig({})).toMatchObject({
+    expect(loadConfig({ JWT_SECRET: STRONG })).toMatchObject({
       exportMaxAttempts: 10,
       exportRetryDelayMs: 1000,
       exportRetryMaxDelayMs: 30_000,
