@@ -12,6 +12,7 @@ import { AppError } from '../errors';
 import { ApiContext, contextFromAuthorization } from './context';
 import { createFormatError } from './format-error';
 import { mountAdmin } from './admin';
+import { mountWeb } from './web';
 import { checkReadiness } from './health';
 import { createSchema } from './schema';
 
@@ -106,6 +107,7 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
     res.status(report.ready ? 200 : 503).json(report);
   });
   mountAdmin(app, services);
+  mountWeb(app);
   app.use(
     '/graphql',
     express.json({ limit: bodyLimitBytes(config.exportMaxIds) }),
