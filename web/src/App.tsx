@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { createApi, readToken } from './api';
 import { ExportsPanel, useExports } from './ExportsPanel';
 import { InvoiceList } from './InvoiceList';
@@ -9,6 +9,17 @@ import { formatDateTime } from './format';
 export function App() {
   const [token, setToken] = useState<string | null>(() => takeTokenFromLocation());
   const [message, setMessage] = useState<string | null>(null);
+
+  // A link /#token=… opened in a tab that already shows the page only changes the fragment.
+  useEffect(() => {
+    const onHash = () => {
+      if (!/(^#|&)token=/.test(window.location.hash)) return;
+      setMessage(null);
+      setToken(takeTokenFromLocation());
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
 
   const signOut = (why?: string) => {
     clearToken();
@@ -39,6 +50,7 @@ function Workspace({ token, onSignOut }: { token: string; onSignOut: (why?: stri
       }),
     [token],
   );
+  useEffect(() => () => api.dispose(), [api]);
   const exportsState = useExports(api);
   reconnected.handler = exportsState.reload;
   const info = readToken(token);

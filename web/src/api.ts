@@ -35,7 +35,7 @@ export interface ApiCallbacks {
   /** The WebSocket came back after a drop: re-read what may have changed meanwhile. */
   onReconnected(): void;
   /** The WebSocket state, for the status line. */
-  onConnectionChange?(state: 'connected' | 'reconnecting'): void;
+  onConnectionChange?(state: 'connected' | 'reconnecting' | null): void;
 }
 
 export interface Api {
@@ -48,11 +48,12 @@ export interface Api {
 
 const WS_CLOSE_UNAUTHENTICATED = 4401;
 const WS_CLOSE_FORBIDDEN = 4403;
+const WS_CLOSE_NORMAL = 1000;
 
 export function createApi(token: string, cb: ApiCallbacks): Api {
   const origin = window.location;
   const wsUrl = `${origin.protocol === 'https:' ? 'wss' : 'ws'}://${origin.host}/graphql`;
-  let connectedBefore = false;
+  let dropped = false;
   let disposed = false;
   const ws: WsClient = createWsClient({
     url: wsUrl,
@@ -69,14 +70,21 @@ export function createApi(token: string, cb: ApiCallbacks): Api {
     on: {
       connected: () => {
         cb.onConnectionChange?.('connected');
-        if (connectedBefore) cb.onReconnected();
-        connectedBefore = true;
+        // Only after a drop: a lazy client also reconnects, normally, for a new subscription.
+        if (dropped) cb.onReconnected();
+        dropped = false;
       },
       closed: (e) => {
         if (disposed) return;
         const close = e as { code?: number; reason?: string };
-        if (close.code === WS_CLOSE_UNAUTHENTICATED) cb.onUnauthenticated(close.reason?.replace(/^UNAUTHENTICATED: /, '') || 'Jeton refusé');
-        else cb.onConnectionChange?.('reconnecting');
+        if (close.code === WS_CLOSE_UNAUTHENTICATED) {
+          cb.onUnauthenticated(close.reason?.replace(/^UNAUTHENTICATED: /, '') || 'Jeton refusé');
+        } else if (close.code === WS_CLOSE_NORMAL) {
+          cb.onConnectionChange?.(null); // no subscription left (lazy client)
+        } else {
+          dropped = true;
+          cb.onConnectionChange?.('reconnecting');
+        }
       },
     },
   });
