@@ -8,7 +8,7 @@
  * refreshes docs/page.png, the README's picture.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
@@ -43,6 +43,20 @@ let userDataDir: string;
 let base: string;
 let tenantId: string;
 let token: string;
+
+function newestMtime(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
+    const p = path.join(dir, e.name);
+    return Math.max(max, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }, 0);
+}
+
+function pageBuildIsStale(): boolean {
+  const built = path.join(ROOT, 'web', 'dist', 'index.html');
+  if (!existsSync(built)) return true;
+  const sources = Math.max(newestMtime(path.join(ROOT, 'web', 'src')), statSync(path.join(ROOT, 'web', 'index.html')).mtimeMs);
+  return sources > statSync(built).mtimeMs;
+}
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: false });
@@ -109,9 +123,8 @@ describeBrowser('the page "Factures et avoirs" in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
-    if (!existsSync(path.join(ROOT, 'web', 'dist', 'index.html'))) {
-      execFileSync('npm', ['run', 'build:web'], { cwd: ROOT, stdio: 'inherit' });
-    }
+    // `npm test` builds the page first; a lone `npx jest test/browser` rebuilds it when the sources are newer.
+    if (pageBuildIsStale()) execFileSync('npm', ['run', 'build:web'], { cwd: ROOT, stdio: 'inherit' });
     app = await startTestApp();
     ds = app.running.services.dataSource;
     base = app.url.replace(/\/graphql$/, '');
@@ -322,6 +335,36 @@ describeBrowser('the page "Factures et avoirs" in Chromium', () => {
     await page.close();
   });
 
+  test('a dropped WebSocket: graphql-ws reconnects, the page says so meanwhile, and the export still ends "Terminé"', async () => {
+    const sockets: { destroy(): void }[] = [];
+    const track = (_req: unknown, socket: { destroy(): void }) => sockets.push(socket);
+    const httpServer = app.running.api!.httpServer;
+    httpServer.on('upgrade', track);
+    const worker = app.running.worker!.worker;
+    const page = await signedIn();
+    try {
+      await worker.pause();
+      await page.getByRole('checkbox', { name: /^Sélectionner / }).first().check();
+      await actionButton(page).click();
+      await page.getByRole('menuitem', { name: 'Exporter', exact: true }).click();
+      await page.getByRole('button', { name: "Lancer l'export" }).click();
+      const item = newestExport(page);
+      await item.getByText('En attente').waitFor();
+      for (let i = 0; i < 50 && sockets.length === 0; i++) await page.waitForTimeout(100);
+      expect(sockets.length).toBeGreaterThan(0);
+      for (const s of sockets) s.destroy();
+      await page.getByText('Connexion temps réel perdue').waitFor();
+      worker.resume(); // finishes while the page is (probably) still disconnected
+      await waitCompleted(item);
+      await page.getByText('Connexion temps réel perdue').waitFor({ state: 'detached' });
+      await shot(page, '8-websocket-dropped-then-completed');
+    } finally {
+      httpServer.off('upgrade', track);
+      worker.resume();
+    }
+    await page.close();
+  });
+
   test('at 390×844 every control stays on screen (the table scrolls inside its own box)', async () => {
     const page = await signedIn({ width: 390, height: 844 });
     const overflow = await page.evaluate(() => (document as unknown as { documentElement: { scrollWidth: number } }).documentElement.scrollWidth - window.innerWidth);
@@ -329,7 +372,7 @@ describeBrowser('the page "Factures et avoirs" in Chromium', () => {
     await page.getByRole('checkbox', { name: /^Sélectionner / }).first().check();
     await actionButton(page).click();
     await page.getByRole('menuitem', { name: 'Exporter les lignes de facturation' }).waitFor();
-    await shot(page, '8-phone');
+    await shot(page, '9-phone');
     await page.close();
   });
 });
