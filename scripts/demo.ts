@@ -16,6 +16,7 @@ import { StartupError, redactUrl } from '../src/app';
 import type { Client } from 'graphql-ws';
 import { exportWsClient, followExport, requestExport } from '../src/client/export-client';
 import { signToken } from '../src/auth/jwt';
+import { webDistDir } from '../src/api/web';
 import { Running, boot } from '../src/boot';
 import { loadConfigOrExit, type Config } from '../src/config';
 import { ensureDatabase } from '../src/db/migrate';
@@ -416,6 +417,10 @@ async function main(): Promise<void> {
   }
 
   const root = `http://localhost:${port}`;
+  say();
+  say(bold('The page "Factures et avoirs"') + dim(' (tick rows, "Action pour X sélectionnés", follow the exports)'));
+  say(`  ${bold(`${root}/#token=${accountant}`)}`);
+  if (!webDistDir()) say(`  ${red('✗')} ${dim('the page is not built: run `npm run build:web` (npm ci does it)')}`);
   say();
   say(bold('Try next') + dim(' (the service keeps running; Ctrl-C stops it)'));
   say(`  ${dim('# in another terminal:')}`);
