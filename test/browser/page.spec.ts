@@ -275,7 +275,7 @@ describeBrowser('the page "Factures et avoirs" in Chromium', () => {
     await page.close();
   });
 
-  test('refusals are shown with their message: a VIEWER cannot export (FORBIDDEN), a bad token brings the sign-in back', async () => {
+  test('refusals are shown with their message: a VIEWER cannot export (FORBIDDEN), BAD_USER_INPUT, a bad token brings the sign-in back', async () => {
     // Pasted token (no fragment), VIEWER role.
     const page = await context.newPage();
     await page.goto(`${base}/`);
@@ -288,6 +288,15 @@ describeBrowser('the page "Factures et avoirs" in Chromium', () => {
     await page.getByRole('button', { name: "Lancer l'export" }).click();
     await page.getByRole('alert').filter({ hasText: 'FORBIDDEN' }).getByText(/needs the ACCOUNTANT or ADMIN role/).waitFor();
     await shot(page, '5-forbidden');
+
+    // BAD_USER_INPUT from the list: the API's message, and nothing left to select.
+    await page.getByRole('searchbox', { name: 'Rechercher' }).fill('x'.repeat(201));
+    await page.getByRole('alert').filter({ hasText: 'BAD_USER_INPUT' }).getByText(/search is too long/).waitFor();
+    await expect(page.getByRole('button', { name: 'Action pour 0 sélectionné' }).isDisabled()).resolves.toBe(true);
+    await page.getByRole('searchbox', { name: 'Rechercher' }).fill('');
+    // A year the API would refuse is not sent; the field says why.
+    await page.getByRole('textbox', { name: 'Année de facturation' }).fill('2018/');
+    await page.getByText('Format : 2018/2019 ou 2015 (non appliqué)').waitFor();
 
     // A token the service refuses: a clear message and the sign-in form again.
     await page.evaluate(() => sessionStorage.clear());

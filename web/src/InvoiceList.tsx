@@ -26,6 +26,8 @@ interface Filters {
   year: string;
   period: string;
 }
+/** What the API accepts as a billing year; anything else is not applied (and the field says so). */
+const YEAR = /^\d{4}(\/\d{4})?$/;
 const NO_FILTERS: Filters = { search: '', type: '', status: '', year: '', period: '' };
 
 function toInvoiceFilter(f: Filters): InvoiceFilterInput {
@@ -33,7 +35,7 @@ function toInvoiceFilter(f: Filters): InvoiceFilterInput {
   if (f.search.trim()) filter.search = f.search.trim();
   if (f.type) filter.types = [f.type as NonNullable<InvoiceFilterInput['types']>[number]];
   if (f.status) filter.statuses = [f.status as NonNullable<InvoiceFilterInput['statuses']>[number]];
-  if (f.year.trim()) filter.billingYear = f.year.trim();
+  if (f.year.trim() && YEAR.test(f.year.trim())) filter.billingYear = f.year.trim();
   if (f.period) filter.billingPeriods = [f.period as NonNullable<InvoiceFilterInput['billingPeriods']>[number]];
   return filter;
 }
@@ -122,6 +124,7 @@ export function InvoiceList({ api, onExportRequested }: { api: Api; onExportRequ
         if (mine !== seq.current) return;
         const e = toApiError(err);
         setListError(`${e.message} (${e.code})`);
+        setPage(null); // no selection or export on a list the API refused
         setLoading(false);
       },
     );
@@ -155,6 +158,7 @@ export function InvoiceList({ api, onExportRequested }: { api: Api; onExportRequ
   }
 
   const first = (cursors.length - 1) * PAGE_SIZE;
+  const yearInvalid = draft.year.trim() !== '' && !YEAR.test(draft.year.trim());
   return (
     <>
       <form class="filters" role="search" aria-label="Filtres" onSubmit={(e) => e.preventDefault()}>
@@ -183,7 +187,20 @@ export function InvoiceList({ api, onExportRequested }: { api: Api; onExportRequ
         </div>
         <div class="field">
           <label for="f-year">Année de facturation</label>
-          <input id="f-year" type="text" inputMode="numeric" value={draft.year} onInput={change('year')} placeholder="2018/2019" size={10} />
+          <input
+            id="f-year"
+            type="text"
+            inputMode="numeric"
+            value={draft.year}
+            onInput={change('year')}
+            placeholder="2018/2019"
+            size={10}
+            aria-invalid={yearInvalid}
+            aria-describedby="f-year-hint"
+          />
+          <span id="f-year-hint" class={yearInvalid ? 'field-error' : 'hint'}>
+            {yearInvalid ? 'Format : 2018/2019 ou 2015 (non appliqué)' : 'ex. 2018/2019 ou 2015'}
+          </span>
         </div>
         <div class="field">
           <label for="f-period">Période de facturation</label>

@@ -23,7 +23,11 @@ export function toApiError(err: CombinedError | Error | unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof CombinedError) {
     const first = err.graphQLErrors[0];
-    if (first) return new ApiError(first.message, String(first.extensions?.code ?? 'GRAPHQL_ERROR'));
+    if (first) {
+      const retry = Number(first.extensions?.retryAfterSeconds);
+      const message = Number.isFinite(retry) && retry > 0 ? `${first.message} (réessayez dans ${Math.ceil(retry)} s)` : first.message;
+      return new ApiError(message, String(first.extensions?.code ?? 'GRAPHQL_ERROR'));
+    }
     return new ApiError(`Le service ne répond pas (${err.networkError?.message ?? 'erreur réseau'}).`, 'NETWORK_ERROR');
   }
   return new ApiError(err instanceof Error ? err.message : String(err), 'ERROR');
