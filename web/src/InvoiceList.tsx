@@ -238,7 +238,7 @@ export function InvoiceList({ api, onExportRequested }: { api: Api; onExportRequ
       <div class="table-scroll" tabIndex={0} role="group" aria-label="Tableau des factures et avoirs (défilement horizontal)">
         <table aria-labelledby="page-title" aria-busy={loading} aria-rowcount={totalCount + 1}>
           <thead>
-            <tr>
+            <tr aria-rowindex={1}>
               <th scope="col" class="check">
                 <label class="all">
                   <input
