@@ -63,6 +63,8 @@ const COLUMNS: { header: string; cell: (i: InvoiceRow) => string; numeric?: bool
 const NUMBER_COLUMN = 1;
 
 interface Page {
+  /** Rows before this page: the range shown is the one received, not the one being loaded. */
+  offset: number;
   rows: InvoiceRow[];
   totalCount: number;
   hasNextPage: boolean;
@@ -111,12 +113,13 @@ export function InvoiceList({ api, onExportRequested }: { api: Api; onExportRequ
   const after = cursors[cursors.length - 1];
   useEffect(() => {
     const mine = ++seq.current;
+    const offset = (cursors.length - 1) * PAGE_SIZE;
     setLoading(true);
     api.query(InvoicesQuery, { filter, first: PAGE_SIZE, after }).then(
       (d) => {
         if (mine !== seq.current) return;
         const c = d.invoices;
-        setPage({ rows: c.edges.map((e) => e.node), totalCount: c.totalCount, hasNextPage: c.pageInfo.hasNextPage, endCursor: c.pageInfo.endCursor ?? null });
+        setPage({ offset, rows: c.edges.map((e) => e.node), totalCount: c.totalCount, hasNextPage: c.pageInfo.hasNextPage, endCursor: c.pageInfo.endCursor ?? null });
         setListError(null);
         setLoading(false);
       },
@@ -157,7 +160,7 @@ export function InvoiceList({ api, onExportRequested }: { api: Api; onExportRequ
     }
   }
 
-  const first = (cursors.length - 1) * PAGE_SIZE;
+  const first = page?.offset ?? 0;
   const yearInvalid = draft.year.trim() !== '' && !YEAR.test(draft.year.trim());
   return (
     <>
