@@ -49,9 +49,12 @@ export function mountWeb(app: Express): void {
     if (!dir) return next();
     let serve = statics.get(dir);
     if (!serve) {
-      serve = express.static(path.join(dir, 'assets'), { immutable: true, maxAge: '1y', index: false, fallthrough: false });
+      serve = express.static(path.join(dir, 'assets'), { immutable: true, maxAge: '1y', index: false });
       statics.set(dir, serve);
     }
-    return serve(req, res, next);
+    return serve(req, res, () => {
+      // A missing asset: a plain 404, not Express's error page (which shows a stack outside production).
+      res.status(404).type('text/plain').send('Not found\n');
+    });
   });
 }
