@@ -6,7 +6,9 @@
  * starts the API, the worker and an embedded S3 server in this process, then
  * behaves as the product's front end does: subscribes over graphql-ws,
  * requests both kinds of export, shows their progress, downloads the files
- * and checks their totals against the database to the cent.
+ * and checks their totals against the database to the cent. Without --once it
+ * then prints the address of the page "Factures et avoirs" (GET /) with the
+ * ACCOUNTANT token, and keeps running.
  */
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
