@@ -103,11 +103,9 @@ export function InvoiceList({ api, onExportRequested }: { api: Api; onExportRequ
     if (lastFilterKey.current === filterKey) return;
     lastFilterKey.current = filterKey;
     setCursors([null]);
-    setSelection((s) => {
-      const n = selectedCount(s, totalCount);
-      setNotice(n > 0 ? `Le filtre a changé : la sélection (${n} pièce${n > 1 ? 's' : ''}) a été effacée.` : null);
-      return EMPTY_SELECTION;
-    });
+    // `count` is still the old filter's: the page of the new one is not loaded yet.
+    setNotice(count > 0 ? `Le filtre a changé : la sélection (${count} pièce${count > 1 ? 's' : ''}) a été effacée.` : null);
+    setSelection(EMPTY_SELECTION);
   }, [filterKey]);
 
   const after = cursors[cursors.length - 1];
