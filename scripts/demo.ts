@@ -6,7 +6,9 @@
  * starts the API, the worker and an embedded S3 server in this process, then
  * behaves as the product's front end does: subscribes over graphql-ws,
  * requests both kinds of export, shows their progress, downloads the files
- * and checks their totals against the database to the cent.
+ * and checks their totals against the database to the cent. Without --once it
+ * then prints the address of the page "Factures et avoirs" (GET /) with the
+ * ACCOUNTANT token, and keeps running.
  */
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
@@ -16,6 +18,7 @@ import { StartupError, redactUrl } from '../src/app';
 import type { Client } from 'graphql-ws';
 import { exportWsClient, followExport, requestExport } from '../src/client/export-client';
 import { signToken } from '../src/auth/jwt';
+import { webDistDir } from '../src/api/web';
 import { Running, boot } from '../src/boot';
 import { loadConfigOrExit, type Config } from '../src/config';
 import { ensureDatabase } from '../src/db/migrate';
@@ -416,6 +419,10 @@ async function main(): Promise<void> {
   }
 
   const root = `http://localhost:${port}`;
+  say();
+  say(bold('The page "Factures et avoirs"') + dim(' (tick rows, "Action pour X sélectionnés", follow the exports)'));
+  say(`  ${bold(`${root}/#token=${accountant}`)}`);
+  if (!webDistDir()) say(`  ${red('✗')} ${dim('the page is not built: run `npm run build:web` (npm ci does it)')}`);
   say();
   say(bold('Try next') + dim(' (the service keeps running; Ctrl-C stops it)'));
   say(`  ${dim('# in another terminal:')}`);

@@ -16,6 +16,7 @@ import { mountAdmin } from './admin';
 import { mountMetrics } from './metrics';
 import { checkReadiness, publicReadiness } from './health';
 import { isOperator } from './ops-auth';
+import { mountWeb } from './web';
 import { createSchema } from './schema';
 
 export interface ApiServer {
@@ -101,6 +102,7 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
   });
   mountAdmin(app, services);
   mountMetrics(app, services);
+  mountWeb(app);
   app.use(
     '/graphql',
     express.json({ limit: bodyLimitBytes(config.exportMaxIds) }),
