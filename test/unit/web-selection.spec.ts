@@ -8,7 +8,7 @@ import {
   toSelectionInput,
   toggleRow,
 } from '../../web/src/selection';
-import { formatDate, formatMoney } from '../../web/src/format';
+import { formatDate, formatMoney, waitingText } from '../../web/src/format';
 
 const FILTER = { statuses: ['TO_COLLECT'], billingYear: '2018/2019' };
 
@@ -77,5 +77,15 @@ describe('French display (web/src/format.ts)', () => {
   });
   test('calendar dates as dd/mm/yyyy', () => {
     expect(formatDate('2019-01-25')).toBe('25/01/2019');
+  });
+});
+
+describe('what a waiting export says (web/src/format.ts waitingText)', () => {
+  it('counts the organisation’s exports ahead, names a retry and a queue outage', () => {
+    expect(waitingText({ waitingReason: 'TENANT_CONCURRENCY', queuePosition: 4 })).toBe('3 exports de votre structure avant le vôtre.');
+    expect(waitingText({ waitingReason: 'TENANT_CONCURRENCY', queuePosition: 1 })).toMatch(/^Votre export démarre dès/);
+    expect(waitingText({ waitingReason: 'RETRY', error: { message: 'storage down' } })).toBe('Nouvel essai après une erreur passagère (storage down).');
+    expect(waitingText({ waitingReason: 'QUEUE_UNAVAILABLE' })).toMatch(/^Demande enregistrée/);
+    expect(waitingText({ waitingReason: null })).toBe('');
   });
 });

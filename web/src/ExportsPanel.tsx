@@ -1,16 +1,18 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, toApiError, type Api } from './api';
 import { CancelExportMutation, DownloadUrlQuery, ExportQuery, ExportsQuery, ExportUpdatedSubscription, type ExportItem } from './graphql';
-import { EXPORT_STATUS_LABELS, FINAL_EXPORT_STATUSES, formatBytes, formatDateTime, formatInt, percent } from './format';
+import { EXPORT_STATUS_LABELS, FINAL_EXPORT_STATUSES, formatBytes, formatDateTime, formatInt, percent, waitingText } from './format';
 import { kindLabel } from './kinds';
 
 const HISTORY_SIZE = 20;
 const RANK: Record<string, number> = { QUEUED: 0, RUNNING: 1 };
-const rank = (status: string) => RANK[status] ?? 2;
+/** QUEUED again after an attempt (waiting to retry, or for another worker) comes after RUNNING. */
+const rank = (e: ExportItem) =>
+  e.status === 'QUEUED' && (e.waitingReason === 'RETRY' || e.waitingReason === 'WORKER_LOST') ? 1.5 : (RANK[e.status] ?? 2);
 
 /** A later state never gives way to an earlier one (a slow HTTP answer after a subscription event). */
 function newer(incoming: ExportItem, current: ExportItem): boolean {
-  if (rank(incoming.status) !== rank(current.status)) return rank(incoming.status) > rank(current.status);
+  if (rank(incoming) !== rank(current)) return rank(incoming) > rank(current);
   if (FINAL_EXPORT_STATUSES.has(current.status) && incoming.status !== current.status) return incoming.status === 'EXPIRED';
   return incoming.processedRows >= current.processedRows;
 }
@@ -216,7 +218,8 @@ function ExportRow({ e, state }: { e: ExportItem; state: ExportsState }) {
           {pct} %
         </span>
       </div>
-      {e.error && (
+      {e.status === 'QUEUED' && e.waitingReason && <p class="waiting">{waitingText(e)}</p>}
+      {e.error && e.status !== 'QUEUED' && (
         <p class="error">
           Erreur ({e.error.code}) : {e.error.message}
         </p>
@@ -248,3 +251,4 @@ function ExportRow({ e, state }: { e: ExportItem; state: ExportsState }) {
     </li>
   );
 }
+

@@ -94,3 +94,28 @@ export function formatBytes(n: number | null | undefined): string {
 export function percent(progress: number): number {
   return Math.max(0, Math.min(100, Math.round(progress * 100)));
 }
+
+/** What a QUEUED export waits for, in words (the page never shows a frozen bar without a reason). */
+export function waitingText(e: {
+  waitingReason?: string | null;
+  queuePosition?: number | null;
+  notBefore?: string | null;
+  error?: { message: string } | null;
+}): string {
+  switch (e.waitingReason) {
+    case 'TENANT_CONCURRENCY': {
+      const ahead = Math.max(0, (e.queuePosition ?? 1) - 1);
+      return ahead === 0
+        ? "Votre export démarre dès qu'un autre export de votre structure se termine."
+        : `${ahead} export${ahead > 1 ? 's' : ''} de votre structure avant le vôtre.`;
+    }
+    case 'RETRY':
+      return `Nouvel essai${e.notBefore ? ` à ${new Date(e.notBefore).toLocaleTimeString('fr-FR')}` : ''} après une erreur passagère${e.error ? ` (${e.error.message})` : ''}.`;
+    case 'QUEUE_UNAVAILABLE':
+      return "Demande enregistrée : l'export démarrera dès que le service de file d'attente sera de nouveau joignable.";
+    case 'WORKER_LOST':
+      return 'Le traitement a été interrompu : il reprend depuis le début.';
+    default:
+      return '';
+  }
+}

@@ -31,15 +31,12 @@ export const InvoicesQuery = graphql(`
 export type InvoiceRow = ResultOf<typeof InvoicesQuery>['invoices']['edges'][number]['node'];
 export type InvoiceFilterInput = NonNullable<VariablesOf<typeof InvoicesQuery>['filter']>;
 
-/**
- * What the Exports region shows of an export (unmasked: the page reads it directly).
- * TODO(merge): add `waitingReason queuePosition` here once schema.graphql has them,
- * and show them under "En attente" in ExportsPanel.tsx.
- */
+/** What the Exports region shows of an export (unmasked: the page reads it directly). */
 export const ExportFields = graphql(`
   fragment ExportFields on InvoiceExport @_unmask {
     id kind format status locale processedRows totalRows progress rowCount fileName fileSize
     error { code message } createdAt startedAt completedAt expiresAt
+    waitingReason queuePosition notBefore
   }
 `);
 
