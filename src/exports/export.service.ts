@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import type { Principal } from '../auth/jwt';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import { ExportFormat, ExportKind, ExportStatus, FINAL_EXPORT_STATUSES } from '../entities/enums';
+import { exportKind, resolveExportFormat } from './kinds';
 import { AppError, ErrorCode, badInput, notFound } from '../errors';
 import type { ExportEvents } from './events';
 import { SUPPORTED_LOCALES } from './labels';
@@ -64,7 +65,8 @@ export class ExportService {
   async request(principal: Principal, req: ExportRequest): Promise<InvoiceExport> {
     const { tenantId } = principal;
     const locale = req.locale ?? 'fr-FR';
-    const format = req.format ?? ExportFormat.XLSX;
+    // KINDS: the default format is the kind's (XLSX; FEC for ACCOUNTING_ENTRIES); FEC only for ACCOUNTING_ENTRIES.
+    const format = resolveExportFormat(req.kind, req.format);
     if (!(SUPPORTED_LOCALES as readonly string[]).includes(locale)) {
       throw badInput(`locale must be one of ${SUPPORTED_LOCALES.join(', ')} (got "${locale}")`);
     }
@@ -76,6 +78,8 @@ export class ExportService {
     }
 
     const selection = await this.resolveSelection(tenantId, req.selection);
+    // KINDS: a kind's own checks (ACCOUNTING_ENTRIES: every VAT rate has an account), before anything is written.
+    await exportKind(req.kind).validateRequest?.(this.ds, tenantId, selection, format);
     const rows: InvoiceExport[] = await this.ds.query(
       // A filter means "the invoices that exist now": stamp the database's clock.
       `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key)

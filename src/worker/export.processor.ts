@@ -5,18 +5,17 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { returning } from '../db/sql';
 import type { Config } from '../config';
-import { ExportKind, ExportStatus } from '../entities/enums';
+import { ExportStatus } from '../entities/enums';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import { Tenant } from '../entities/tenant.entity';
 import type { ExportEvents } from '../exports/events';
-import { exportRowsQuery, exportTotalsQuery } from '../exports/export-query';
-import { exportFileName } from '../exports/file-name';
+import { exportKind } from '../exports/kinds';
 import type { ExportLocale } from '../exports/labels';
 import { EXPORT_ATTEMPTS, JobPayloads, JobName } from '../exports/queue';
 import type { ExportSummary } from '../exports/rows';
 import type { StoredSelection } from '../exports/selection';
 import type { ExportStorage } from '../exports/storage';
-import { contentTypeFor, createExportWriter } from '../exports/writers';
+import { contentTypeFor } from '../exports/writers';
 import { StorageFailure, classifyExportError } from './errors';
 
 /** Progress reaches the database and the subscribers at most this often. */
@@ -150,8 +149,10 @@ export class ExportProcessor {
     const { dataSource: ds, pool, storage, events, config } = this.deps;
     const tenant = await ds.getRepository(Tenant).findOneByOrFail({ id: exp.tenantId });
     const locale = exp.locale as ExportLocale;
-    const fileName = exportFileName(exp.kind, exp.format, locale, exp.createdAt, tenant.timezone);
-    const fileKey = storage.objectKey(exp.tenantId, exp.id, fileName);
+    // KINDS: the kind's module gives the queries, the writer and the file name (known once the totals are).
+    const kind = exportKind(exp.kind);
+    let fileName = '';
+    let fileKey = '';
 
     const abort = new AbortController();
     let stopped: Stop | undefined;
@@ -177,9 +178,9 @@ export class ExportProcessor {
       // JIT compiles these big plans for 100-250 ms before their first row
       // (the line count, the rows query); a streaming export gains nothing from it.
       await client.query('SET LOCAL jit = off');
-      const totalsQuery = exportTotalsQuery(exp.kind, exp.tenantId, exp.selection);
+      const totalsQuery = kind.totalsQuery(exp.tenantId, exp.selection);
       const { rows: [totals] } = await client.query(totalsQuery.text, totalsQuery.values);
-      const totalRows = Number(exp.kind === ExportKind.INVOICES ? totals.invoiceCount + totals.creditNoteCount : totals.lineCount);
+      const totalRows = kind.totalRows(totals);
       await ds.query(`UPDATE invoice_exports SET total_rows = $2 WHERE id = $1`, [exp.id, totalRows]);
       exp.totalRows = totalRows;
       await events.publish(exp);
@@ -191,14 +192,10 @@ export class ExportProcessor {
           .catch((err: unknown) => log.warn({ err }, 'Could not clean up the uploads of a previous attempt'));
       }
       const output = new PassThrough({ highWaterMark: 1024 * 1024 });
-      const writer = createExportWriter({
-        kind: exp.kind,
-        format: exp.format,
-        locale,
-        output,
-        timeZone: tenant.timezone,
-        maxRowsPerSheet: this.deps.maxRowsPerSheet,
-      });
+      const attempt = await kind.openAttempt({ db: client, exp, tenant, totals, locale, output, maxRowsPerSheet: this.deps.maxRowsPerSheet });
+      const writer = attempt.writer;
+      fileName = attempt.fileName;
+      fileKey = storage.objectKey(exp.tenantId, exp.id, fileName);
       upload = storage
         .uploadStream(fileKey, output, { contentType: contentTypeFor(exp.format), fileName, signal: abort.signal })
         .catch((err: unknown) => {
@@ -235,7 +232,7 @@ export class ExportProcessor {
       // taken as they come (cursor_tuple_fraction), e.g. invoices from their
       // index in export order instead of sorting them all before the first row.
       // Each batch is fetched while the previous one is written.
-      const rowsQuery = exportRowsQuery(exp.kind, exp.tenantId, exp.selection);
+      const rowsQuery = kind.rowsQuery(exp.tenantId, exp.selection);
       await client.query(`DECLARE export_rows NO SCROLL CURSOR FOR ${rowsQuery.text}`, rowsQuery.values);
       const db = client;
       const fetchRows = () => db.query(`FETCH FORWARD ${FETCH_BATCH} FROM export_rows`).then((r) => r.rows);
@@ -285,13 +282,18 @@ export class ExportProcessor {
       clearInterval(ticker);
       await client.query('COMMIT');
 
-      const [done] = await returning(ds,
-        `UPDATE invoice_exports
-         SET status = 'COMPLETED', processed_rows = $2, total_rows = $2, row_count = $2, file_key = $3, file_name = $4,
-             file_size = $5, completed_at = now(), expires_at = now() + make_interval(days => $6)
-         WHERE id = $1 AND status = 'RUNNING' RETURNING id`,
-        [exp.id, processed, fileKey, fileName, size, config.exportRetentionDays],
-      );
+      // KINDS: COMPLETED and the kind's completion hook (accounting transfer marks) in one transaction.
+      const [done] = await ds.transaction(async (tx) => {
+        const updated = await returning(tx,
+          `UPDATE invoice_exports
+           SET status = 'COMPLETED', processed_rows = $2, total_rows = $2, row_count = $7, file_key = $3, file_name = $4,
+               file_size = $5, completed_at = now(), expires_at = now() + make_interval(days => $6), warnings = $8::jsonb
+           WHERE id = $1 AND status = 'RUNNING' RETURNING id`,
+          [exp.id, processed, fileKey, fileName, size, config.exportRetentionDays, writer.rowCount, JSON.stringify(attempt.warnings())],
+        );
+        if (updated.length) await attempt.onCompleted?.(tx);
+        return updated;
+      });
       if (!done) {
         // Cancelled in the last instant: the file must not outlive the export.
         await storage.deleteObject(fileKey).catch((err: unknown) => log.warn({ err }, 'Could not delete the file of a cancelled export'));

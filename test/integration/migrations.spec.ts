@@ -49,7 +49,15 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
     'id', 'tenant_id', 'requested_by', 'kind', 'format', 'locale', 'selection', 'idempotency_key', 'status', 'processed_rows',
     'total_rows', 'row_count', 'file_key', 'file_name', 'file_size', 'error_code', 'error_message', 'attempts', 'created_at',
     'started_at', 'completed_at', 'expires_at',
+    // Beyond §3 (nullable, so rows written with §3's columns only stay valid): §9's warnings of a completed file.
+    'warnings',
   ],
+  // DESIGN §9
+  tenant_accounting_settings: [
+    'tenant_id', 'journal_code', 'journal_label', 'receivable_account', 'default_revenue_account', 'vat_accounts',
+    'account_labels', 'fallback_auxiliary_account', 'fiscal_year_end', 'updated_at',
+  ],
+  accounting_transfers: ['id', 'tenant_id', 'invoice_id', 'export_id', 'transferred_at'],
 };
 
 const dbName = `invoice_export_mig_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
@@ -99,7 +107,7 @@ describe('runMigrations', () => {
     expect(applied[0].n).toBe(MIGRATIONS.length);
   });
 
-  it.each(Object.keys(DESIGN_COLUMNS))('table %s has exactly the columns of DESIGN §3', async (table) => {
+  it.each(Object.keys(DESIGN_COLUMNS))('table %s has exactly the columns of DESIGN §3 / §9', async (table) => {
     const rows: { column_name: string }[] = await ds.query(
       `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1`,
       [table],
@@ -107,7 +115,7 @@ describe('runMigrations', () => {
     expect(rows.map((r) => r.column_name).sort()).toEqual([...DESIGN_COLUMNS[table]].sort());
   });
 
-  it('has the five tables (and the migrations table), nothing else', async () => {
+  it('has the five tables of §3 and the two of §9 (and the migrations table), nothing else', async () => {
     const rows: { table_name: string }[] = await ds.query(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
     );
