@@ -43,7 +43,9 @@ const COLUMNS = `journal_code AS "journalCode", journal_label AS "journalLabel",
   fallback_auxiliary_account AS "fallbackAuxiliaryAccount", fiscal_year_end AS "fiscalYearEnd"`;
 
 export async function loadAccountingSettings(db: Queryable, tenantId: string): Promise<AccountingSettingsData> {
-  const rows: AccountingSettingsData[] = await db.query(`SELECT ${COLUMNS} FROM tenant_accounting_settings WHERE tenant_id = $1`, [tenantId]);
+  const result = await db.query(`SELECT ${COLUMNS} FROM tenant_accounting_settings WHERE tenant_id = $1`, [tenantId]);
+  // A pg client answers { rows }, a TypeORM DataSource or EntityManager the rows themselves.
+  const rows: AccountingSettingsData[] = Array.isArray(result) ? result : result.rows;
   const row = rows[0];
   if (!row) return { ...DEFAULT_ACCOUNTING_SETTINGS, vatAccounts: { ...DEFAULT_ACCOUNTING_SETTINGS.vatAccounts }, accountLabels: {} };
   return { ...row, vatAccounts: row.vatAccounts ?? {}, accountLabels: row.accountLabels ?? {} };

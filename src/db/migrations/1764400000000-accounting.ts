@@ -37,9 +37,18 @@ export class Accounting1764400000000 implements MigrationInterface {
     // The filter accountingTransferred (EXISTS per invoice) and Invoice.accountingTransferredAt (the latest).
     await q.query(`CREATE INDEX accounting_transfers_tenant_invoice_idx ON accounting_transfers (tenant_id, invoice_id, transferred_at DESC)`);
     await q.query(`ALTER TABLE invoice_exports ADD COLUMN warnings jsonb`);
+    await q.query(`ALTER TABLE invoice_exports DROP CONSTRAINT invoice_exports_kind_check,
+      ADD CONSTRAINT invoice_exports_kind_check CHECK (kind IN ('INVOICES','INVOICE_LINES','ACCOUNTING_ENTRIES'))`);
+    await q.query(`ALTER TABLE invoice_exports DROP CONSTRAINT invoice_exports_format_check,
+      ADD CONSTRAINT invoice_exports_format_check CHECK (format IN ('XLSX','CSV','FEC'))`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DELETE FROM invoice_exports WHERE kind = 'ACCOUNTING_ENTRIES' OR format = 'FEC'`);
+    await q.query(`ALTER TABLE invoice_exports DROP CONSTRAINT invoice_exports_kind_check,
+      ADD CONSTRAINT invoice_exports_kind_check CHECK (kind IN ('INVOICES','INVOICE_LINES'))`);
+    await q.query(`ALTER TABLE invoice_exports DROP CONSTRAINT invoice_exports_format_check,
+      ADD CONSTRAINT invoice_exports_format_check CHECK (format IN ('XLSX','CSV'))`);
     await q.query(`ALTER TABLE invoice_exports DROP COLUMN warnings`);
     await q.query(`DROP TABLE accounting_transfers`);
     await q.query(`DROP TABLE tenant_accounting_settings`);

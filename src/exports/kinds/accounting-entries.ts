@@ -138,9 +138,10 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
     const params = new SqlParams();
     const where = requestConditions(params, tenantId, selection).join(' AND ');
     const rates: { rate: string }[] = await ds.query(
-      `SELECT DISTINCT l.vat_rate::text AS rate FROM invoices i
-       JOIN invoice_lines l ON l.tenant_id = i.tenant_id AND l.invoice_id = i.id
-       WHERE ${where} AND l.vat_rate > 0 AND l.amount <> 0 ORDER BY 1`,
+      `SELECT r.vat_rate::text AS rate FROM (
+         SELECT DISTINCT l.vat_rate FROM invoices i
+         JOIN invoice_lines l ON l.tenant_id = i.tenant_id AND l.invoice_id = i.id
+         WHERE ${where} AND l.vat_rate > 0 AND l.amount <> 0) r ORDER BY r.vat_rate`,
       params.values,
     );
     const settings = await loadAccountingSettings(ds, tenantId);
