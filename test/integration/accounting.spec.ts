@@ -209,6 +209,13 @@ describe('the golden FEC file', () => {
     res = await app.gql(list, { f: { accountingTransferred: false } }, accountant(golden));
     expect(res.data.invoices.totalCount).toBe(3);
     expect(res.data.invoices.edges.every((e: any) => e.node.accountingTransferredAt === null)).toBe(true);
+    // The filter in an export: "not yet transferred" once one document is transferred again.
+    const one = await runExport(golden, { kind: 'ACCOUNTING_ENTRIES', format: 'CSV', selection: { invoiceIds: [goldenIds[0]] } });
+    expect(one.status).toBe('COMPLETED');
+    const rest = await runExport(golden, { kind: 'ACCOUNTING_ENTRIES', format: 'CSV', selection: { filter: { accountingTransferred: false } } });
+    const pieces = new Set(readCsv(await download(rest.downloadUrl!), 'fr-FR').rows.map((r) => r[8]));
+    expect(pieces).toEqual(new Set(['A000001', 'F000102']));
+    await ds.query(`DELETE FROM accounting_transfers WHERE tenant_id = $1`, [golden]);
   });
 });
 
