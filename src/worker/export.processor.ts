@@ -283,13 +283,14 @@ export class ExportProcessor {
       await client.query('COMMIT');
 
       // KINDS: COMPLETED and the kind's completion hook (accounting transfer marks) in one transaction.
+      const warnings = attempt.warnings();
       const [done] = await ds.transaction(async (tx) => {
         const updated = await returning(tx,
           `UPDATE invoice_exports
            SET status = 'COMPLETED', processed_rows = $2, total_rows = $2, row_count = $7, file_key = $3, file_name = $4,
                file_size = $5, completed_at = now(), expires_at = now() + make_interval(days => $6), warnings = $8::jsonb
            WHERE id = $1 AND status = 'RUNNING' RETURNING id`,
-          [exp.id, processed, fileKey, fileName, size, config.exportRetentionDays, writer.rowCount, JSON.stringify(attempt.warnings())],
+          [exp.id, processed, fileKey, fileName, size, config.exportRetentionDays, writer.rowCount, warnings ? JSON.stringify(warnings) : null],
         );
         if (updated.length) await attempt.onCompleted?.(tx);
         return updated;
