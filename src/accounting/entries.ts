@@ -76,6 +76,8 @@ export interface BuiltEntry {
   usedFallbackAccount: boolean;
 }
 
+const ZERO = '0.00';
+
 /** A billing line's account as an accounting package accepts it; the default when absent. */
 function revenueAccount(raw: string | null, settings: AccountingSettingsData, doc: AccountingSourceRow): string {
   const account = raw?.replace(/\s+/g, '').toUpperCase();
@@ -92,34 +94,33 @@ export function buildEntry(ecritureNum: number, rows: readonly AccountingSourceR
   const { settings } = ctx;
   const payer = payerDisplayName(doc.payerLastName, doc.payerFirstName);
   const usedFallbackAccount = !doc.customerIdentifier;
-  const base = {
-    JournalCode: settings.journalCode,
-    JournalLib: settings.journalLabel,
-    EcritureNum: ecritureNum,
-    EcritureDate: doc.billingDate,
-    PieceRef: doc.number,
-    PieceDate: doc.billingDate,
-    EcritureLet: null,
-    DateLet: null,
-    ValidDate: ctx.validDate,
-    Montantdevise: null,
-    Idevise: null,
-  };
   const lines: AccountingEntryLine[] = [];
   let debit = 0n;
   let credit = 0n;
+  // One literal with every field, in one shape: spreading a base object made
+  // each line a slow dictionary-mode object (3× the time of the whole export).
   const push = (account: string, value: bigint, lib: string, aux: { num: string; lib: string } | null, analytic: string | null) => {
     if (value > 0n) debit += value;
     else credit -= value;
     lines.push({
-      ...base,
+      JournalCode: settings.journalCode,
+      JournalLib: settings.journalLabel,
+      EcritureNum: ecritureNum,
+      EcritureDate: doc.billingDate,
       CompteNum: account,
       CompteLib: accountLabel(settings, account),
-      CompAuxNum: aux?.num ?? null,
-      CompAuxLib: aux?.lib ?? null,
+      CompAuxNum: aux === null ? null : aux.num,
+      CompAuxLib: aux === null ? null : aux.lib,
+      PieceRef: doc.number,
+      PieceDate: doc.billingDate,
       EcritureLib: lib,
-      Debit: formatCents(value > 0n ? value : 0n),
-      Credit: formatCents(value < 0n ? -value : 0n),
+      Debit: value > 0n ? formatCents(value) : ZERO,
+      Credit: value < 0n ? formatCents(-value) : ZERO,
+      EcritureLet: null,
+      DateLet: null,
+      ValidDate: ctx.validDate,
+      Montantdevise: null,
+      Idevise: null,
       CodeAnalytique: analytic,
     });
   };

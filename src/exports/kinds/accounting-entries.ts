@@ -124,7 +124,7 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
     const where = selectionConditions(params, tenantId, selection).join(' AND ');
     const text = `SELECT ${BASE_TOTALS_SQL},
            coalesce(sum(greatest(1, (SELECT count(*) FROM invoice_lines l WHERE l.invoice_id = i.id AND l.tenant_id = i.tenant_id))), 0) AS "sourceRowCount",
-           max(i.billing_date) AS "latestBillingDate",
+           max(i.billing_date)::text AS "latestBillingDate",
            count(DISTINCT i.payer_id) FILTER (WHERE p.customer_identifier IS NULL OR p.customer_identifier = '') AS "payersWithoutIdentifier",
            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM accounting_transfers t WHERE t.tenant_id = i.tenant_id AND t.invoice_id = i.id)) AS "alreadyTransferred"
          FROM invoices i JOIN payers p ON p.tenant_id = i.tenant_id AND p.id = i.payer_id
