@@ -71,7 +71,8 @@ export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow
       { label: { 'fr-FR': 'Compte auxiliaire des payeurs sans identifiant', 'en-GB': 'Auxiliary account of payers without identifier' }, type: 'text', value: this.ctx.settings.fallbackAuxiliaryAccount },
       { label: { 'fr-FR': 'Pièces déjà transférées en comptabilité', 'en-GB': 'Documents already transferred to accounting' }, type: 'integer', value: this.facts.alreadyTransferred },
     ];
-    await this.inner.finish({ ...summary, extraFacts: [...(summary.extraFacts ?? []), ...extraFacts] });
+    // Rows of the file are entry lines, not the billing lines the SELECT streamed.
+    await this.inner.finish({ ...summary, rowCount: this.inner.rowCount, extraFacts: [...(summary.extraFacts ?? []), ...extraFacts] });
   }
 
   abort(reason?: Error): void {

@@ -200,6 +200,8 @@ describe('the golden FEC file', () => {
     expect(facts["Nombre d'écritures"]).toBe(3);
     expect(facts['Payeurs sans identifiant client']).toBe(1);
     expect(facts['Total débit']).toBe(facts['Total crédit']);
+    expect(facts['Nombre de lignes exportées']).toBe(again.rowCount);
+    expect(again.rowCount).toBe(sheets.find((s) => s.name === 'Écritures comptables')!.rows.length);
 
     for (const id of [final.id, again.id]) {
       const reverted = await app.gql(`mutation($id: ID!) { revertAccountingTransfer(exportId: $id) { id status } }`, { id }, accountant(golden));
