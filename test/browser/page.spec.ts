@@ -200,6 +200,30 @@ describeBrowser('the page "Factures et avoirs" in Chromium', () => {
     await page.close();
   });
 
+  test('two rows ticked → Exporter les écritures comptables (FEC by default) → a balanced FEC file of those two documents', async () => {
+    const page = await signedIn();
+    const [a, b] = (await rowNumbers(page)).slice(0, 2);
+    await page.getByRole('checkbox', { name: `Sélectionner ${a}` }).check();
+    await page.getByRole('checkbox', { name: `Sélectionner ${b}` }).check();
+    await page.getByRole('button', { name: 'Action pour 2 sélectionnés' }).click();
+    await page.getByRole('menuitem', { name: 'Exporter les écritures comptables' }).click();
+    await expect(page.getByRole('radio', { name: /FEC/ }).isChecked()).resolves.toBe(true);
+    await page.getByRole('button', { name: "Lancer l'export" }).click();
+    const item = newestExport(page);
+    await item.getByRole('heading', { name: 'Exporter les écritures comptables · FEC' }).waitFor();
+    await waitCompleted(item);
+    const text = (await download(page, item)).toString('latin1');
+    const lines = text.split('\r\n').filter(Boolean);
+    expect(lines[0].split('\t').slice(0, 3)).toEqual(['JournalCode', 'JournalLib', 'EcritureNum']);
+    const body = lines.slice(1).map((l) => l.split('\t'));
+    expect(body.every((f) => f.length === 18)).toBe(true);
+    expect(new Set(body.map((f) => f[8]))).toEqual(new Set([a, b]));
+    const cents = (v: string) => BigInt(v.replace(',', ''));
+    expect(body.reduce((t, f) => t + cents(f[11]), 0n)).toBe(body.reduce((t, f) => t + cents(f[12]), 0n));
+    await shot(page, '2b-export-fec-completed');
+    await page.close();
+  });
+
   test('"Tous les résultats" with a filter, one row unticked on page 2 → lines CSV = the filter\'s lines minus that invoice', async () => {
     const page = await signedIn();
     // A ticked row, then a filter: the selection is cleared, and the page says so.

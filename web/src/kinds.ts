@@ -14,8 +14,7 @@ export interface KindEntry {
 export const EXPORT_KINDS: readonly KindEntry[] = [
   { kind: 'INVOICES', label: 'Exporter', formats: ['XLSX', 'CSV'] },
   { kind: 'INVOICE_LINES', label: 'Exporter les lignes de facturation', formats: ['XLSX', 'CSV'] },
-  // TODO(merge, DESIGN.md §9): enable once schema.graphql has ACCOUNTING_ENTRIES and FEC:
-  // { kind: 'ACCOUNTING_ENTRIES', label: 'Exporter les écritures comptables', formats: ['FEC', 'CSV', 'XLSX'] },
+  { kind: 'ACCOUNTING_ENTRIES', label: 'Exporter les écritures comptables', formats: ['FEC', 'CSV', 'XLSX'] },
 ];
 
 export const FORMAT_LABELS: Record<string, string> = {
