@@ -377,7 +377,7 @@ describeBrowser('the page "Factures et avoirs" in Chromium', () => {
     const track = (_req: unknown, socket: { destroy(): void }) => sockets.push(socket);
     const httpServer = app.running.api!.httpServer;
     httpServer.on('upgrade', track);
-    const worker = app.running.worker!.worker;
+    const worker = app.running.worker!; // every lane (small exports have their own)
     const page = await signedIn();
     try {
       await worker.pause();

@@ -319,13 +319,13 @@ describe('transfers are marked on completion only', () => {
     const t = await createTenant(ds, uniqueName('cancelled'));
     const p = await createPayer(ds, t, {});
     const id = await createInvoice(ds, t, { number: 'F900002', billingDate: '2025-01-10', payerId: p, lines: [{ unitPrice: '10.00' }] });
-    await worker.worker.pause();
+    await worker.pause();
     try {
       const res = await request(t, { kind: 'ACCOUNTING_ENTRIES', selection: { invoiceIds: [id] } });
       const cancelled = await app.gql(`mutation($id: ID!) { cancelInvoiceExport(id: $id) { status } }`, { id: res.data.requestInvoiceExport.id }, accountant(t));
       expect(cancelled.data.cancelInvoiceExport.status).toBe('CANCELLED');
     } finally {
-      worker.worker.resume();
+      worker.resume();
     }
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM accounting_transfers WHERE tenant_id = $1`, [t]);
     expect(n).toBe(0);
