@@ -468,6 +468,25 @@ class Chaos {
     return this.workers.filter((w) => w.state === 'up');
   }
 
+  /**
+   * Of the exports the worker was running (by its log), those still RUNNING
+   * under its attempt once it is killed or frozen: the poll may lag behind an
+   * export that completed just before.
+   */
+  async stillRunning(ids: string[], w: Slot): Promise<Map<string, string | null>> {
+    const victims = new Map<string, string | null>();
+    if (!ids.length) return victims;
+    const rows = await this.pool
+      .query<{ id: string; lease_token: string; attempts: number }>(`SELECT id, lease_token, attempts FROM invoice_exports WHERE id = ANY($1::uuid[]) AND status = 'RUNNING'`, [ids])
+      .then((r) => r.rows)
+      .catch(() => []);
+    for (const r of rows) {
+      const h = this.holders.get(r.id);
+      if (h && h.slot === w && h.attempt === r.attempts) victims.set(r.id, r.lease_token);
+    }
+    return victims;
+  }
+
   /** SIGKILL a worker (preferably one running exports); its exports must run again elsewhere. */
   async killWorker(tag = 'worker-sigkill', preferBusy = true): Promise<void> {
     const up = this.upWorkers();
@@ -475,12 +494,14 @@ class Chaos {
     const busy = up.filter((w) => this.runningOn(w).length);
     const pool = preferBusy && busy.length ? busy : up;
     const w = pool[Math.floor(this.random() * pool.length)];
-    const victims = new Map(this.runningOn(w).map((r) => [r.id, r.lease_token] as [string, string | null]));
-    const f = this.fault(tag, { worker: w.name, pid: w.pid, exports: [...victims.keys()] });
-    const watch = this.addWatch({ kind: tag, faultIndex: this.faults.length - 1, since: Date.now(), victims });
+    const candidates = this.runningOn(w).map((r) => r.id);
+    const f = this.fault(tag, { worker: w.name, pid: w.pid });
+    const since = Date.now();
     await w.kill();
+    const victims = await this.stillRunning(candidates, w);
+    f.details.exports = [...victims.keys()];
     this.end(f);
-    f.details.watch = watch;
+    f.details.watch = this.addWatch({ kind: tag, faultIndex: this.faults.length - 1, since, victims });
   }
 
   async killWorkersPeriodically(until: () => boolean): Promise<void> {
@@ -498,10 +519,13 @@ class Chaos {
     if (!up.length) return;
     const busy = up.filter((w) => this.runningOn(w).length);
     const w = (busy.length ? busy : up)[0];
-    const victims = new Map(this.runningOn(w).map((r) => [r.id, r.lease_token] as [string, string | null]));
-    const f = this.fault('worker-sigstop', { worker: w.name, exports: [...victims.keys()], frozenMs: 2 * LEASE_MS + 2000 });
-    const watch = this.addWatch({ kind: 'worker-sigstop', faultIndex: this.faults.length - 1, since: Date.now(), victims });
+    const candidates = this.runningOn(w).map((r) => r.id);
+    const f = this.fault('worker-sigstop', { worker: w.name, frozenMs: 2 * LEASE_MS + 2000 });
+    const since = Date.now();
     w.freeze();
+    const victims = await this.stillRunning(candidates, w);
+    f.details.exports = [...victims.keys()];
+    const watch = this.addWatch({ kind: 'worker-sigstop', faultIndex: this.faults.length - 1, since, victims });
     await sleep(2 * LEASE_MS + 2000);
     w.thaw();
     this.end(f);

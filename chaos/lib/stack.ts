@@ -33,7 +33,6 @@ export async function freePort(from?: number): Promise<number> {
 
 /** Appends a child's output to its log file, one file per role (all incarnations). */
 function tee(proc: ChildProcess, log: WriteStream, label: string, onLine?: (line: string) => void): void {
-  log.on('error', () => undefined);
   const write = (d: string | Buffer) => {
     if (!log.writableEnded) log.write(d);
   };
@@ -61,7 +60,7 @@ export class RedisServer {
     readonly dir: string,
     logDir: string,
   ) {
-    this.log = createWriteStream(path.join(logDir, 'redis.log'), { flags: 'a' });
+    this.log = createWriteStream(path.join(logDir, 'redis.log'), { flags: 'a' }).on('error', () => undefined);
   }
 
   get url(): string {
@@ -142,7 +141,7 @@ export class Slot {
     logDir: string,
     private readonly opts: { echo?: boolean; onLine?: (slot: Slot, line: string) => void; autoRestart?: boolean } = {},
   ) {
-    this.log = createWriteStream(path.join(logDir, `${name.replace(/[^A-Za-z0-9_-]+/g, '-')}.log`), { flags: 'a' });
+    this.log = createWriteStream(path.join(logDir, `${name.replace(/[^A-Za-z0-9_-]+/g, '-')}.log`), { flags: 'a' }).on('error', () => undefined);
   }
 
   get pid(): number | undefined {
