@@ -340,7 +340,14 @@ export class ExportProcessor {
   private async streamRows(run: AttemptRun, client: PoolClient, kind: ExportKindDefinition, writer: ExportWriter<unknown>): Promise<number> {
     const rowsQuery = kind.rowsQuery(run.exp.tenantId, run.exp.selection);
     await client.query(`DECLARE export_rows NO SCROLL CURSOR FOR ${rowsQuery.text}`, rowsQuery.values);
-    const fetchRows = () => client.query(`FETCH FORWARD ${FETCH_BATCH} FROM export_rows`).then((r) => r.rows);
+    const fetchRows = () => {
+      const batch = client.query(`FETCH FORWARD ${FETCH_BATCH} FROM export_rows`).then((r) => r.rows);
+      // The next batch is fetched while this one is written: if its connection
+      // dies meanwhile (pg_terminate_backend, a network cut), its rejection
+      // must not be unhandled until awaited, or Node kills the whole worker.
+      batch.catch(() => undefined);
+      return batch;
+    };
     let next = fetchRows();
     try {
       for (;;) {
