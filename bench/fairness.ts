@@ -386,7 +386,7 @@ export class FairnessBench {
     ];
     out.push(
       markdownTable(
-        ['Layout', 'B solo p50', 'B solo p95', 'B flood p50', 'B flood p95', 'p50 × solo', 'p95 × solo', 'A: 20 done in', 'A max RUNNING', 'A completed', 'load avg'],
+        ['Layout', 'B solo p50', 'B solo p95', 'B flood p50', 'B flood p95', 'p50 × solo', 'p95 × solo', `A: ${this.opts.fairnessAExports} done in`, 'A max RUNNING', 'A completed', 'load avg'],
         this.results.map((r) => [
           `${r.layout.api} API + ${r.layout.workers} worker${r.layout.workers > 1 ? 's' : ''}`,
           fmt.ms(r.soloP50Ms),
