@@ -37,6 +37,7 @@ import { BenchOptions, parseOptions, USAGE, UsageError } from './lib/options';
 import { allInvoices, copyOnce } from './lib/sql';
 import { fmt, markdownTable, median, MiB, percentile } from './lib/util';
 import { xlsxSheetNames } from './lib/zip';
+import { runFairness } from './fairness';
 import type { NaiveResult } from './naive';
 import type { WriterOnlyResult } from './writer-only';
 
@@ -859,6 +860,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (opts.fairness) return runFairness(opts);
   const bench = new Bench(opts);
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -30,6 +30,19 @@ as JSON under bench/results/.
   --cpu-prof              run the workers with --cpu-prof (profiles under bench/results/profiles/<timestamp>/)
   --verbose               echo the workers' and helpers' logs (pino JSON, with epoch-ms times) to stderr
   --out FILE              JSON output (default bench/results/<timestamp>.json)
+
+Fairness (issue 10; bench/fairness.ts):
+  --fairness              instead of the cases above: tenant A (--invoices, default 100000) asks for
+                          --fairness-a-exports INVOICE_LINES XLSX exports at once, then tenant B
+                          (--small-invoices, default 100) asks for an INVOICES XLSX export --fairness-b-runs
+                          times in a row, solo first then under A's flood; API and workers in processes of
+                          their own; runs the layouts 1 API + 1 worker and 2 API + 2 workers, in a database
+                          of its own by default (invoice_export_bench_fair)
+  --fairness-api N        API processes (with --fairness-workers: only that layout)
+  --fairness-workers N    worker processes
+  --fairness-layouts LIST layouts as API x WORKERS, e.g. 1x1,2x2 (the default)
+  --fairness-a-exports N  A's exports sent at once (default 20, = EXPORT_TENANT_MAX_ACTIVE)
+  --fairness-b-runs N     B's exports in a row, solo and under the flood (default 10)
   -h, --help              this help
 
 Needs PostgreSQL and Redis (DATABASE_URL's server, REDIS_URL); starts its own
@@ -58,6 +71,10 @@ export interface BenchOptions {
   cpuProf: boolean;
   verbose: boolean;
   out: string | null;
+  /** --fairness: the layouts to run, API processes × worker processes. */
+  fairness: { api: number; workers: number }[] | null;
+  fairnessAExports: number;
+  fairnessBRuns: number;
 }
 
 export class UsageError extends Error {}
@@ -109,6 +126,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
         'cpu-prof': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
         out: { type: 'string' },
+        fairness: { type: 'boolean', default: false },
+        'fairness-api': { type: 'string' },
+        'fairness-workers': { type: 'string' },
+        'fairness-layouts': { type: 'string' },
+        'fairness-a-exports': { type: 'string' },
+        'fairness-b-runs': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -133,6 +156,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     only.add(pair);
   }
   const out = s('out');
+  const fairness = parseFairness(values, s);
   return {
     invoices,
     linesPerInvoice: s('lines-per-invoice') === undefined ? null : int('lines-per-invoice', s('lines-per-invoice'), 0, 1, 6),
@@ -148,9 +172,32 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     only,
     workerConcurrency: int('worker-concurrency', s('worker-concurrency'), 2, 1, 64),
     compiledWorker: Boolean(values['compiled-worker']),
-    databaseUrl: benchDatabaseUrl(env, s('db-name')),
+    // The fairness run counts a tenant's exports: a database of its own, so that another bench's exports never count.
+    databaseUrl: benchDatabaseUrl(env, s('db-name') ?? (fairness ? 'invoice_export_bench_fair' : undefined)),
     cpuProf: Boolean(values['cpu-prof']),
     verbose: Boolean(values.verbose),
     out: out ? path.resolve(out) : null,
+    fairness,
+    fairnessAExports: int('fairness-a-exports', s('fairness-a-exports'), 20, 1, 1000),
+    fairnessBRuns: int('fairness-b-runs', s('fairness-b-runs'), 10, 1, 1000),
   };
+}
+
+function parseFairness(values: Record<string, string | boolean | undefined>, s: (k: string) => string | undefined): BenchOptions['fairness'] {
+  const api = s('fairness-api');
+  const workers = s('fairness-workers');
+  const layouts = s('fairness-layouts');
+  if (!values.fairness) {
+    if (api !== undefined || workers !== undefined || layouts !== undefined) throw new UsageError('--fairness-api, --fairness-workers and --fairness-layouts go with --fairness');
+    return null;
+  }
+  if (layouts !== undefined && (api !== undefined || workers !== undefined)) throw new UsageError('give either --fairness-layouts or --fairness-api/--fairness-workers');
+  if (api !== undefined || workers !== undefined) {
+    return [{ api: int('fairness-api', api, 1, 1, 8), workers: int('fairness-workers', workers, 1, 1, 8) }];
+  }
+  return (layouts ?? '1x1,2x2').split(',').map((l) => l.trim()).filter(Boolean).map((l) => {
+    const m = /^(\d+)x(\d+)$/i.exec(l);
+    if (!m) throw new UsageError(`--fairness-layouts: "${l}" is not APIxWORKERS (e.g. 2x2)`);
+    return { api: int('fairness-layouts', m[1], 1, 1, 8), workers: int('fairness-layouts', m[2], 1, 1, 8) };
+  });
 }
