@@ -71,8 +71,12 @@ export function limitValidationRules(config: LimitsConfig): ValidationRule[] {
     maxAliasesRule(armor('GRAPHQL_MAX_ALIASES', config.graphqlMaxAliases)) as ValidationRule,
     maxDirectivesRule(armor('GRAPHQL_MAX_DIRECTIVES', config.graphqlMaxDirectives)) as ValidationRule,
   ];
-  if (!config.graphqlIntrospection) rules.push(NoSchemaIntrospectionCustomRule);
   return rules;
+}
+
+/** Over the WebSocket, where Apollo's `introspection: false` does not reach. */
+export function introspectionRules(config: LimitsConfig): ValidationRule[] {
+  return config.graphqlIntrospection ? [] : [NoSchemaIntrospectionCustomRule];
 }
 
 /** Parser options: graphql-js stops at maxTokens, so a 60 KB flood is cut short. */

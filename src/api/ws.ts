@@ -20,7 +20,7 @@ import { WebSocketServer } from 'ws';
 import type { AppServices } from '../app';
 import type { Principal } from '../auth/jwt';
 import { authenticate, contextFor } from './context';
-import { checkOperation, limitError, limitValidationRules, parseOptions, tokenLimitError } from './query-limits';
+import { checkOperation, introspectionRules, limitError, limitValidationRules, parseOptions, tokenLimitError } from './query-limits';
 
 export const CONNECTION_INIT_TIMEOUT_MS = 3000;
 /** setTimeout's ceiling (~24.8 days); a longer-lived token is re-checked then. */
@@ -63,7 +63,7 @@ export function attachGraphQLWebSocket(httpServer: http.Server, services: AppSer
     });
   });
 
-  const rules = [...specifiedRules, ...limitValidationRules(config)];
+  const rules = [...specifiedRules, ...limitValidationRules(config), ...introspectionRules(config)];
   const states = new WeakMap<object, SocketState>();
   const stateOf = (extra: object) => {
     let s = states.get(extra);
