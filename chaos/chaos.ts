@@ -21,7 +21,12 @@ import { Pool } from 'pg';
 import pino from 'pino';
 import { signToken } from '../src/auth/jwt';
 import { GraphQLRequestError, gql, requestExport } from '../src/client/export-client';
-import { DEV_JWT_SECRET, loadConfig } from '../src/config';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../src/config';
+
+// The chaos run's API and workers are separate processes, which refuse the
+// development JWT secret: a secret of this run's own, inherited by the children.
+process.env.JWT_SECRET ||= randomBytes(36).toString('base64');
 import { createDataSource } from '../src/db/data-source';
 import { ensureDatabase, runMigrations } from '../src/db/migrate';
 import { Role } from '../src/entities/enums';
@@ -166,7 +171,7 @@ class Chaos {
     return {
       ...this.s3Env(),
       NODE_ENV: 'development',
-      JWT_SECRET: DEV_JWT_SECRET,
+      JWT_SECRET: process.env.JWT_SECRET!,
       DATABASE_URL: this.opts.databaseUrl,
       REDIS_URL: this.redis.url,
       QUEUE_PREFIX: this.prefix,
@@ -205,7 +210,7 @@ class Chaos {
     const sizes = opts.short ? [300, 800, 1500, 6000] : [300, 500, 800, 1000, 1200, 1500, 2000, 3000, 8000, 15000];
     while (sizes.length < opts.tenants) sizes.unshift(200 + 100 * sizes.length);
     const chosen = sizes.slice(sizes.length - opts.tenants);
-    const config = loadConfig({ ...process.env, JWT_SECRET: DEV_JWT_SECRET });
+    const config = loadConfig({ ...process.env });
     for (const [i, n] of chosen.entries()) {
       const name = `chaos-${i + 1}-${n}`;
       const seeded = await seedTenant(opts.databaseUrl, { tenantName: name, invoices: n, seed: 100 + i, ifExists: 'reuse', analyze: n >= 5000 });
