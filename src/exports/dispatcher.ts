@@ -3,8 +3,7 @@ import { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { returning } from '../db/sql';
 import { WaitingReason } from '../entities/enums';
-import { InvoiceExport } from '../entities/invoice-export.entity';
-import type { ExportEvents } from './events';
+import { ExportEvents, publishCurrent } from './events';
 import type { ExportQueues } from './queue';
 
 /**
@@ -127,9 +126,8 @@ export class Dispatcher {
     return { enqueued, waiting: rows.length - enqueued };
   }
 
-  private async publish(id: string): Promise<void> {
-    const e = await this.ds.getRepository(InvoiceExport).findOneBy({ id });
-    if (e) await this.events.publish(e).catch(() => undefined);
+  private publish(id: string): Promise<void> {
+    return publishCurrent(this.ds, this.events, id);
   }
 }
 

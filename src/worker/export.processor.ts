@@ -8,7 +8,7 @@ import type { Config } from '../config';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import { Tenant } from '../entities/tenant.entity';
 import type { Dispatcher } from '../exports/dispatcher';
-import type { ExportEvents } from '../exports/events';
+import { ExportEvents, publishCurrent } from '../exports/events';
 import { ExportKindDefinition, KindAttempt, exportKind } from '../exports/kinds';
 import type { ExportLocale } from '../exports/labels';
 import type { JobPayloads, JobName } from '../exports/queue';
@@ -238,9 +238,8 @@ export class ExportProcessor {
     throw new DelayedError();
   }
 
-  private async publishRow(id: string): Promise<void> {
-    const e = await this.deps.dataSource.getRepository(InvoiceExport).findOneBy({ id });
-    if (e) await this.deps.events.publish(e).catch(() => undefined);
+  private publishRow(id: string): Promise<void> {
+    return publishCurrent(this.deps.dataSource, this.deps.events, id);
   }
 
   /** The stages of one attempt, in order; each write is fenced by the attempt's lease. */

@@ -4,9 +4,8 @@ import { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { returning } from '../db/sql';
 import { WaitingReason } from '../entities/enums';
-import { InvoiceExport } from '../entities/invoice-export.entity';
 import { Dispatcher, ownRows } from '../exports/dispatcher';
-import type { ExportEvents } from '../exports/events';
+import { ExportEvents, publishCurrent } from '../exports/events';
 import type { ExportQueues } from '../exports/queue';
 import type { ExportStorage } from '../exports/storage';
 import { bumpCounter } from '../ops/counters';
@@ -212,8 +211,7 @@ export class Reconciler {
     }
   }
 
-  private async publish(id: string): Promise<void> {
-    const e = await this.deps.dataSource.getRepository(InvoiceExport).findOneBy({ id });
-    if (e) await this.deps.events.publish(e).catch(() => undefined);
+  private publish(id: string): Promise<void> {
+    return publishCurrent(this.deps.dataSource, this.deps.events, id);
   }
 }
