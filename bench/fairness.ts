@@ -41,7 +41,7 @@ const log = (msg: string) => process.stderr.write(`[fairness] ${msg}\n`);
 const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
 
 /** The defaults of src/config.ts the targets are stated against (printed in the header). */
-const DEFAULTS = loadConfig({});
+const DEFAULTS = loadConfig({}, { allowDevJwtSecret: true });
 
 interface Layout {
   api: number;

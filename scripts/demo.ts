@@ -5,8 +5,11 @@
  * creates the database if needed, migrates, seeds a demo music school (once),
  * starts the API, the worker and an embedded S3 server in this process, then
  * behaves as the product's front end does: subscribes over graphql-ws,
- * requests both kinds of export, shows their progress, downloads the files
- * and checks their totals against the database to the cent.
+ * requests the three exports (the list, its billing lines, its accounting
+ * entries as FEC), shows their progress, downloads the files and checks
+ * their totals against the database to the cent. Without --once it then
+ * prints the address of the page "Factures et avoirs" (GET /) with the
+ * ACCOUNTANT token, and keeps running.
  */
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
@@ -16,13 +19,14 @@ import { StartupError, redactUrl } from '../src/app';
 import type { Client } from 'graphql-ws';
 import { exportWsClient, followExport, requestExport } from '../src/client/export-client';
 import { signToken } from '../src/auth/jwt';
+import { webDistDir } from '../src/api/web';
 import { Running, boot } from '../src/boot';
 import { loadConfigOrExit, type Config } from '../src/config';
 import { ensureDatabase } from '../src/db/migrate';
 import { Role } from '../src/entities/enums';
 import { formatCents, toCents } from '../src/money';
 import { seedTenant } from '../src/seed/seed';
-import { INVOICE_MONEY_COLUMNS, LINE_MONEY_COLUMNS, csvTotals, xlsxTotals, type FileTotals } from './lib/file-totals';
+import { INVOICE_MONEY_COLUMNS, LINE_MONEY_COLUMNS, csvTotals, fecTotals, xlsxTotals, type EntryTotals, type FileTotals } from './lib/file-totals';
 import { ProgressBoard } from './lib/progress';
 
 // Read when the configuration is loaded and the S3 client created (in main()):
@@ -38,12 +42,13 @@ const EXPORT_TIMEOUT_MS = 120_000;
 const USAGE = `Usage: npm run demo [-- --once] [-- --out <dir>] [-- --invoices <n>] [-- --reseed]
 
 Starts the whole service in this process (API + worker + embedded S3), seeds
-the demo school "${DEMO_TENANT}" once, requests both kinds of export through
-GraphQL as the front end does, follows their progress, downloads the files and
-checks their totals against the database.
+the demo school "${DEMO_TENANT}" once, requests the three exports through
+GraphQL as the front end does (the list, its billing lines, its accounting
+entries as FEC), follows their progress, downloads the files and checks their
+totals against the database.
 
-  --once            exit after the summary (exit code 0 only when both exports
-                    completed and their totals match the database)
+  --once            exit after the summary (exit code 0 only when the three
+                    exports completed and their totals match the database)
   --out <dir>       where the files go (default ./exports)
   --invoices <n>    size of the demo school when it is first seeded (default ${DEFAULT_INVOICES})
   --reseed          delete the demo school and seed it again
@@ -122,6 +127,8 @@ interface DemoExport {
   read(file: Buffer): Promise<FileTotals>;
   /** The same selection, summed by SQL. */
   expected(running: Running, tenantId: string): Promise<FileTotals>;
+  /** Instead of comparing money columns: the kind's own checks (accounting: balances). */
+  checks?(got: FileTotals, want: FileTotals): { name: string; cents: bigint; ok: boolean; note: string }[];
 }
 
 interface Outcome {
@@ -152,6 +159,16 @@ async function lineSums(running: Running, tenantId: string, where: string, param
   );
   const c = toCents;
   return { rows: r.n, documents: r.docs, sums: { Montant: c(r.amount), Remise: c(r.discount) } };
+}
+
+/** Signed sum of amount_due of the selection: what the receivable lines of the entries must add up to. */
+async function receivableSums(running: Running, tenantId: string, where: string, params: unknown[]): Promise<FileTotals> {
+  const [r] = await running.services.dataSource.query(
+    `SELECT count(*)::int AS docs, coalesce(sum(i.amount_due), 0)::text AS due FROM invoices i WHERE i.tenant_id = $1 ${where}`,
+    [tenantId, ...params],
+  );
+  // The number of entry lines is the file's own (one per non-zero line, per VAT rate): not checked against SQL.
+  return { rows: -1, documents: r.docs, sums: { receivable: toCents(r.due) } };
 }
 
 /** The most recent school year ("2025/2026") of the tenant's invoices. */
@@ -188,6 +205,24 @@ function demoExports(schoolYear: string | undefined): DemoExport[] {
         schoolYear
           ? lineSums(running, tenantId, 'AND i.status = ANY($2::text[]) AND i.billing_year = $3', [statuses, schoolYear])
           : lineSums(running, tenantId, 'AND i.status = ANY($2::text[])', [statuses]),
+    },
+    {
+      label: 'Exporter les écritures comptables',
+      what: `ACCOUNTING_ENTRIES, FEC by default · ${schoolYear ? `school year ${schoolYear}` : 'every document'}, invoices and credit notes`,
+      input: { kind: 'ACCOUNTING_ENTRIES', locale: 'fr-FR', selection: { filter: schoolYear ? { billingYear: schoolYear } : {} } },
+      moneyColumns: [],
+      read: async (file) => fecTotals(file),
+      expected: (running, tenantId) =>
+        schoolYear ? receivableSums(running, tenantId, 'AND i.billing_year = $2', [schoolYear]) : receivableSums(running, tenantId, '', []),
+      checks: (got, want) => {
+        const e = got as EntryTotals;
+        return [
+          { name: 'debit = credit', cents: e.debit, ok: e.debit === e.credit && e.unbalancedEntries === 0 && e.malformedLines === 0,
+            note: e.debit === e.credit && e.unbalancedEntries === 0 ? `the file and each of its ${fmtInt(e.documents)} entries balance` : `credit ${fmtMoney(e.credit)}, ${e.unbalancedEntries} unbalanced entries, ${e.malformedLines} malformed lines` },
+          { name: 'receivable (411)', cents: e.receivable, ok: e.receivable === want.sums.receivable,
+            note: e.receivable === want.sums.receivable ? 'matches the database to the cent (sum of amount_due)' : `database ${fmtMoney(want.sums.receivable)}` },
+        ];
+      },
     },
   ];
 }
@@ -254,15 +289,20 @@ async function runExports(opts: {
       const got = await r.spec.read(file);
       const want = await r.spec.expected(running, tenantId);
       const mark = (same: boolean) => (same ? green('✓') : red('✗'));
-      const rowsOk = got.rows === want.rows && got.rows === f.rowCount;
+      const rowsOk = (want.rows < 0 || got.rows === want.rows) && got.rows === f.rowCount;
       ok &&= rowsOk && got.documents === want.documents;
       lines.push(`${bold(shown)}  ${dim(`${r.spec.label} · ${fmtBytes(file.length)} · URL ${fmtSeconds(r.ms)} after the request`)}`);
       if (file.length !== f.fileSize) lines.push(`${red('✗')} downloaded ${file.length} bytes, the export says ${f.fileSize}`);
-      const noun = r.spec.input.kind === 'INVOICES' ? 'rows' : 'billing lines';
+      const noun = { INVOICES: 'rows', INVOICE_LINES: 'billing lines', ACCOUNTING_ENTRIES: 'entry lines' }[r.spec.input.kind as string] ?? 'rows';
       lines.push(
-        `${noun.padEnd(18)}${fmtInt(got.rows).padStart(18)}   ${mark(rowsOk)} ${dim(`database ${fmtInt(want.rows)}`)}` +
+        `${noun.padEnd(18)}${fmtInt(got.rows).padStart(18)}   ${mark(rowsOk)} ${dim(want.rows < 0 ? `the export says ${fmtInt(f.rowCount ?? 0)}` : `database ${fmtInt(want.rows)}`)}` +
           (r.spec.input.kind === 'INVOICES' ? '' : `   ${dim(`(of ${fmtInt(got.documents)} invoices and credit notes)`)}`),
       );
+      for (const c of r.spec.checks?.(got, want) ?? []) {
+        ok &&= c.ok;
+        lines.push(`${c.name.padEnd(18)}${`${fmtMoney(c.cents)} ${currency}`.padStart(18)}   ${mark(c.ok)} ${dim(c.note)}`);
+      }
+
       const names: Record<string, string> = {
         'Montant dû': 'due',
         'Montant payé': 'paid',
@@ -332,7 +372,7 @@ function parse() {
 
 async function main(): Promise<void> {
   const args = parse();
-  const base = loadConfigOrExit();
+  const base = loadConfigOrExit(process.env, { allowDevJwtSecret: true }); // a local single-process mode
   const api = await choosePort('PORT', base.port, '0.0.0.0');
   const s3: { port: number; note?: string } = base.s3Endpoint ? { port: base.s3LocalPort } : await choosePort('S3_LOCAL_PORT', base.s3LocalPort, '127.0.0.1');
   const config: Readonly<Config> = Object.freeze({ ...base, port: api.port, s3LocalPort: s3.port });
@@ -407,8 +447,8 @@ async function main(): Promise<void> {
     for (const [k, line] of o.lines.entries()) say(`${k === 0 ? '  ' : '      '}${line}`);
     say();
   }
-  const allOk = outcomes.length === 2 && outcomes.every((o) => o.ok);
-  say(allOk ? green('Both exports completed; every total matches the database to the cent.') : red('Something did not match: see ✗ above.'));
+  const allOk = outcomes.length === 3 && outcomes.every((o) => o.ok);
+  say(allOk ? green('The three exports completed; every total matches the database to the cent.') : red('Something did not match: see ✗ above.'));
 
   if (args.once) {
     await stop(allOk ? 0 : 1);
@@ -416,6 +456,10 @@ async function main(): Promise<void> {
   }
 
   const root = `http://localhost:${port}`;
+  say();
+  say(bold('The page "Factures et avoirs"') + dim(' (tick rows, "Action pour X sélectionnés", follow the exports)'));
+  say(`  ${bold(`${root}/#token=${accountant}`)}`);
+  if (!webDistDir()) say(`  ${red('✗')} ${dim('the page is not built: run `npm run build:web` (npm ci does it)')}`);
   say();
   say(bold('Try next') + dim(' (the service keeps running; Ctrl-C stops it)'));
   say(`  ${dim('# in another terminal:')}`);

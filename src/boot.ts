@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { AppServices, StartupError, createServices } from './app';
 import type { ApiServer } from './api/server';
-import { Config, loadConfigOrExit } from './config';
+import { Config, isDevelopmentEnv, loadConfigOrExit } from './config';
 import { createLogger } from './logger';
-import { EmbeddedS3, startEmbeddedS3 } from './s3-local';
+import { EmbeddedS3, EmbeddedS3UnavailableError, startEmbeddedS3 } from './s3-local';
 import { RunningWorker, startWorker } from './worker/worker';
 
 export type Role = 'all' | 'api' | 'worker';
@@ -35,7 +35,8 @@ export interface BootOptions {
  * all-in-one mode starts an embedded s3rver instead.
  */
 export async function boot(role: Role, opts: BootOptions = {}): Promise<Running> {
-  const config = opts.config ?? loadConfigOrExit();
+  // Only the all-in-one local mode may run on the development JWT secret (config.ts).
+  const config = opts.config ?? loadConfigOrExit(process.env, { allowDevJwtSecret: role === 'all' });
   const logger = opts.logger ?? createLogger(config.logLevel, config.nodeEnv);
   let embeddedS3: EmbeddedS3 | undefined;
   let s3Endpoint = config.s3Endpoint;
@@ -44,6 +45,12 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
       throw new StartupError(
         `S3_ENDPOINT is not set: a separate ${role} process needs the storage shared with the ${role === 'api' ? 'workers' : 'API'}. ` +
           'Run `npm run s3:local` in another terminal and set S3_ENDPOINT=http://127.0.0.1:4569, or use `npm start` (API + worker + embedded S3 in one process).',
+      );
+    }
+    // s3rver is a local stand-in (no signature checks of its own, unmaintained): never a deployment's storage.
+    if (!isDevelopmentEnv(config.nodeEnv)) {
+      throw new StartupError(
+        `S3_ENDPOINT is not set: the embedded S3 server is for local runs only (NODE_ENV development or test; NODE_ENV is "${config.nodeEnv}"). Set S3_ENDPOINT to an S3 service (AWS S3, MinIO).`,
       );
     }
     try {
@@ -55,6 +62,7 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
         secretAccessKey: config.s3SecretAccessKey,
       });
     } catch (err) {
+      if (err instanceof EmbeddedS3UnavailableError) throw new StartupError(`S3_ENDPOINT is not set and ${err.message}`);
       throw new StartupError(
         `Cannot start the embedded S3 server on port ${config.s3LocalPort}: ${(err as Error).message}. Set S3_LOCAL_PORT to a free port, or S3_ENDPOINT to an S3 server.`,
       );

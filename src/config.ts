@@ -4,6 +4,19 @@
  */
 export const DEV_JWT_SECRET = 'dev-only-insecure-secret-change-me';
 
+/** Placeholders that shipped in docker-compose.yml or the docs: never a real secret. */
+const KNOWN_PLACEHOLDERS = new Set([DEV_JWT_SECRET, 'compose-local-secret-change-me', 'change-me', 'changeme', 'secret']);
+
+/** Shortest JWT_SECRET / OPS_TOKEN outside the local modes: 32 characters (`openssl rand -base64 48` gives 64). */
+export const MIN_SECRET_LENGTH = 32;
+
+/**
+ * The environments where development conveniences may apply. Anything else
+ * (production, prod, staging, a typo, unset-but-in-a-container) is treated as
+ * a deployment: hardening fails closed.
+ */
+export const isDevelopmentEnv = (nodeEnv: string) => nodeEnv === 'development' || nodeEnv === 'test';
+
 export interface Config {
   nodeEnv: string;
   databaseUrl: string;
@@ -47,6 +60,33 @@ export interface Config {
   exportPriorityAgingSeconds: number;
   /** How often each worker process runs the reconciler (one process at a time). */
   reconcileIntervalMs: number;
+  /** The platform operator's credential (DESIGN §12); unset: /admin/queues and the other operator surfaces are off. */
+  opsToken: string | undefined;
+  /** The dashboard may change queues (pause, retry, clean…) only when true. */
+  opsDashboardWrite: boolean;
+  /** Limits checked on every GraphQL operation before it runs (HTTP and WebSocket). */
+  graphqlMaxDepth: number;
+  graphqlMaxAliases: number;
+  graphqlMaxTokens: number;
+  graphqlMaxDirectives: number;
+  /** Estimated cost: every field 1, multiplied by the page sizes (`first`) of the lists around it. */
+  graphqlMaxCost: number;
+  /** Introspection and "Did you mean" suggestions; default on only in development and test. */
+  graphqlIntrospection: boolean;
+  /** Largest WebSocket message accepted (bytes); a bigger one closes the socket. */
+  wsMaxPayloadBytes: number;
+  /** Most operations open at once on one WebSocket. */
+  wsMaxSubscriptions: number;
+}
+
+export interface LoadConfigOptions {
+  /**
+   * Set by the single-process local entry points only (`npm start`, the demo,
+   * the dev tools): they may run on the development JWT_SECRET default, and
+   * then only with NODE_ENV development or test. Separate API and worker
+   * processes (a deployment) never may.
+   */
+  allowDevJwtSecret?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -99,13 +139,44 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-export function loadConfig(env: Env = process.env): Readonly<Config> {
-  const nodeEnv = str(env, 'NODE_ENV', 'development');
-  const jwtSecret = str(env, 'JWT_SECRET', DEV_JWT_SECRET);
-  if (nodeEnv === 'production' && jwtSecret === DEV_JWT_SECRET) {
-    throw new ConfigError('JWT_SECRET must be set in production (the development default is refused)');
+/** Why a secret is too weak to sign tokens or guard a surface, or undefined when it is fine. */
+function weakness(secret: string): string | undefined {
+  if (KNOWN_PLACEHOLDERS.has(secret.trim().toLowerCase()) || KNOWN_PLACEHOLDERS.has(secret)) return 'is a published placeholder';
+  if (secret.length < MIN_SECRET_LENGTH) return `must be at least ${MIN_SECRET_LENGTH} characters (got ${secret.length})`;
+  // 'aaaa…', 'abababab…', '1234512345…': long but guessable. Random base64 or hex of 32+ characters has far more.
+  if (new Set(secret).size < 10) return 'must be random (it has fewer than 10 distinct characters)';
+  return undefined;
+}
+
+const GENERATE_HINT = 'generate one with `openssl rand -base64 48`';
+
+function jwtSecretOf(env: Env, nodeEnv: string, options: LoadConfigOptions): string {
+  const raw = str(env, 'JWT_SECRET', '');
+  if (raw === '' || raw === DEV_JWT_SECRET) {
+    if (options.allowDevJwtSecret && isDevelopmentEnv(nodeEnv)) return DEV_JWT_SECRET;
+    throw new ConfigError(
+      `JWT_SECRET must be set (${GENERATE_HINT}): the development default is accepted only by the single-process local modes ` +
+        `(npm start, npm run demo) with NODE_ENV development or test (NODE_ENV is "${nodeEnv}")`,
+    );
   }
-  if (jwtSecret.length < 16) throw new ConfigError('JWT_SECRET must be at least 16 characters');
+  const weak = weakness(raw);
+  if (weak) throw new ConfigError(`JWT_SECRET ${weak}: ${GENERATE_HINT}`);
+  return raw;
+}
+
+function opsTokenOf(env: Env, jwtSecret: string): string | undefined {
+  const raw = str(env, 'OPS_TOKEN', '');
+  if (raw === '') return undefined;
+  const weak = weakness(raw);
+  if (weak) throw new ConfigError(`OPS_TOKEN ${weak}: ${GENERATE_HINT}`);
+  if (raw === jwtSecret) throw new ConfigError('OPS_TOKEN must differ from JWT_SECRET (whoever can sign tenant tokens is not thereby an operator)');
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): Readonly<Config> {
+  const nodeEnv = str(env, 'NODE_ENV', 'development');
+  const jwtSecret = jwtSecretOf(env, nodeEnv, options);
+  const opsToken = opsTokenOf(env, jwtSecret);
   const logLevel = str(env, 'LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
   const queuePrefix = str(env, 'QUEUE_PREFIX', 'invoice-export');
@@ -135,6 +206,16 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     s3LocalDir: str(env, 'S3_LOCAL_DIR', '.data/s3'),
     s3LocalPort: int(env, 'S3_LOCAL_PORT', 4569, 0, 65535, 'a port number'),
     ...exportPolicy(env),
+    opsToken,
+    opsDashboardWrite: bool(env, 'OPS_DASHBOARD_WRITE', false),
+    graphqlMaxDepth: int(env, 'GRAPHQL_MAX_DEPTH', 8, 2, 100),
+    graphqlMaxAliases: int(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 1000),
+    graphqlMaxTokens: int(env, 'GRAPHQL_MAX_TOKENS', 2000, 50, 100_000),
+    graphqlMaxDirectives: int(env, 'GRAPHQL_MAX_DIRECTIVES', 10, 0, 1000),
+    graphqlMaxCost: int(env, 'GRAPHQL_MAX_COST', 50_000, 10, 100_000_000),
+    graphqlIntrospection: bool(env, 'GRAPHQL_INTROSPECTION', isDevelopmentEnv(nodeEnv)),
+    wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 1024, 16 * 1024 * 1024, 'a number of bytes'),
+    wsMaxSubscriptions: int(env, 'WS_MAX_SUBSCRIPTIONS', 20, 1, 1000),
   });
 }
 
@@ -165,9 +246,9 @@ function exportPolicy(env: Env) {
 }
 
 /** For entry points: load or print the one-line reason and exit non-zero. */
-export function loadConfigOrExit(env: Env = process.env): Readonly<Config> {
+export function loadConfigOrExit(env: Env = process.env, options: LoadConfigOptions = {}): Readonly<Config> {
   try {
-    return loadConfig(env);
+    return loadConfig(env, options);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`Configuration error: ${err.message}\n`);

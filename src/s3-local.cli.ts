@@ -6,11 +6,15 @@
  * S3_BUCKET, and prints the S3_* settings the other processes need.
  * Stops cleanly on SIGINT / SIGTERM (exit 0).
  */
-import { loadConfigOrExit } from './config';
+import { isDevelopmentEnv, loadConfigOrExit } from './config';
 import { startEmbeddedS3 } from './s3-local';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, { allowDevJwtSecret: true }); // a local tool: signs for, or never checks, tokens
+  if (!isDevelopmentEnv(config.nodeEnv)) {
+    process.stderr.write(`The embedded S3 server is for local runs only (NODE_ENV development or test; NODE_ENV is "${config.nodeEnv}").\n`);
+    process.exit(1);
+  }
   const s3 = await startEmbeddedS3({
     directory: config.s3LocalDir,
     port: config.s3LocalPort,

@@ -3,10 +3,15 @@
  * (`npm start`, `npm run demo`), `npm run s3:local` and the tests
  * (DESIGN §2: S3_ENDPOINT unset → loopback s3rver storing under `.data/s3`).
  *
+ * Local modes only: s3rver is a devDependency (unmaintained, fast-xml-parser
+ * 3, dicer): it is loaded here lazily, and the production image has none.
+ *
  * s3rver 3.7.1, as found here:
  * - checks the access key of a request and the expiry of a presigned URL,
- *   never the SigV4 signature itself (tampered URLs are served: test those
- *   against MinIO/AWS);
+ *   never the SigV4 signature itself, and serves anonymous requests; and a
+ *   multipart/form-data POST crashes the process (dicer). A guard in front
+ *   of it (s3-local-guard.ts) verifies the signature with the configured
+ *   key pair and refuses what crashes it;
  * - implements CreateMultipartUpload / UploadPart / CompleteMultipartUpload,
  *   but answers AbortMultipartUpload with 405 MethodNotAllowed and
  *   ListMultipartUploads with 501 NotImplemented, and UploadPart to an unknown
@@ -20,10 +25,9 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import S3rver from 's3rver';
-import AWSAccount from 's3rver/lib/models/account';
-import S3Error from 's3rver/lib/models/error';
-import s3rverAuthentication from 's3rver/lib/middleware/authentication';
+import type S3rver from 's3rver';
+import type S3ErrorClass from 's3rver/lib/models/error';
+import { checkRequest, errorXml } from './s3-local-guard';
 
 export const DEFAULT_S3_LOCAL_DIR = '.data/s3';
 export const S3RVER_DEFAULT_KEY = 'S3RVER';
@@ -38,9 +42,9 @@ export interface EmbeddedS3Options {
   /** Bucket created at start (kept if it exists). */
   bucket: string;
   /**
-   * Credentials the server accepts. s3rver always accepts S3RVER/S3RVER;
-   * another pair is registered in addition (process-wide: s3rver keeps one
-   * account registry per process). Only the access key is ever checked.
+   * The only credentials the server accepts: the guard verifies every
+   * request's SigV4 signature with them (s3rver itself would also accept
+   * S3RVER/S3RVER, and checks only the access key).
    */
   accessKeyId?: string;
   secretAccessKey?: string;
@@ -66,7 +70,40 @@ export interface EmbeddedS3 {
   close(graceMs?: number): Promise<void>;
 }
 
+/** Thrown when s3rver is not installed (a production install: npm ci --omit=dev). */
+export class EmbeddedS3UnavailableError extends Error {
+  constructor() {
+    super(
+      'the embedded S3 server (s3rver, a devDependency for local runs) is not installed here. ' +
+        'Set S3_ENDPOINT to an S3 service (AWS S3, MinIO), or install the development dependencies (npm ci).',
+    );
+    this.name = 'EmbeddedS3UnavailableError';
+  }
+}
+
+interface S3rverModules {
+  S3rver: typeof S3rver;
+  AWSAccount: typeof import('s3rver/lib/models/account');
+  S3Error: typeof S3ErrorClass;
+  authentication: typeof import('s3rver/lib/middleware/authentication');
+}
+
+function loadS3rver(): S3rverModules {
+  try {
+    return {
+      S3rver: require('s3rver'),
+      AWSAccount: require('s3rver/lib/models/account'),
+      S3Error: require('s3rver/lib/models/error'),
+      authentication: require('s3rver/lib/middleware/authentication'),
+    };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') throw new EmbeddedS3UnavailableError();
+    throw err;
+  }
+}
+
 export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<EmbeddedS3> {
+  const { S3rver, AWSAccount, S3Error, authentication } = loadS3rver();
   const directory = path.resolve(options.directory ?? DEFAULT_S3_LOCAL_DIR);
   const host = options.host ?? '127.0.0.1';
   const accessKeyId = options.accessKeyId ?? S3RVER_DEFAULT_KEY;
@@ -85,12 +122,24 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
     vhostBuckets: false,
     configureBuckets: [{ name: options.bucket }],
   });
-  installMultipartShim(server, directory);
+  installMultipartShim(server, directory, S3Error, authentication);
 
   // Not server.run(): s3rver listens without an 'error' listener, so a port
   // in use (EADDRINUSE) would crash the whole process instead of rejecting.
   await server.configureBuckets();
-  const httpServer = http.createServer(server.callback());
+  // Nothing reaches s3rver unsigned, or in a shape that crashes it (s3-local-guard.ts).
+  const s3rverHandler = server.callback();
+  const credentials = { accessKeyId, secretAccessKey };
+  const httpServer = http.createServer((req, res) => {
+    const refused = checkRequest(req, credentials);
+    if (!refused) {
+      s3rverHandler(req, res);
+      return;
+    }
+    res.writeHead(refused.status, { 'content-type': 'application/xml', connection: 'close' });
+    res.end(errorXml(refused));
+    req.resume(); // drop whatever body was sent
+  });
   httpServer.on('close', () => server.logger.close());
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => {
@@ -146,8 +195,13 @@ function decodePathPart(part: string): string | undefined {
   }
 }
 
-function installMultipartShim(server: S3rver, directory: string): void {
-  const authenticate = s3rverAuthentication();
+function installMultipartShim(
+  server: S3rver,
+  directory: string,
+  S3Error: typeof S3ErrorClass,
+  authentication: typeof import('s3rver/lib/middleware/authentication'),
+): void {
+  const authenticate = authentication();
   const shim: S3rver.Middleware = async (ctx, next) => {
     const query = ctx.query as Record<string, string | string[] | undefined>;
     const hasUploadId = 'uploadId' in query;

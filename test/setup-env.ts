@@ -7,4 +7,6 @@ process.env.NODE_ENV = 'test';
 process.env.DATABASE_URL = testDatabaseUrl();
 process.env.REDIS_URL = TEST_REDIS_URL;
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
+// A real secret, as a deployment has: separate API/worker processes refuse the development default.
+process.env.JWT_SECRET = `test-${randomUUID()}-${randomUUID()}`;
 process.env.QUEUE_PREFIX = `test-${randomUUID().slice(0, 8)}`;

@@ -24,8 +24,8 @@ export interface ExportTiming {
 }
 
 export interface ExportRequestInput {
-  kind: 'INVOICES' | 'INVOICE_LINES';
-  format: 'XLSX' | 'CSV';
+  kind: 'INVOICES' | 'INVOICE_LINES' | 'ACCOUNTING_ENTRIES';
+  format: 'XLSX' | 'CSV' | 'FEC';
   locale?: string;
   selection: { filter?: Record<string, unknown>; invoiceIds?: string[] };
 }

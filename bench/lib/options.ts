@@ -22,7 +22,7 @@ as JSON under bench/results/.
   --flatness-invoices N   invoices of the big flatness tenant (default 300000, ~1.08M lines)
   --full                  everything (= --flatness)
   --skip LIST             comma-separated phases to skip: e2e,copy,writer,naive,small,scaling
-  --only LIST             limit the main cases to these kind:format pairs, e.g. INVOICES:XLSX,INVOICE_LINES:CSV (profiling)
+  --only LIST             limit the main cases to these kind:format pairs, e.g. INVOICES:XLSX,ACCOUNTING_ENTRIES:FEC (profiling)
   --compiled-worker       run the workers from a tsc build (npm run build's output, built into bench/results/build)
                           instead of src/worker/main.ts through the swc hook of npm run start:worker (~50 MB less RSS)
   --worker-concurrency C  WORKER_CONCURRENCY of the workers (default 2, the service's default)
@@ -150,7 +150,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   const only = new Set<string>();
   for (const pair of (s('only') ?? '').split(',').map((x) => x.trim().toUpperCase()).filter(Boolean)) {
-    if (!/^(INVOICES|INVOICE_LINES):(XLSX|CSV)$/.test(pair)) throw new UsageError(`--only: "${pair}" is not KIND:FORMAT (INVOICES or INVOICE_LINES, XLSX or CSV)`);
+    if (!/^(INVOICES|INVOICE_LINES):(XLSX|CSV)$|^ACCOUNTING_ENTRIES:FEC$/.test(pair)) {
+      throw new UsageError(`--only: "${pair}" is not KIND:FORMAT (INVOICES or INVOICE_LINES with XLSX or CSV, or ACCOUNTING_ENTRIES:FEC)`);
+    }
     only.add(pair);
   }
   const out = s('out');

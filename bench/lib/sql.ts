@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { Client, escapeLiteral } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { ExportKind } from '../../src/entities/enums';
-import { exportRowsQuery } from '../../src/exports/export-query';
+import { exportKind } from '../../src/exports/kinds';
 import type { StoredSelection } from '../../src/exports/selection';
 import { nullSink } from './util';
 
@@ -40,7 +40,7 @@ export function inlineParams(text: string, values: readonly unknown[]): string {
 
 /** `COPY (<the export's own SELECT>) TO STDOUT WITH CSV` into a null sink: the floor for reading the rows. */
 export async function copyOnce(databaseUrl: string, kind: ExportKind, tenantId: string, selection: StoredSelection) {
-  const q = exportRowsQuery(kind, tenantId, selection);
+  const q = exportKind(kind).rowsQuery(tenantId, selection); // the registry's SELECT, as the worker runs it
   const sql = `COPY (${inlineParams(q.text, q.values)}) TO STDOUT WITH (FORMAT csv)`;
   const client = new Client({ connectionString: databaseUrl, application_name: 'invoice-export-bench' });
   await client.connect();

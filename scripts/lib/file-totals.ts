@@ -85,3 +85,42 @@ export function csvTotals(file: Buffer, locale: 'fr-FR' | 'en-GB', moneyColumns:
   });
   return { rows: records.length - 1, documents: documents.size, sums };
 }
+
+/** What the demo checks in an accounting export: the balances, in cents. */
+export interface EntryTotals extends FileTotals {
+  debit: bigint;
+  credit: bigint;
+  /** Receivable lines, debit − credit: equals the signed sum of amount_due. */
+  receivable: bigint;
+  /** Entries whose debit is not their credit (must be 0). */
+  unbalancedEntries: number;
+  /** Lines without exactly the 18 fields of the FEC (must be 0). */
+  malformedLines: number;
+}
+
+/** A FEC file (ISO-8859-15, tab, CRLF): entries (EcritureNum) as documents; the receivable account's net. */
+export function fecTotals(file: Buffer, receivableAccount = '411000'): EntryTotals {
+  const text = file.toString('latin1'); // digits, tabs and CRLF are the same bytes in ISO-8859-15
+  const lines = text.split('\r\n');
+  if (lines.at(-1) === '') lines.pop();
+  const byEntry = new Map<string, bigint>();
+  let debit = 0n;
+  let credit = 0n;
+  let receivable = 0n;
+  let malformedLines = 0;
+  for (const [i, line] of lines.slice(1).entries()) {
+    const f = line.split('\t');
+    if (f.length !== 18) {
+      malformedLines++;
+      continue;
+    }
+    const d = csvCents(f[11], `line ${i + 2} "Debit"`);
+    const c = csvCents(f[12], `line ${i + 2} "Credit"`);
+    debit += d;
+    credit += c;
+    if (f[4] === receivableAccount) receivable += d - c;
+    byEntry.set(f[2], (byEntry.get(f[2]) ?? 0n) + d - c);
+  }
+  const unbalancedEntries = [...byEntry.values()].filter((v) => v !== 0n).length;
+  return { rows: lines.length - 1, documents: byEntry.size, sums: { Debit: debit, Credit: credit }, debit, credit, receivable, unbalancedEntries, malformedLines };
+}

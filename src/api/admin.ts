@@ -1,43 +1,27 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { Express, NextFunction, Request, Response } from 'express';
+import type { Express } from 'express';
 import type { AppServices } from '../app';
-import { verifyToken } from '../auth/jwt';
-import { Role } from '../entities/enums';
+import { requireOperator } from './ops-auth';
 
 export const ADMIN_PATH = '/admin/queues';
 
 /**
- * The token of an ADMIN, as "Authorization: Bearer <jwt>" or, for a browser,
- * as the password of HTTP basic auth (any user name).
+ * The queue dashboard belongs to the platform's operators (DESIGN §12), not
+ * to a tenant: it shows every tenant's jobs and can stop everyone's exports.
+ * It needs OPS_TOKEN (off when unset) and is read-only unless
+ * OPS_DASHBOARD_WRITE=true — twice: bull-board's own readOnlyMode hides and
+ * refuses its actions, and requireOperator refuses every non-GET request, so
+ * that a route bull-board forgets to guard stays closed too.
  */
-function adminOnly(secret: string) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const header = req.headers.authorization ?? '';
-    let token: string | undefined;
-    const bearer = /^Bearer\s+(\S+)$/i.exec(header);
-    const basic = /^Basic\s+(\S+)$/i.exec(header);
-    if (bearer) token = bearer[1];
-    else if (basic) token = Buffer.from(basic[1], 'base64').toString('utf8').split(':').slice(1).join(':');
-    try {
-      if (!token) throw new Error('no token');
-      const principal = verifyToken(secret, token);
-      if (!principal.roles.includes(Role.ADMIN)) {
-        res.status(403).json({ error: 'FORBIDDEN', message: 'The queue dashboard is for ADMIN tokens only' });
-        return;
-      }
-      next();
-    } catch {
-      res.setHeader('WWW-Authenticate', 'Basic realm="invoice-export admin: paste an ADMIN token as the password"');
-      res.status(401).json({ error: 'UNAUTHENTICATED', message: 'Send an ADMIN token (Bearer, or as the basic-auth password)' });
-    }
-  };
-}
-
 export function mountAdmin(app: Express, services: AppServices): void {
+  const { config } = services;
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(ADMIN_PATH);
-  createBullBoard({ queues: services.queues.all.map((q) => new BullMQAdapter(q, { readOnlyMode: false })), serverAdapter });
-  app.use(ADMIN_PATH, adminOnly(services.config.jwtSecret), serverAdapter.getRouter());
+  createBullBoard({ queues: services.queues.all.map((q) => new BullMQAdapter(q, { readOnlyMode: !config.opsDashboardWrite })), serverAdapter });
+  // bull-board runs its own Express app, which announces itself unless told not to.
+  const router = serverAdapter.getRouter() as Express;
+  router.disable?.('x-powered-by');
+  app.use(ADMIN_PATH, requireOperator(config, { write: config.opsDashboardWrite }), router);
 }

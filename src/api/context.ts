@@ -12,11 +12,41 @@ export interface ApiContext {
   logger: Logger;
 }
 
-/** Builds the context of one operation from an `Authorization` value (HTTP header or connection_init). */
-export function contextFromAuthorization(services: AppServices, authorization: unknown, requestId: string): ApiContext {
+/**
+ * Tenants known to exist (or not), for a short while: a token for a tenant
+ * that does not exist (deleted, or made up by whoever holds the secret) is
+ * refused, without one query per operation.
+ */
+const TENANT_TTL_MS = 30_000;
+const MISSING_TTL_MS = 5_000; // a tenant created a moment ago is soon accepted
+const TENANT_CACHE_MAX = 10_000;
+const tenantCache = new Map<string, { exists: boolean; until: number }>();
+
+async function tenantExists(services: AppServices, tenantId: string): Promise<boolean> {
+  const now = Date.now();
+  const cached = tenantCache.get(tenantId);
+  if (cached && cached.until > now) return cached.exists;
+  const rows: unknown[] = await services.dataSource.query('SELECT 1 FROM tenants WHERE id = $1', [tenantId]);
+  const exists = rows.length > 0;
+  if (tenantCache.size >= TENANT_CACHE_MAX) tenantCache.clear();
+  tenantCache.set(tenantId, { exists, until: now + (exists ? TENANT_TTL_MS : MISSING_TTL_MS) });
+  return exists;
+}
+
+/**
+ * The verified caller of an `Authorization` value (HTTP header or
+ * connection_init): a valid HS256 token with exp, known roles, and a tenant
+ * that exists. Anything else is UNAUTHENTICATED: the credential names nobody.
+ */
+export async function authenticate(services: AppServices, authorization: unknown): Promise<Principal> {
   const token = bearerToken(authorization);
   if (!token) throw unauthenticated('Authentication required: send "Authorization: Bearer <token>"');
   const principal = verifyToken(services.config.jwtSecret, token);
+  if (!(await tenantExists(services, principal.tenantId))) throw unauthenticated("The token's tenant does not exist");
+  return principal;
+}
+
+export function contextFor(services: AppServices, principal: Principal, requestId: string): ApiContext {
   return {
     principal,
     services,
@@ -25,9 +55,16 @@ export function contextFromAuthorization(services: AppServices, authorization: u
   };
 }
 
+/** Builds the context of one operation from an `Authorization` value (HTTP header or connection_init). */
+export async function contextFromAuthorization(services: AppServices, authorization: unknown, requestId: string): Promise<ApiContext> {
+  return contextFor(services, await authenticate(services, authorization), requestId);
+}
+
 /** Exporting is for ADMIN and ACCOUNTANT; VIEWER may only read invoices. */
+export function canExport(principal: Principal): boolean {
+  return principal.roles.some((r) => r === Role.ADMIN || r === Role.ACCOUNTANT);
+}
+
 export function assertCanExport(principal: Principal): void {
-  if (!principal.roles.some((r) => r === Role.ADMIN || r === Role.ACCOUNTANT)) {
-    throw forbidden('Exporting invoices needs the ACCOUNTANT or ADMIN role');
-  }
+  if (!canExport(principal)) throw forbidden('Exporting invoices needs the ACCOUNTANT or ADMIN role');
 }

@@ -22,6 +22,16 @@ async function check(fn: () => Promise<unknown>, timeoutMs = 2000): Promise<{ ok
   }
 }
 
+/**
+ * What an anonymous caller (a load balancer, anyone) sees: which dependency
+ * is down, never the error itself, which may name hosts, users or buckets.
+ * The operator (OPS_TOKEN) gets the details; the log has them too.
+ */
+export function publicReadiness(report: Readiness): Readiness {
+  const strip = ({ ok }: { ok: boolean; error?: string }) => ({ ok });
+  return { ready: report.ready, checks: { postgres: strip(report.checks.postgres), redis: strip(report.checks.redis), s3: strip(report.checks.s3) } };
+}
+
 /** PostgreSQL, Redis and S3 reachable, each one named when it is not. */
 export async function checkReadiness(services: AppServices): Promise<Readiness> {
   const [postgres, redis, s3] = await Promise.all([

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { DataSource, In } from 'typeorm';
+import { latestTransfers } from '../accounting/transfers';
 import { InvoiceLine, Payer } from '../entities';
 
 /**
@@ -9,6 +10,8 @@ import { InvoiceLine, Payer } from '../entities';
 export interface Loaders {
   payer: DataLoader<string, Payer | null>;
   lines: DataLoader<string, InvoiceLine[]>;
+  /** Invoice id → latest transfer to accounting. */
+  accountingTransferredAt: DataLoader<string, Date | null>;
 }
 
 export function createLoaders(dataSource: DataSource, tenantId: string): Loaders {
@@ -31,5 +34,6 @@ export function createLoaders(dataSource: DataSource, tenantId: string): Loaders
       }
       return invoiceIds.map((id) => byInvoice.get(id) ?? []);
     }),
+    accountingTransferredAt: new DataLoader((invoiceIds) => latestTransfers(dataSource, tenantId, invoiceIds)),
   };
 }

@@ -3,16 +3,20 @@ import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import express from 'express';
+import express, { type ErrorRequestHandler } from 'express';
 import { GraphQLError, GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import type { AppServices } from '../app';
-import { AppError } from '../errors';
+import { AppError, ErrorCode } from '../errors';
+import { boundedError } from '../logger';
 import { ApiContext, contextFromAuthorization } from './context';
+import { limitValidationRules, limitsPlugin, parseOptions } from './query-limits';
+import { attachGraphQLWebSocket } from './ws';
 import { createFormatError } from './format-error';
 import { mountAdmin } from './admin';
-import { checkReadiness } from './health';
+import { mountMetrics } from './metrics';
+import { checkReadiness, publicReadiness } from './health';
+import { isOperator } from './ops-auth';
+import { mountWeb } from './web';
 import { createSchema } from './schema';
 
 export interface ApiServer {
@@ -34,56 +38,46 @@ function toGraphQLError(err: unknown): GraphQLError {
   return new GraphQLError('Internal server error', { originalError: err instanceof Error ? err : undefined });
 }
 
+function jsonErrors(logger: AppServices['logger']): ErrorRequestHandler {
+  return (err: { type?: string; status?: number; statusCode?: number }, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    const status = err.status ?? err.statusCode ?? 500;
+    let message = 'Internal server error';
+    let code: string = ErrorCode.INTERNAL_SERVER_ERROR;
+    if (err.type === 'entity.parse.failed') [message, code] = ['The request body is not valid JSON', ErrorCode.BAD_USER_INPUT];
+    else if (err.type === 'entity.too.large') [message, code] = ['The request body is too large', ErrorCode.BAD_USER_INPUT];
+    else if (status >= 400 && status < 500) [message, code] = ['Bad request', ErrorCode.BAD_USER_INPUT];
+    else logger.error({ err: boundedError(err) }, 'Unexpected HTTP error');
+    res.status(status >= 400 && status < 600 ? status : 500).json({ errors: [{ message, extensions: { code } }] });
+  };
+}
+
 export async function createApiServer(services: AppServices): Promise<ApiServer> {
   const { logger, config } = services;
   const schema = await createSchema();
-  const formatError = createFormatError(logger);
+  const formatError = createFormatError(logger, { suggestions: config.graphqlIntrospection });
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
 
-  // noServer: a WebSocketServer bound to the HTTP server re-emits its errors,
-  // and graphql-ws prints those with a stack trace ("Internal error emitted on
-  // the WebSocket server"), so a port in use gave a wall of text instead of
-  // boot's one line. Upgrades are routed here instead.
-  const wsServer = new WebSocketServer({ noServer: true });
-  httpServer.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/graphql') {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
-  });
-  const wsCleanup = useServer<{ authorization?: unknown }>(
-    {
-      schema,
-      onConnect: (ctx) => {
-        try {
-          contextFromAuthorization(services, ctx.connectionParams?.authorization, 'ws');
-          return true;
-        } catch (err) {
-          // 4401 + the reason; graphql-ws clients surface it in their close event.
-          ctx.extra.socket.close(4401, err instanceof Error ? `UNAUTHENTICATED: ${err.message}`.slice(0, 120) : 'UNAUTHENTICATED');
-          return false;
-        }
-      },
-      context: (ctx) => contextFromAuthorization(services, ctx.connectionParams?.authorization, randomUUID()),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
-    },
-    wsServer,
-  );
+  const { wsServer, cleanup: wsCleanup } = attachGraphQLWebSocket(httpServer, services, schema, formatError);
 
   const apollo = new ApolloServer<ApiContext>({
     schema,
     formatError,
     includeStacktraceInErrorResponses: false,
-    introspection: true,
+    // Off unless development/test (GRAPHQL_INTROSPECTION); "Did you mean" goes with it (format-error.ts).
+    introspection: config.graphqlIntrospection,
+    // Cost limits (query-limits.ts): tokens at parse time, depth/aliases/directives
+    // at validation, the estimated cost once the variables are known.
+    parseOptions: parseOptions(config),
+    validationRules: limitValidationRules(config),
+    allowBatchedHttpRequests: false,
     // The process owns SIGINT/SIGTERM (boot.ts runMain, the demo): Apollo's own
     // handlers would stop it a second time and re-raise the signal.
     stopOnTerminationSignals: false,
     plugins: [
+      limitsPlugin(config),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
         async serverWillStart() {
@@ -101,26 +95,37 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_req, res) => {
+  app.get('/readyz', async (req, res) => {
     const report = await checkReadiness(services);
-    res.status(report.ready ? 200 : 503).json(report);
+    if (!report.ready) logger.warn({ checks: report.checks }, 'Not ready');
+    res.status(report.ready ? 200 : 503).json(isOperator(config, req) ? report : publicReadiness(report));
   });
   mountAdmin(app, services);
+  mountMetrics(app, services);
+  mountWeb(app);
   app.use(
     '/graphql',
     express.json({ limit: bodyLimitBytes(config.exportMaxIds) }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
-        const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+        // A client's request id is logged: keep it short and printable.
+        const given = req.headers['x-request-id'];
+        const requestId = typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
         try {
-          return contextFromAuthorization(services, req.headers.authorization, requestId);
+          return await contextFromAuthorization(services, req.headers.authorization, requestId);
         } catch (err) {
           const e = toGraphQLError(err);
-          throw new GraphQLError(e.message, { extensions: { ...e.extensions, http: { status: 401 } } });
+          if (!(err instanceof AppError)) logger.error({ err: boundedError(err) }, 'Could not authenticate a request');
+          throw new GraphQLError(e.message, { extensions: { ...e.extensions, http: { status: err instanceof AppError ? 401 : 503 } } });
         }
       },
     }),
   );
+
+  // Last: errors of the body parser (malformed JSON, a body over the limit)
+  // and anything else thrown before GraphQL — as a GraphQL-shaped JSON error,
+  // never Express's HTML page with a stack trace, whatever NODE_ENV.
+  app.use(jsonErrors(logger));
 
   return {
     httpServer,

@@ -8,6 +8,8 @@ export interface Principal {
   userId: string;
   tenantId: string;
   roles: Role[];
+  /** The token's `exp` (seconds since the epoch); a WebSocket closes then. Absent only for a Principal built in code. */
+  expiresAt?: number;
 }
 
 const ROLES = new Set<string>(Object.values(Role));
@@ -31,13 +33,15 @@ export function verifyToken(secret: string, token: string): Principal {
     if (err instanceof jwt.TokenExpiredError) throw unauthenticated('The token has expired');
     throw unauthenticated('The token is invalid');
   }
-  const { sub, tenantId, roles } = claims as { sub?: unknown; tenantId?: unknown; roles?: unknown };
+  const { sub, tenantId, roles, exp } = claims as { sub?: unknown; tenantId?: unknown; roles?: unknown; exp?: unknown };
+  // A token without exp would never expire: a leaked one would work forever.
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw unauthenticated('The token has no expiry (exp)');
   if (typeof sub !== 'string' || !sub) throw unauthenticated('The token has no subject (sub)');
   if (typeof tenantId !== 'string' || !isUuid(tenantId)) throw unauthenticated('The token has no valid tenantId');
-  if (!Array.isArray(roles) || roles.some((r) => typeof r !== 'string' || !ROLES.has(r))) {
-    throw unauthenticated(`The token's roles must be a list of ${[...ROLES].join(', ')}`);
+  if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => typeof r !== 'string' || !ROLES.has(r))) {
+    throw unauthenticated(`The token's roles must be a non-empty list of ${[...ROLES].join(', ')}`);
   }
-  return { userId: sub, tenantId, roles: roles as Role[] };
+  return { userId: sub, tenantId: tenantId.toLowerCase(), roles: [...new Set(roles)] as Role[], expiresAt: exp };
 }
 
 /** "Bearer <jwt>" → the token, or undefined when the header is absent. */

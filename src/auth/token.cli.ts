@@ -4,7 +4,7 @@ import { Role } from '../entities/enums';
 import { isUuid } from '../exports/selection';
 import { signToken } from './jwt';
 
-const USAGE = 'Usage: npm run token -- --tenant <tenant uuid> [--role ADMIN|ACCOUNTANT|VIEWER]… [--user <id>] [--hours 12]';
+const USAGE = 'Usage: npm run token -- --tenant <tenant uuid> [--role ADMIN|ACCOUNTANT|VIEWER]… [--user <id>] [--ttl 12h | --hours 12]';
 
 function fail(message: string | null): never {
   if (message) console.error(message);
@@ -14,7 +14,7 @@ function fail(message: string | null): never {
 
 /** `npm run token -- --tenant <id> [--role ACCOUNTANT] [--user u1] [--hours 12]`: a development JWT. */
 function main() {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, { allowDevJwtSecret: true }); // a local tool: signs for, or never checks, tokens
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse();
@@ -27,9 +27,19 @@ function main() {
   const roles = (values.role?.length ? values.role : [Role.ACCOUNTANT]).map((r) => r.toUpperCase());
   const bad = roles.filter((r) => !(Object.values(Role) as string[]).includes(r));
   if (bad.length) fail(`Unknown role ${bad.join(', ')}: use ADMIN, ACCOUNTANT or VIEWER`);
-  const hours = Number(values.hours);
-  if (!Number.isFinite(hours) || hours <= 0) fail('--hours must be a positive number');
-  console.log(signToken(config.jwtSecret, { tenantId: values.tenant, userId: values.user!, roles: roles as Role[] }, Math.round(hours * 3600)));
+  // Every token expires (the API refuses one without exp): 12 hours unless told.
+  let seconds: number;
+  if (values.ttl !== undefined) {
+    const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$/i.exec(values.ttl.trim());
+    const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m?.[2] ?? 's').toLowerCase() as 's' | 'm' | 'h' | 'd'];
+    seconds = m ? Math.round(Number(m[1]) * unit) : NaN;
+    if (!Number.isFinite(seconds) || seconds <= 0) fail('--ttl must be a duration such as 3600, 30m, 12h or 7d');
+  } else {
+    const hours = Number(values.hours);
+    if (!Number.isFinite(hours) || hours <= 0) fail('--hours must be a positive number');
+    seconds = Math.round(hours * 3600);
+  }
+  console.log(signToken(config.jwtSecret, { tenantId: values.tenant, userId: values.user!, roles: roles as Role[] }, seconds));
 }
 
 function parse() {
@@ -40,6 +50,7 @@ function parse() {
       role: { type: 'string', multiple: true },
       user: { type: 'string', default: 'dev-user' },
       hours: { type: 'string', default: '12' },
+      ttl: { type: 'string' },
     },
   });
 }

@@ -3,7 +3,7 @@ import { createDataSource } from './data-source';
 import { ensureDatabase, runMigrations } from './migrate';
 
 async function main() {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, { allowDevJwtSecret: true }); // a local tool: signs for, or never checks, tokens
   const created = await ensureDatabase(config.databaseUrl);
   if (created) console.log(`Created database ${new URL(config.databaseUrl).pathname.slice(1)}`);
   const ds = createDataSource(config.databaseUrl, { poolSize: 1, applicationName: 'invoice-export-migrate' });

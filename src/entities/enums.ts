@@ -40,10 +40,12 @@ export enum PaymentMethod {
 export enum ExportKind {
   INVOICES = 'INVOICES',
   INVOICE_LINES = 'INVOICE_LINES',
+  ACCOUNTING_ENTRIES = 'ACCOUNTING_ENTRIES',
 }
 export enum ExportFormat {
   XLSX = 'XLSX',
   CSV = 'CSV',
+  FEC = 'FEC',
 }
 export enum ExportStatus {
   QUEUED = 'QUEUED',
@@ -81,8 +83,20 @@ registerEnumType(InvoiceType, { name: 'InvoiceType' });
 registerEnumType(InvoiceStatus, { name: 'InvoiceStatus' });
 registerEnumType(BillingPeriod, { name: 'BillingPeriod' });
 registerEnumType(PaymentMethod, { name: 'PaymentMethod' });
-registerEnumType(ExportKind, { name: 'ExportKind' });
-registerEnumType(ExportFormat, { name: 'ExportFormat' });
+registerEnumType(ExportKind, {
+  name: 'ExportKind',
+  valuesConfig: {
+    INVOICES: { description: '"Exporter": one row per invoice or credit note (XLSX, CSV)' },
+    INVOICE_LINES: { description: '"Exporter les lignes de facturation": one row per billing line (XLSX, CSV)' },
+    ACCOUNTING_ENTRIES: { description: '"Exporter les écritures comptables": a sales journal, one entry per document (FEC, CSV, XLSX)' },
+  },
+});
+registerEnumType(ExportFormat, {
+  name: 'ExportFormat',
+  valuesConfig: {
+    FEC: { description: "Fichier des Écritures Comptables (tab-separated, ISO-8859-15): ACCOUNTING_ENTRIES only" },
+  },
+});
 registerEnumType(ExportStatus, { name: 'ExportStatus' });
 registerEnumType(WaitingReason, {
   name: 'WaitingReason',

@@ -12,13 +12,25 @@ export class ExportError {
   message: string;
 }
 
+@ObjectType({ description: 'Something the user should know about a completed file, e.g. payers given the fallback auxiliary account' })
+export class ExportWarning {
+  @Field()
+  code: string;
+
+  @Field(() => Int)
+  count: number;
+
+  @Field()
+  message: string;
+}
+
 /** bigint columns come back from pg as strings; file sizes fit a JS number. */
 const bigintAsNumber = {
   to: (v: number | null) => v,
   from: (v: string | null) => (v === null ? null : Number(v)),
 };
 
-@ObjectType({ description: 'An asynchronous export of invoices or of their billing lines' })
+@ObjectType({ description: 'An asynchronous export of invoices, of their billing lines or of their accounting entries' })
 @Entity({ name: 'invoice_exports' })
 export class InvoiceExport {
   @Field(() => ID)
@@ -100,6 +112,10 @@ export class InvoiceExport {
   @Field(() => Date, { nullable: true })
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt: Date | null;
+
+  @Field(() => [ExportWarning], { nullable: true, description: 'Set on completion; null when there is nothing to report' })
+  @Column({ type: 'jsonb', nullable: true })
+  warnings: ExportWarning[] | null;
 
   /** The attempt holding a RUNNING export; every write of an attempt names it. */
   @Column({ name: 'lease_token', type: 'uuid', nullable: true })

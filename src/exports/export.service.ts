@@ -9,6 +9,7 @@ import { badInput, notFound } from '../errors';
 import { RateLimiter, admitExport } from './admission';
 import type { Dispatcher } from './dispatcher';
 import { waitingOrder } from './dispatcher';
+import { exportKind, resolveExportFormat } from './kinds';
 import type { ExportEvents } from './events';
 import { SUPPORTED_LOCALES } from './labels';
 import type { ExportQueues } from './queue';
@@ -31,6 +32,8 @@ export interface ExportRequest {
 const ROWS_PER_DOCUMENT: Record<ExportKind, number> = {
   [ExportKind.INVOICES]: 1,
   [ExportKind.INVOICE_LINES]: 4,
+  // A receivable line, ~3.6 revenue lines and a VAT line now and then.
+  [ExportKind.ACCOUNTING_ENTRIES]: 5,
 };
 
 export interface ExportPage {
@@ -79,7 +82,8 @@ export class ExportService {
   async request(principal: Principal, req: ExportRequest): Promise<InvoiceExport> {
     const { tenantId } = principal;
     const locale = req.locale ?? 'fr-FR';
-    const format = req.format ?? ExportFormat.XLSX;
+    // KINDS: the default format is the kind's (XLSX; FEC for ACCOUNTING_ENTRIES); FEC only for ACCOUNTING_ENTRIES.
+    const format = resolveExportFormat(req.kind, req.format);
     if (!(SUPPORTED_LOCALES as readonly string[]).includes(locale)) {
       throw badInput(`locale must be one of ${SUPPORTED_LOCALES.join(', ')} (got "${locale}")`);
     }
@@ -94,6 +98,8 @@ export class ExportService {
     await this.rateLimiter.check(tenantId, principal.userId);
 
     const { selection, documents } = await this.resolveSelection(tenantId, req.selection);
+    // KINDS: a kind's own checks (ACCOUNTING_ENTRIES: every VAT rate has an account), before anything is written.
+    await exportKind(req.kind).validateRequest?.(this.ds, tenantId, selection, format);
     const expectedRows = documents * (ROWS_PER_DOCUMENT[req.kind] ?? 1);
     const rows: { id: string }[] = await admitExport(this.ds.manager, tenantId, this.config, (tx) =>
       tx.query(

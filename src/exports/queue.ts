@@ -54,11 +54,19 @@ export function priorityForRows(rows: number): number {
   return 1 + Math.floor(Math.log2(Math.max(1, rows)));
 }
 
+/** Redis is not connected: BullMQ would wait for it, a request must not. */
+export class QueueUnavailable extends Error {
+  constructor() {
+    super('The job queue (Redis) is not connected');
+    this.name = 'QueueUnavailable';
+  }
+}
+
 export class ExportQueues {
   readonly main: Queue;
   readonly small: Queue;
 
-  constructor(connection: IORedis, prefix: string, private readonly smallMaxRows: number) {
+  constructor(private readonly connection: IORedis, prefix: string, private readonly smallMaxRows: number) {
     const opts: QueueOptions = { connection, prefix, defaultJobOptions: EXPORT_JOB_OPTIONS };
     this.main = new Queue(EXPORT_QUEUE_NAME, opts);
     this.small = new Queue(SMALL_EXPORT_QUEUE_NAME, opts);
@@ -73,8 +81,21 @@ export class ExportQueues {
     return rows <= this.smallMaxRows ? this.small : this.main;
   }
 
+  /**
+   * BullMQ waits for a connection that was never made (Redis down at start)
+   * instead of failing: callers on a request's path ask first.
+   */
+  get connected(): boolean {
+    return this.connection.status === 'ready';
+  }
+
+  private ensureConnected(): void {
+    if (!this.connected) throw new QueueUnavailable();
+  }
+
   /** jobId = export id: adding twice is a no-op, which makes re-enqueueing safe. */
   async add(exportId: string, expectedRows: number): Promise<void> {
+    this.ensureConnected();
     const queue = this.queueFor(expectedRows);
     await queue.add(JobName.EXPORT, { exportId } satisfies JobPayloads[JobName.EXPORT], {
       jobId: exportId,
@@ -84,6 +105,7 @@ export class ExportQueues {
 
   /** The job of an export, in whichever lane it is. */
   async getJob(exportId: string): Promise<Job | undefined> {
+    this.ensureConnected();
     for (const q of this.all) {
       const job = await q.getJob(exportId);
       if (job) return job;
@@ -93,6 +115,7 @@ export class ExportQueues {
 
   /** Jobs per state, both lanes together. */
   async counts(): Promise<Record<string, number>> {
+    this.ensureConnected();
     const states = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'] as const;
     const total: Record<string, number> = Object.fromEntries(states.map((s) => [s, 0]));
     for (const q of this.all) {

@@ -1,53 +1,11 @@
-import type { BillingPeriod, InvoiceStatus, InvoiceType, PaymentMethod } from '../entities/enums';
-
 /**
- * The rows the export query streams, one shape per kind. Column aliases of the
- * SQL in exports/export-query.ts are exactly these property names. Money and
- * other decimals stay strings as PostgreSQL prints them ("-500.50"); dates are
- * calendar dates "yyyy-mm-dd".
+ * Row types live with their kind (exports/kinds/*); re-exported here for the
+ * callers that only need the shapes.
  */
-export interface InvoiceRow {
-  type: InvoiceType;
-  number: string;
-  billingDate: string;
-  roleNumber: number | null;
-  payerLastName: string;
-  payerFirstName: string;
-  billingPeriod: BillingPeriod;
-  billingYear: string;
-  notes: string | null;
-  amountDue: string;
-  amountPaid: string;
-  remainingDue: string;
-  pendingCollection: string;
-  status: InvoiceStatus;
-  uniqueIdentifier: string | null;
-  customerIdentifier: string | null;
-  familyQuotient: string | null;
-  paymentMethod: PaymentMethod | null;
-}
-
-export interface InvoiceLineRow {
-  type: InvoiceType;
-  number: string;
-  billingDate: string;
-  payerLastName: string;
-  payerFirstName: string;
-  customerIdentifier: string | null;
-  billingYear: string;
-  billingPeriod: BillingPeriod;
-  position: number;
-  label: string;
-  beneficiary: string | null;
-  activity: string | null;
-  quantity: string;
-  unitPrice: string;
-  discountAmount: string;
-  amount: string;
-  vatRate: string;
-  accountingAccount: string | null;
-  analyticCode: string | null;
-}
+export type { InvoiceRow } from './kinds/invoices';
+export type { InvoiceLineRow } from './kinds/invoice-lines';
+export type { AccountingEntryLine, AccountingSourceRow } from '../accounting/entries';
+import type { Localized } from './labels';
 
 /** Facts printed on the `Résumé` sheet. Totals are decimal strings from SQL. */
 export interface ExportSummary {
@@ -63,4 +21,13 @@ export interface ExportSummary {
   totalDue: string;
   totalPaid: string;
   totalRemaining: string;
+  /** Facts of a kind's own, printed after the totals (e.g. the entries' debit and credit). */
+  extraFacts?: readonly SummaryFact[];
+}
+
+/** A fact of the `Résumé` sheet beyond the common ones; money is a decimal string. */
+export interface SummaryFact {
+  label: Localized;
+  type: 'text' | 'integer' | 'money';
+  value: string | number;
 }

@@ -13,6 +13,8 @@ export interface InvoiceFilterSpec {
   payerId?: string | null;
   paymentMethods?: PaymentMethod[] | null;
   search?: string | null;
+  /** Transferred to accounting by a completed ACCOUNTING_ENTRIES export (accounting_transfers). */
+  accountingTransferred?: boolean | null;
 }
 
 /** What `invoice_exports.selection` holds. */
@@ -55,6 +57,10 @@ export function invoiceConditions(params: SqlParams, tenantId: string, filter: I
   if (filter.roleNumber !== undefined && filter.roleNumber !== null) where.push(`i.role_number = ${params.add(filter.roleNumber)}`);
   if (filter.payerId) where.push(`i.payer_id = ${params.add(filter.payerId)}::uuid`);
   if (filter.paymentMethods?.length) where.push(`i.payment_method = ANY(${params.add(filter.paymentMethods)}::text[])`);
+  if (filter.accountingTransferred === true || filter.accountingTransferred === false) {
+    const transferred = `EXISTS (SELECT 1 FROM accounting_transfers act WHERE act.tenant_id = ${t} AND act.invoice_id = i.id)`;
+    where.push(filter.accountingTransferred ? transferred : `NOT ${transferred}`);
+  }
   // NFC first: ie_fold maps precomposed letters ("é"), so a decomposed "e\u0301"
   // (pasted from macOS, some keyboards) would otherwise find nothing.
   const search = filter.search?.normalize('NFC').trim().replace(/\s+/g, ' ');

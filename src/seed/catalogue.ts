@@ -148,3 +148,19 @@ export const CREDIT_NOTE_REASONS = [
 ] as const;
 
 export const EMAIL_DOMAINS = ['example.org', 'example.net', 'example.com', 'exemple.fr'] as const;
+
+/**
+ * Labels (CompteLib) of the accounts above, as the seed's tenants set them in
+ * their accounting settings, so that the accounting export reads like the
+ * school's chart of accounts (plan comptable associatif).
+ */
+export const ACCOUNT_LABELS: Readonly<Record<string, string>> = {
+  '706100': 'Cours individuels',
+  '706200': 'Cours collectifs et ateliers',
+  '706300': 'Stages',
+  '707000': 'Ventes de partitions et méthodes',
+  '708300': "Locations d'instruments",
+  '708800': 'Frais de dossier',
+  '709000': 'Rabais, remises et ristournes accordés',
+  '756000': 'Cotisations',
+};

@@ -78,7 +78,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main() {
   const args = parse();
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, { allowDevJwtSecret: true }); // a local tool: signs for, or never checks, tokens
 
   if (await ensureDatabase(config.databaseUrl)) log(`Created database ${decodeURIComponent(new URL(config.databaseUrl).pathname.slice(1))}`);
   const ds = createDataSource(config.databaseUrl, { poolSize: 1, applicationName: 'invoice-export-seed' });

@@ -6,6 +6,7 @@ import { Client, Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Product } from '../entities/enums';
 import { checkPlanOptions, GeneratedInvoice, GeneratedLine, GeneratedPayer, TenantPlan } from './generate';
+import { ACCOUNT_LABELS } from './catalogue';
 
 /**
  * Seeds one tenant: a French music school with payers, invoices, credit notes
@@ -86,6 +87,8 @@ export async function seedTenant(db: string | Pool, opts: SeedOptions): Promise<
       const plan = new TenantPlan(planOptions);
       const tenantId = randomUUID();
       await c.query('INSERT INTO tenants (id, name, product, siren) VALUES ($1, $2, $3, $4)', [tenantId, name, product, plan.siren]);
+      // The accounting export's settings: defaults, with the labels of the catalogue's accounts.
+      await c.query('INSERT INTO tenant_accounting_settings (tenant_id, account_labels) VALUES ($1, $2::jsonb)', [tenantId, JSON.stringify(ACCOUNT_LABELS)]);
       await copy(c, 'payers', PAYER_COLUMNS, encodePayers(tenantId, plan.payers));
 
       // Generation and ingestion overlap: while PostgreSQL takes one batch's

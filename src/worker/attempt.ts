@@ -149,7 +149,16 @@ export class AttemptStore {
    */
   async complete(
     a: Attempt,
-    file: { rows: number; key: string; name: string; size: number; retentionDays: number },
+    file: {
+      /** Rows the cursor streamed (the progress bar's), and rows of the file (an accounting entry has several). */
+      rows: number;
+      fileRows: number;
+      key: string;
+      name: string;
+      size: number;
+      retentionDays: number;
+      warnings: unknown[] | null;
+    },
     inTransaction?: (qr: QueryRunner) => Promise<void>,
   ): Promise<boolean> {
     const qr = this.ds.createQueryRunner();
@@ -158,11 +167,11 @@ export class AttemptStore {
       await qr.startTransaction();
       const [rows] = await qr.query(
         `UPDATE invoice_exports
-         SET status = 'COMPLETED', processed_rows = $3, total_rows = $3, row_count = $3, file_key = $4, file_name = $5,
-             file_size = $6, completed_at = now(), expires_at = now() + make_interval(days => $7),
+         SET status = 'COMPLETED', processed_rows = $3, total_rows = $3, row_count = $8, file_key = $4, file_name = $5,
+             file_size = $6, completed_at = now(), expires_at = now() + make_interval(days => $7), warnings = $9::jsonb,
              lease_token = NULL, lease_expires_at = NULL, waiting_reason = NULL, error_code = NULL, error_message = NULL
          WHERE ${HELD} RETURNING id`,
-        [a.exportId, a.token, file.rows, file.key, file.name, file.size, file.retentionDays],
+        [a.exportId, a.token, file.rows, file.key, file.name, file.size, file.retentionDays, file.fileRows, file.warnings ? JSON.stringify(file.warnings) : null],
       );
       if (!rows.length) {
         await qr.rollbackTransaction();

@@ -1,3 +1,4 @@
+import { ExportRefusal } from '../exports/export-refusal';
 import { isTransientStorageError } from '../exports/storage';
 
 /** What the user reads in `error { code message }` once an export has failed. */
@@ -8,6 +9,12 @@ export enum ExportErrorCode {
   DATABASE_ERROR = 'DATABASE_ERROR',
   WORKER_LOST = 'WORKER_LOST',
   INTERNAL_ERROR = 'INTERNAL_ERROR',
+  /** ACCOUNTING_ENTRIES: an entry or the file does not balance (data whose lines do not add up to amount_due). */
+  UNBALANCED_ENTRIES = 'UNBALANCED_ENTRIES',
+  /** ACCOUNTING_ENTRIES: a VAT rate without an account (the settings changed after the request). */
+  VAT_ACCOUNT_MISSING = 'VAT_ACCOUNT_MISSING',
+  /** ACCOUNTING_ENTRIES: a billing line's accounting account is not a valid account number. */
+  INVALID_ACCOUNT = 'INVALID_ACCOUNT',
 }
 
 export interface ClassifiedError {
@@ -28,6 +35,10 @@ export class StorageFailure extends Error {
 }
 
 export function classifyExportError(err: unknown): ClassifiedError {
+  if (err instanceof ExportRefusal) {
+    // The kind refused its data: another attempt would refuse it again.
+    return { code: err.code as ExportErrorCode, message: err.message, transient: false };
+  }
   if (err instanceof StorageFailure) {
     const transient = isTransientStorageError(err.original);
     return transient

@@ -5,19 +5,17 @@ import { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from '../config';
-import { ExportKind } from '../entities/enums';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import { Tenant } from '../entities/tenant.entity';
 import type { Dispatcher } from '../exports/dispatcher';
 import type { ExportEvents } from '../exports/events';
-import { BuiltQuery, exportRowsQuery, exportTotalsQuery } from '../exports/export-query';
-import { exportFileName } from '../exports/file-name';
+import { ExportKindDefinition, KindAttempt, exportKind } from '../exports/kinds';
 import type { ExportLocale } from '../exports/labels';
 import type { JobPayloads, JobName } from '../exports/queue';
 import type { ExportSummary } from '../exports/rows';
 import type { StoredSelection } from '../exports/selection';
 import type { ExportStorage } from '../exports/storage';
-import { ExportWriter, contentTypeFor, createExportWriter } from '../exports/writers';
+import { ExportWriter, contentTypeFor } from '../exports/writers';
 import { bumpCounter } from '../ops/counters';
 import { Attempt, AttemptStore } from './attempt';
 import { StorageFailure, classifyExportError } from './errors';
@@ -69,21 +67,6 @@ function describeSelection(selection: StoredSelection, locale: ExportLocale): st
       : `, except ${selection.excludedInvoiceIds.length} unticked document(s)`
     : '';
   return base + filter + excluded;
-}
-
-/** What a kind contributes to an attempt: its queries and how its totals read. */
-interface KindPlan {
-  rowsQuery: BuiltQuery;
-  totalsQuery: BuiltQuery;
-  totalRows(totals: Record<string, unknown>): number;
-}
-
-function kindPlan(exp: InvoiceExport): KindPlan {
-  return {
-    rowsQuery: exportRowsQuery(exp.kind, exp.tenantId, exp.selection),
-    totalsQuery: exportTotalsQuery(exp.kind, exp.tenantId, exp.selection),
-    totalRows: (t) => Number(exp.kind === ExportKind.INVOICES ? Number(t.invoiceCount) + Number(t.creditNoteCount) : t.lineCount),
-  };
 }
 
 /**
@@ -266,9 +249,8 @@ export class ExportProcessor {
     const { exp, attempt } = run;
     const tenant = await ds.getRepository(Tenant).findOneByOrFail({ id: exp.tenantId });
     const locale = exp.locale as ExportLocale;
-    const fileName = exportFileName(exp.kind, exp.format, locale, exp.createdAt, tenant.timezone);
-    const fileKey = storage.objectKey(exp.tenantId, exp.id, fileName, attempt.number);
-    const plan = kindPlan(exp);
+    // The kind's module gives the queries, the writer and the file name (known once the totals are).
+    const kind = exportKind(exp.kind);
 
     run.startHeartbeat();
     let snapshot: PoolClient | undefined;
@@ -280,23 +262,18 @@ export class ExportProcessor {
     try {
       snapshot = await this.openSnapshot();
       snapshot.on('error', onClientError);
-      const totals = await this.countRows(run, snapshot, plan);
+      const totals = await this.countRows(run, snapshot, kind);
       await this.dropEarlierUploads(run);
       const output = new PassThrough({ highWaterMark: 1024 * 1024 });
-      const writer = createExportWriter({
-        kind: exp.kind,
-        format: exp.format,
-        locale,
-        output,
-        timeZone: tenant.timezone,
-        maxRowsPerSheet: this.deps.maxRowsPerSheet,
-      });
-      upload = this.startUpload(run, writer, output, fileKey, fileName);
-      const processed = await this.streamRows(run, snapshot, plan, writer);
-      await writer.finish(this.summary(exp, tenant, totals, processed));
+      const file = await kind.openAttempt({ db: snapshot, exp, tenant, totals, locale, output, maxRowsPerSheet: this.deps.maxRowsPerSheet });
+      // Each attempt writes its own object (its number in the key).
+      const fileKey = storage.objectKey(exp.tenantId, exp.id, file.fileName, attempt.number);
+      upload = this.startUpload(run, file.writer, output, fileKey, file.fileName);
+      const processed = await this.streamRows(run, snapshot, kind, file.writer);
+      await file.writer.finish(this.summary(exp, tenant, totals, processed));
       const { size } = await upload;
       await snapshot.query('COMMIT');
-      await this.complete(run, { rows: processed, key: fileKey, name: fileName, size });
+      await this.complete(run, file, { rows: processed, key: fileKey, size });
     } catch (err) {
       if (!run.abort.signal.aborted) run.abort.abort(err);
       await upload?.catch(() => undefined); // the upload has aborted: no object, no parts
@@ -326,9 +303,10 @@ export class ExportProcessor {
     }
   }
 
-  private async countRows(run: AttemptRun, client: PoolClient, plan: KindPlan): Promise<Record<string, unknown>> {
-    const { rows: [totals] } = await client.query(plan.totalsQuery.text, plan.totalsQuery.values);
-    const totalRows = plan.totalRows(totals);
+  private async countRows(run: AttemptRun, client: PoolClient, kind: ExportKindDefinition): Promise<Record<string, unknown>> {
+    const totalsQuery = kind.totalsQuery(run.exp.tenantId, run.exp.selection);
+    const { rows: [totals] } = await client.query(totalsQuery.text, totalsQuery.values);
+    const totalRows = kind.totalRows(totals);
     run.check();
     if (!(await this.attempts.setTotalRows(run.attempt, totalRows))) {
       run.stop(new Stop('superseded'));
@@ -367,9 +345,17 @@ export class ExportProcessor {
    * index in export order instead of sorting them all before the first row.
    * Each batch is fetched while the previous one is written.
    */
-  private async streamRows(run: AttemptRun, client: PoolClient, plan: KindPlan, writer: ExportWriter<unknown>): Promise<number> {
-    await client.query(`DECLARE export_rows NO SCROLL CURSOR FOR ${plan.rowsQuery.text}`, plan.rowsQuery.values);
-    const fetchRows = () => client.query(`FETCH FORWARD ${FETCH_BATCH} FROM export_rows`).then((r) => r.rows);
+  private async streamRows(run: AttemptRun, client: PoolClient, kind: ExportKindDefinition, writer: ExportWriter<unknown>): Promise<number> {
+    const rowsQuery = kind.rowsQuery(run.exp.tenantId, run.exp.selection);
+    await client.query(`DECLARE export_rows NO SCROLL CURSOR FOR ${rowsQuery.text}`, rowsQuery.values);
+    const fetchRows = () => {
+      const batch = client.query(`FETCH FORWARD ${FETCH_BATCH} FROM export_rows`).then((r) => r.rows);
+      // The next batch is fetched while this one is written: if its connection
+      // dies meanwhile (pg_terminate_backend, a network cut), its rejection
+      // must not be unhandled until awaited, or Node kills the whole worker.
+      batch.catch(() => undefined);
+      return batch;
+    };
     let next = fetchRows();
     try {
       for (;;) {
@@ -418,21 +404,33 @@ export class ExportProcessor {
   }
 
   /**
-   * COMPLETED if this attempt still holds the lease. Otherwise the export
-   * was cancelled or taken over: the object is this attempt's own (its key
-   * names the attempt), so deleting it cannot touch the winner's file.
+   * COMPLETED if this attempt still holds the lease, with the kind's
+   * completion hook (accounting transfer marks) in the same transaction.
+   * Otherwise the export was cancelled or taken over: the object is this
+   * attempt's own (its key names the attempt), so deleting it cannot touch
+   * the winner's file.
    */
-  private async complete(run: AttemptRun, file: { rows: number; key: string; name: string; size: number }): Promise<void> {
+  private async complete(run: AttemptRun, kindAttempt: KindAttempt<unknown>, file: { rows: number; key: string; size: number }): Promise<void> {
     const { dataSource: ds, storage, events, config } = this.deps;
     run.check();
-    const done = await this.attempts.complete(run.attempt, { ...file, retentionDays: config.exportRetentionDays });
+    const done = await this.attempts.complete(
+      run.attempt,
+      {
+        ...file,
+        name: kindAttempt.fileName,
+        fileRows: kindAttempt.writer.rowCount,
+        warnings: kindAttempt.warnings(),
+        retentionDays: config.exportRetentionDays,
+      },
+      kindAttempt.onCompleted ? (qr) => kindAttempt.onCompleted!(qr) : undefined,
+    );
     if (!done) {
       await storage.deleteObject(file.key).catch((err: unknown) => run.log.warn({ err }, 'Could not delete the file of an attempt that lost'));
       run.stop(new Stop((await this.attempts.whyLost(run.attempt)) === 'cancelled' ? 'cancelled' : 'superseded'));
       run.check();
     }
     const completed = await ds.getRepository(InvoiceExport).findOneByOrFail({ id: run.exp.id });
-    run.log.info({ rows: file.rows, bytes: file.size, fileName: file.name }, 'Export completed');
+    run.log.info({ rows: file.rows, bytes: file.size, fileName: kindAttempt.fileName }, 'Export completed');
     await events.publish(completed).catch(() => undefined);
   }
 }

@@ -42,6 +42,11 @@ const JOB_GRACE_SECONDS = 5;
 const LEASE_GRACE_SECONDS = 1;
 export const SWEEP_EVERY_MS = 60_000;
 
+/** How long a stalled process may keep the reconciler's (or the sweep's) lock: two passes, at least 2 s. */
+export function lockTimeoutMs(config: Pick<Config, 'reconcileIntervalMs'>): number {
+  return Math.max(2000, 2 * config.reconcileIntervalMs);
+}
+
 /**
  * Makes Redis agree with PostgreSQL, from a timer in every worker process
  * (nothing of it lives in Redis, so that a Redis restarted empty loses
@@ -91,13 +96,20 @@ export class Reconciler {
     await qr.connect();
     try {
       await qr.startTransaction();
+      // The lock is a transaction's: if this process stalls while holding it
+      // (SIGSTOP, a long GC pause, CPU starvation), PostgreSQL ends the idle
+      // session after this long, so that another worker can take over the
+      // reconciler instead of waiting for the stalled one to resume. A pass
+      // that overlaps another is safe: all its updates are conditional.
+      await qr.query(`SELECT set_config('idle_in_transaction_session_timeout', $1, true)`, [`${lockTimeoutMs(this.deps.config)}ms`]);
       // Per deployment: another QUEUE_PREFIX on the same database reconciles its own exports.
       const [{ locked }] = await qr.query(`SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked`, [key, this.deps.config.queuePrefix]);
       if (!locked) return undefined;
       return await fn();
     } finally {
       if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
-      await qr.release();
+      // Already released when its session ended (terminated, or idle past the lock's timeout).
+      await qr.release().catch(() => undefined);
     }
   }
 

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { StorageConfig } from '../../src/exports/storage';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../src/s3-local';
 
@@ -31,6 +32,8 @@ export interface TestS3 {
   /** `base` with its S3 settings replaced by this server's. */
   withConfig<C extends StorageConfig>(base: C): C;
   server: EmbeddedS3;
+  /** A raw S3 client with this server's credentials (the embedded server refuses unsigned requests). */
+  client(): S3Client;
   /** Stops the server (it may be stopped already). `keepFiles` leaves the directory. */
   stop(options?: { keepFiles?: boolean }): Promise<void>;
 }
@@ -89,6 +92,15 @@ export async function startTestS3(options: TestS3Options = {}): Promise<TestS3> 
     env,
     withConfig: <C extends StorageConfig>(base: C): C => ({ ...base, ...config }),
     server,
+    client: () =>
+      new S3Client({
+        endpoint: server.endpoint,
+        region: config.s3Region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      }),
     async stop({ keepFiles = false } = {}) {
       if (!stopped) {
         stopped = true;

@@ -86,6 +86,9 @@ describe('HTTP', () => {
     ['a token with an unknown role', () => `Bearer ${sign({ ...validClaims(), roles: ['SUPERUSER'] })}`, /roles/],
     ['a token without roles', () => `Bearer ${sign({ sub: 'user-1', tenantId })}`, /roles/],
     ['a token whose roles is not a list', () => `Bearer ${sign({ ...validClaims(), roles: 'ADMIN' })}`, /roles/],
+    ['a token with no role at all (roles: [])', () => `Bearer ${sign({ ...validClaims(), roles: [] })}`, /roles must be a non-empty list/],
+    ['a token without exp (it would never expire)', () => `Bearer ${jwt.sign(validClaims(), app.config.jwtSecret, { algorithm: 'HS256' })}`, /exp/],
+    ['a token for a tenant that does not exist', () => `Bearer ${sign({ ...validClaims(), tenantId: randomUUID() })}`, /tenant does not exist/],
   ];
 
   it.each(cases)('%s → 401 UNAUTHENTICATED with a helpful message', async (_name, header, reason) => {
@@ -149,6 +152,8 @@ describe('WebSocket (graphql-ws)', () => {
     ['an expired token', () => `Bearer ${sign(validClaims(), { expiresIn: -10 })}`, /expired/i],
     ['a token without tenantId', () => `Bearer ${sign({ sub: 'u', roles: [Role.ADMIN] })}`, /tenantId/],
     ['a token with an unknown role', () => `Bearer ${sign({ ...validClaims(), roles: ['ROOT'] })}`, /roles/],
+    ['a token without exp', () => `Bearer ${jwt.sign(validClaims(), app.config.jwtSecret, { algorithm: 'HS256' })}`, /exp/],
+    ['a token for a tenant that does not exist', () => `Bearer ${sign({ ...validClaims(), tenantId: randomUUID() })}`, /tenant does not exist/],
   ])('%s → the socket closes with 4401 and the reason', async (_name, authorization, reason) => {
     const event = await closeEvent(authorization());
     expect(event.code).toBe(CloseCode.Unauthorized);
@@ -164,8 +169,22 @@ describe('WebSocket (graphql-ws)', () => {
   });
 });
 
-it('a random uuid tenant that does not exist simply sees nothing', async () => {
-  const res = await post(`Bearer ${app.token(randomUUID())}`);
-  expect(res.status).toBe(200);
-  expect(res.body.data).toEqual({ invoices: { totalCount: 0 } });
+it('a random uuid tenant that does not exist is refused (UNAUTHENTICATED: the token names nobody)', async () => {
+  const res = await post(`Bearer ${app.token(randomUUID(), [Role.ADMIN])}`);
+  expect(res.status).toBe(401);
+  expect(res.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  expect(res.body.data ?? null).toBeNull();
+});
+
+it('a tenant created a moment after a refused token is accepted within seconds (the negative cache is short)', async () => {
+  const id = randomUUID();
+  expect((await post(`Bearer ${app.token(id)}`)).status).toBe(401);
+  await app.running.services.dataSource.query(`INSERT INTO tenants (id, name, product) VALUES ($1, 'Nouvelle école', 'SCHOOL_STANDARD')`, [id]);
+  const started = Date.now();
+  let status = 401;
+  while (status === 401 && Date.now() - started < 10_000) {
+    await new Promise((r) => setTimeout(r, 250));
+    status = (await post(`Bearer ${app.token(id)}`)).status;
+  }
+  expect(status).toBe(200);
 });

@@ -67,7 +67,7 @@ async function finish(child: ReturnType<typeof runDemo>, timeoutMs: number): Pro
   return code;
 }
 
-it('runs from an empty database to two downloaded, correct files, then reuses the demo school', async () => {
+it('runs from an empty database to three downloaded, correct files, then reuses the demo school', async () => {
   const outDir = path.join(tmp, 'exports');
   const started = Date.now();
   const first = runDemo(outDir);
@@ -86,13 +86,17 @@ it('runs from an empty database to two downloaded, correct files, then reuses th
   for (const label of ['due', 'paid', 'remaining', 'due \\(Montant\\)', 'discounts \\(Remise\\)']) {
     expect(output).toMatch(new RegExp(`${label}\\s+-?[\\d,]+\\.\\d{2} EUR\\s+✓ matches the database to the cent`));
   }
-  expect(output).toContain('Both exports completed; every total matches the database to the cent.');
+  expect(output).toMatch(/debit = credit\s+[\d,]+\.\d{2} EUR\s+✓ the file and each of its [\d,]+ entries balance/);
+  expect(output).toMatch(/receivable \(411\)\s+-?[\d,]+\.\d{2} EUR\s+✓ matches the database to the cent/);
+  expect(output).toContain('The three exports completed; every total matches the database to the cent.');
   expect(output).not.toMatch(/✗/);
   expect(output).not.toMatch(/Try next/); // --once: no invitation to stay
 
   // What it leaves.
   const files = (await fs.readdir(outDir)).sort();
-  expect(files).toEqual([expect.stringMatching(/^factures_\d{8}-\d{4}\.xlsx$/), expect.stringMatching(/^lignes-de-facturation_\d{8}-\d{4}\.csv$/)]);
+  // The demo school has a SIREN: its FEC is named <SIREN>FEC<end of the fiscal year>.txt.
+  expect(files).toEqual([expect.stringMatching(/^\d{9}FEC\d{8}\.txt$/), expect.stringMatching(/^factures_\d{8}-\d{4}\.xlsx$/), expect.stringMatching(/^lignes-de-facturation_\d{8}-\d{4}\.csv$/)]);
+  files.push(files.shift()!); // factures, lignes, FEC: the order the checks below read them
   const xlsx = await fs.readFile(path.join(outDir, files[0]));
   const csv = await fs.readFile(path.join(outDir, files[1]));
   expect(xlsx.length).toBeGreaterThan(0);

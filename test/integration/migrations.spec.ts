@@ -49,7 +49,15 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
     'id', 'tenant_id', 'requested_by', 'kind', 'format', 'locale', 'selection', 'idempotency_key', 'status', 'processed_rows',
     'total_rows', 'row_count', 'file_key', 'file_name', 'file_size', 'error_code', 'error_message', 'attempts', 'created_at',
     'started_at', 'completed_at', 'expires_at',
+    // Beyond §3 (nullable, so rows written with §3's columns only stay valid): §9's warnings of a completed file.
+    'warnings',
   ],
+  // DESIGN §9
+  tenant_accounting_settings: [
+    'tenant_id', 'journal_code', 'journal_label', 'receivable_account', 'default_revenue_account', 'vat_accounts',
+    'account_labels', 'fallback_auxiliary_account', 'fiscal_year_end', 'updated_at',
+  ],
+  accounting_transfers: ['id', 'tenant_id', 'invoice_id', 'export_id', 'transferred_at'],
 };
 
 /** Tables of the service's own bookkeeping, beyond DESIGN §3. */

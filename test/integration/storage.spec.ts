@@ -16,6 +16,7 @@ import {
   isTransientStorageError,
   objectKey,
 } from '../../src/exports/storage';
+import { CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { startEmbeddedS3 } from '../../src/s3-local';
 import { startTestS3, type TestS3 } from '../helpers/s3';
 
@@ -252,9 +253,8 @@ describe('ExportStorage against s3rver', () => {
     const prefix = exportPrefix(tenantId, randomUUID());
     const key = `${prefix}factures.xlsx`;
     // Start a multipart upload and "die": the process never aborts it.
-    const res = await fetch(`${s3.endpoint}/${s3.bucket}/${key}?uploads`, { method: 'POST' });
-    expect(res.status).toBe(200);
-    const uploadId = /<UploadId>([0-9a-f]+)<\/UploadId>/.exec(await res.text())![1];
+    const client = s3.client();
+    const { UploadId: uploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key: key }));
 
     expect(await storage.listMultipartUploads(prefix)).toEqual([
       { key, uploadId, initiated: expect.any(Date) },
@@ -263,9 +263,12 @@ describe('ExportStorage against s3rver', () => {
     expect(await storage.listMultipartUploads(prefix)).toEqual([]);
     expect(await inProgressUploadDirs(s3)).toEqual([]);
     // A part sent to the aborted upload is refused (S3: NoSuchUpload), not stored.
-    const part = await fetch(`${s3.endpoint}/${s3.bucket}/${key}?partNumber=1&uploadId=${uploadId}`, { method: 'PUT', body: 'x' });
-    expect(part.status).toBe(404);
-    expect(await part.text()).toContain('NoSuchUpload');
+    const part = await client.send(new UploadPartCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId, PartNumber: 1, Body: 'x' })).then(
+      () => 'stored',
+      (err: Error) => err.name,
+    );
+    expect(part).toBe('NoSuchUpload');
+    client.destroy();
     expect(await inProgressUploadDirs(s3)).toEqual([]);
   });
 

@@ -136,6 +136,36 @@ it('a worker killed mid-export: another one takes the job over and the file is c
   expect(attempts).toBe(2);
 }, 120_000);
 
+it('a worker frozen past its lease is taken over; resumed, it cannot touch the winner’s file and removes only its own upload', async () => {
+  const frozen = startWorkerProcess();
+  await frozen.waitFor(/Worker ready/);
+  const id = await request(big, { kind: 'INVOICE_LINES', format: 'CSV', selection: { filter: {} } });
+  await poll(id, big, (e) => e.status === 'RUNNING' && e.processedRows > 0);
+  // As a long GC pause or a starved CPU would: its upload is in flight, its lease runs out.
+  frozen.proc.kill('SIGSTOP');
+  const second = startWorkerProcess();
+  await second.waitFor(/Worker ready/);
+  const done = await poll(id, big, (e) => e.status === 'COMPLETED' || e.status === 'FAILED', 90_000);
+  expect(done.status).toBe('COMPLETED');
+  const [{ attempts, file_key: winner }] = await ds.query('SELECT attempts, file_key FROM invoice_exports WHERE id = $1', [id]);
+  expect(attempts).toBe(2);
+  expect(winner).toBe(`exports/${big}/${id}/2/${done.fileName}`);
+
+  frozen.proc.kill('SIGCONT');
+  await frozen.waitFor(/Lease lost/, 10_000);
+  const storage = app.running.services.storage;
+  // Only the winner's object is left: the stale attempt aborted its own upload and nothing else.
+  for (let i = 0; i < 50 && (await storage.listMultipartUploads(`exports/${big}/${id}/`)).length; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(await storage.listKeys(`exports/${big}/${id}/`)).toEqual([winner]);
+  expect(await storage.listMultipartUploads(`exports/${big}/${id}/`)).toEqual([]);
+  const after = await poll(id, big, (e) => e.status === 'COMPLETED');
+  const res = await fetch(after.downloadUrl!);
+  expect(res.status).toBe(200);
+  const { rows } = readCsv(Buffer.from(await res.arrayBuffer()), 'fr-FR');
+  expect(rows).toHaveLength((await lineTotals(big)).n);
+}, 150_000);
+
+
 it('storage stopped during an export: retries, then FAILED with a code; storage back: a new request succeeds', async () => {
   // Three attempts, 1 s then 2 s apart (the defaults ride out two minutes: ten attempts up to 30 s apart).
   const worker = startWorkerProcess({ EXPORT_MAX_ATTEMPTS: '3', EXPORT_RETRY_DELAY_MS: '1000', EXPORT_RETRY_MAX_DELAY_MS: '2000' });

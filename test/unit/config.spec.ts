@@ -6,9 +6,9 @@ import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../src/config';
 const ROOT = path.resolve(__dirname, '../..');
 
 /** loadConfig's error for an env, or a failure when it does not throw. */
-function configError(env: Record<string, string>): ConfigError {
+function configError(env: Record<string, string>, options = { allowDevJwtSecret: true }): ConfigError {
   try {
-    loadConfig(env);
+    loadConfig(env, options);
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     return err as ConfigError;
@@ -16,8 +16,11 @@ function configError(env: Record<string, string>): ConfigError {
   throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
 }
 
+const LOCAL = { allowDevJwtSecret: true };
+const STRONG = 'Zq3v9R-hX2mK8pL4sW7yB1nC6tF0dG5j';
+
 describe('loadConfig defaults (DESIGN §7)', () => {
-  const config = loadConfig({});
+  const config = loadConfig({}, LOCAL);
 
   it('has the documented defaults', () => {
     expect(config).toMatchObject({
@@ -45,7 +48,7 @@ describe('loadConfig defaults (DESIGN §7)', () => {
   });
 
   it('treats an empty variable as unset', () => {
-    expect(loadConfig({ PORT: '', WORKER_CONCURRENCY: '', DATABASE_URL: '' })).toMatchObject({
+    expect(loadConfig({ PORT: '', WORKER_CONCURRENCY: '', DATABASE_URL: '' }, LOCAL)).toMatchObject({
       port: 4000,
       workerConcurrency: 2,
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/invoice_export',
@@ -62,7 +65,7 @@ describe('loadConfig defaults (DESIGN §7)', () => {
       S3_ACCESS_KEY_ID: 'AK',
       S3_SECRET_ACCESS_KEY: 'SK',
       S3_FORCE_PATH_STYLE: 'false',
-      JWT_SECRET: 'a-long-enough-secret-for-tests',
+      JWT_SECRET: STRONG,
       PORT: '8080',
       WORKER_CONCURRENCY: '8',
       EXPORT_URL_TTL_SECONDS: '60',
@@ -81,7 +84,7 @@ describe('loadConfig defaults (DESIGN §7)', () => {
       s3AccessKeyId: 'AK',
       s3SecretAccessKey: 'SK',
       s3ForcePathStyle: false,
-      jwtSecret: 'a-long-enough-secret-for-tests',
+      jwtSecret: STRONG,
       port: 8080,
       workerConcurrency: 8,
       exportUrlTtlSeconds: 60,
@@ -135,34 +138,109 @@ describe('loadConfig refuses bad values, naming the variable', () => {
   });
 
   it.each(['true', 'TRUE', '1', 'yes', 'on'])('S3_FORCE_PATH_STYLE=%s is true', (v) => {
-    expect(loadConfig({ S3_FORCE_PATH_STYLE: v }).s3ForcePathStyle).toBe(true);
+    expect(loadConfig({ S3_FORCE_PATH_STYLE: v }, LOCAL).s3ForcePathStyle).toBe(true);
   });
 
   it.each(['false', 'False', '0', 'no', 'off'])('S3_FORCE_PATH_STYLE=%s is false', (v) => {
-    expect(loadConfig({ S3_FORCE_PATH_STYLE: v }).s3ForcePathStyle).toBe(false);
+    expect(loadConfig({ S3_FORCE_PATH_STYLE: v }, LOCAL).s3ForcePathStyle).toBe(false);
   });
 });
 
-describe('JWT_SECRET', () => {
-  it('the development default is refused with NODE_ENV=production', () => {
-    expect(configError({ NODE_ENV: 'production' }).message).toMatch(/JWT_SECRET/);
-    expect(configError({ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET }).message).toMatch(/JWT_SECRET/);
+describe('JWT_SECRET: no deployment can run on a guessable secret', () => {
+  it.each([
+    ['production', 'production'],
+    ['prod', 'prod'],
+    ['Production', 'Production'],
+    ['staging', 'staging'],
+  ])('the development default is refused with NODE_ENV=%s, even in a local mode', (_n, nodeEnv) => {
+    expect(configError({ NODE_ENV: nodeEnv }).message).toMatch(/^JWT_SECRET must be set/);
+    expect(configError({ NODE_ENV: nodeEnv, JWT_SECRET: DEV_JWT_SECRET }).message).toMatch(/^JWT_SECRET must be set/);
   });
 
-  it('a real secret is accepted in production', () => {
-    const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'prod-secret-of-sufficient-length' });
-    expect(c.jwtSecret).toBe('prod-secret-of-sufficient-length');
+  it('the development default is refused outside the local modes, whatever NODE_ENV (a separate API or worker is a deployment)', () => {
+    for (const nodeEnv of ['development', 'test', '']) {
+      const err = configError({ NODE_ENV: nodeEnv }, { allowDevJwtSecret: false });
+      expect(err.message).toMatch(/^JWT_SECRET must be set/);
+      expect(err.message).toContain('npm start');
+    }
+    // NODE_ENV unset is development: still refused for a separate process.
+    expect(() => loadConfig({})).toThrow(/JWT_SECRET must be set/);
+  });
+
+  it('the development default is accepted only by a local mode with NODE_ENV development, test or unset', () => {
+    expect(loadConfig({ NODE_ENV: 'development' }, LOCAL).jwtSecret).toBe(DEV_JWT_SECRET);
+    expect(loadConfig({ NODE_ENV: 'test' }, LOCAL).jwtSecret).toBe(DEV_JWT_SECRET);
+    expect(loadConfig({}, LOCAL).jwtSecret).toBe(DEV_JWT_SECRET);
+  });
+
+  it.each([
+    ['the docker-compose placeholder', 'compose-local-secret-change-me', /placeholder/],
+    ['a short secret', 'short', /at least 32 characters/],
+    ['16 characters (the old minimum)', 'aB3dE5gH7jK9mN1p', /at least 32 characters/],
+    ['one repeated character', 'a'.repeat(40), /random/],
+    ['a short pattern repeated', 'abcd'.repeat(10), /random/],
+  ])('%s is refused in every mode, naming JWT_SECRET', (_name, secret, reason) => {
+    for (const options of [{ allowDevJwtSecret: true }, { allowDevJwtSecret: false }]) {
+      for (const nodeEnv of ['production', 'development']) {
+        const err = configError({ NODE_ENV: nodeEnv, JWT_SECRET: secret }, options);
+        expect(err.message).toMatch(/^JWT_SECRET /);
+        expect(err.message).toMatch(reason);
+      }
+    }
+  });
+
+  it('a random secret of 32+ characters is accepted in production, by any process', () => {
+    const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: STRONG });
+    expect(c.jwtSecret).toBe(STRONG);
     expect(c.nodeEnv).toBe('production');
   });
+});
 
-  it('the development default is fine outside production', () => {
-    expect(loadConfig({ NODE_ENV: 'development' }).jwtSecret).toBe(DEV_JWT_SECRET);
-    expect(loadConfig({ NODE_ENV: 'test' }).jwtSecret).toBe(DEV_JWT_SECRET);
+describe('OPS_TOKEN and the operator surfaces (DESIGN §12)', () => {
+  it('is off by default, and the dashboard read-only', () => {
+    const c = loadConfig({ JWT_SECRET: STRONG });
+    expect(c.opsToken).toBeUndefined();
+    expect(c.opsDashboardWrite).toBe(false);
   });
 
-  it('a too short secret is refused', () => {
-    expect(configError({ JWT_SECRET: 'short' }).message).toMatch(/^JWT_SECRET must /);
+  it('accepts a random token of 32+ characters and OPS_DASHBOARD_WRITE', () => {
+    const token = 'k8J2-nQ5wE7rT1yU3iO9pA4sD6fG0hLz';
+    expect(loadConfig({ JWT_SECRET: STRONG, OPS_TOKEN: token, OPS_DASHBOARD_WRITE: 'true' })).toMatchObject({ opsToken: token, opsDashboardWrite: true });
   });
+
+  it.each([
+    ['short', /^OPS_TOKEN must be at least 32 characters/],
+    ['x'.repeat(48), /^OPS_TOKEN must be random/],
+    [STRONG, /^OPS_TOKEN must differ from JWT_SECRET/],
+  ])('refuses %j', (token, reason) => {
+    expect(configError({ JWT_SECRET: STRONG, OPS_TOKEN: token }).message).toMatch(reason);
+  });
+});
+
+describe('GraphQL and WebSocket limits', () => {
+  it('have defaults, introspection on only in development and test', () => {
+    expect(loadConfig({ JWT_SECRET: STRONG })).toMatchObject({
+      graphqlMaxDepth: 8,
+      graphqlMaxAliases: 15,
+      graphqlMaxTokens: 2000,
+      graphqlMaxDirectives: 10,
+      graphqlMaxCost: 50000,
+      graphqlIntrospection: true,
+      wsMaxPayloadBytes: 65536,
+      wsMaxSubscriptions: 20,
+    });
+    for (const nodeEnv of ['production', 'prod', 'staging']) {
+      expect(loadConfig({ NODE_ENV: nodeEnv, JWT_SECRET: STRONG }).graphqlIntrospection).toBe(false);
+    }
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: STRONG, GRAPHQL_INTROSPECTION: 'true' }).graphqlIntrospection).toBe(true);
+  });
+
+  it.each(['GRAPHQL_MAX_DEPTH', 'GRAPHQL_MAX_ALIASES', 'GRAPHQL_MAX_TOKENS', 'GRAPHQL_MAX_DIRECTIVES', 'GRAPHQL_MAX_COST', 'WS_MAX_PAYLOAD_BYTES', 'WS_MAX_SUBSCRIPTIONS'])(
+    '%s=lots is refused by name',
+    (name) => {
+      expect(configError({ JWT_SECRET: STRONG, [name]: 'lots' }).message).toMatch(new RegExp(`^${name} must `));
+    },
+  );
 });
 
 describe('entry points stop on a bad value (loadConfigOrExit)', () => {
@@ -180,5 +258,43 @@ describe('entry points stop on a bad value (loadConfigOrExit)', () => {
     expect(res.stderr).toContain('PORT must be a port number');
     // One clear line, no stack trace.
     expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('retries, fairness and the reconciler (issues 8 and 10)', () => {
+  it('defaults: ten attempts about 2½ minutes apart in all, 2 running and 20 active per tenant, 30 requests a minute', () => {
+    expect(loadConfig({ JWT_SECRET: STRONG })).toMatchObject({
+      exportMaxAttempts: 10,
+      exportRetryDelayMs: 1000,
+      exportRetryMaxDelayMs: 30_000,
+      exportTenantConcurrency: 2,
+      exportTenantMaxActive: 20,
+      exportRateLimitPerMinute: 30,
+      exportSmallMaxRows: 2000,
+      workerSmallConcurrency: 1,
+      exportPriorityAgingSeconds: 120,
+      reconcileIntervalMs: 5000,
+    });
+  });
+
+  it.each([
+    ['EXPORT_MAX_ATTEMPTS', '0'],
+    ['EXPORT_RETRY_DELAY_MS', 'soon'],
+    ['EXPORT_TENANT_CONCURRENCY', '0'],
+    ['EXPORT_TENANT_MAX_ACTIVE', 'many'],
+    ['EXPORT_RATE_LIMIT_PER_MINUTE', '-1'],
+    ['WORKER_SMALL_CONCURRENCY', 'one'],
+    ['RECONCILE_INTERVAL_MS', '5s'],
+  ])('%s=%j is refused, naming it', (name, value) => {
+    expect(configError({ [name]: value }).message).toMatch(new RegExp(`^${name} must `));
+  });
+
+  it('refuses a cap of active exports below the tenant concurrency, and a max retry delay below the first', () => {
+    expect(configError({ EXPORT_TENANT_CONCURRENCY: '5', EXPORT_TENANT_MAX_ACTIVE: '3' }).message).toBe(
+      'EXPORT_TENANT_MAX_ACTIVE (3) must be at least EXPORT_TENANT_CONCURRENCY (5)',
+    );
+    expect(configError({ EXPORT_RETRY_DELAY_MS: '5000', EXPORT_RETRY_MAX_DELAY_MS: '1000' }).message).toBe(
+      'EXPORT_RETRY_MAX_DELAY_MS (1000) must be at least EXPORT_RETRY_DELAY_MS (5000)',
+    );
   });
 });

@@ -47,8 +47,17 @@ function envOf(name: string): Record<string, string> {
   return Object.fromEntries(Object.entries(env as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
 }
 
-/** `${NAME:-default}` → default, as compose does when NAME is not set. */
-const withDefaults = (value: string) => value.replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1');
+/**
+ * As compose does: `${NAME:-default}` → default when NAME is not set;
+ * `${NAME:?message}` → the value given in `set` (compose refuses to start without it).
+ */
+const withDefaults = (value: string, set: Record<string, string> = {}) =>
+  value
+    .replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1')
+    .replace(/\$\{([A-Z0-9_]+):\?[^}]*\}/g, (_m, name: string) => {
+      if (!(name in set)) throw new Error(`compose would refuse to start without ${name}`);
+      return set[name];
+    });
 
 const healthTest = (s: Service) => (Array.isArray(s.healthcheck?.test) ? s.healthcheck!.test.join(' ') : String(s.healthcheck?.test ?? ''));
 
@@ -119,8 +128,24 @@ describe('docker-compose.yml', () => {
     expect(env.PORT).toBe('4000');
   });
 
+  it.each(['api', 'worker'])('ships no usable JWT_SECRET on %s: compose refuses to start until one is set', (name) => {
+    const value = envOf(name).JWT_SECRET;
+    expect(value).toMatch(/^\$\{JWT_SECRET:\?[^}]*openssl rand[^}]*\}$/);
+    expect(() => withDefaults(value)).toThrow(/without JWT_SECRET/);
+    // The placeholder of earlier versions, if someone keeps it in an .env, stops the service.
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'compose-local-secret-change-me' })).toThrow(/JWT_SECRET/);
+  });
+
+  it.each(['api', 'worker'])('leaves the operator surfaces off on %s unless OPS_TOKEN is set', (name) => {
+    const env = Object.fromEntries(Object.entries(envOf(name)).map(([k, v]) => [k, withDefaults(v, { JWT_SECRET: 'Zq3v9R-hX2mK8pL4sW7yB1nC6tF0dG5j' })]));
+    const config = loadConfig(env);
+    expect(config.opsToken).toBeUndefined();
+    expect(config.opsDashboardWrite).toBe(false);
+    expect(config.graphqlIntrospection).toBe(false);
+  });
+
   it.each(['api', 'worker'])('gives %s a configuration that the service accepts in production', (name) => {
-    const env = Object.fromEntries(Object.entries(envOf(name)).map(([k, v]) => [k, withDefaults(v)]));
+    const env = Object.fromEntries(Object.entries(envOf(name)).map(([k, v]) => [k, withDefaults(v, { JWT_SECRET: 'Zq3v9R-hX2mK8pL4sW7yB1nC6tF0dG5j' })]));
     const config = loadConfig(env);
     expect(config.nodeEnv).toBe('production');
     expect(new URL(config.databaseUrl).hostname).toBe('postgres');
@@ -144,7 +169,12 @@ describe('docker-compose.yml', () => {
     for (const [bin, sub] of clients) {
       const version = spawnSync(bin, [...sub, 'version'], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
       if (version.error || version.status !== 0) continue; // not installed (no compose plugin on this machine)
-      const res = spawnSync(bin, [...sub, '-f', 'docker-compose.yml', 'config', '-q'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+      const res = spawnSync(bin, [...sub, '-f', 'docker-compose.yml', 'config', '-q'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, JWT_SECRET: 'Zq3v9R-hX2mK8pL4sW7yB1nC6tF0dG5j' },
+      });
       expect(`${bin} ${sub.join(' ')} config -q → ${res.status}: ${res.stderr}`).toBe(`${bin} ${sub.join(' ')} config -q → 0: `);
       return;
     }
@@ -181,6 +211,15 @@ describe('Dockerfile', () => {
     expect(tsconfig.compilerOptions.rootDir).toBe('.');
     expect(tsconfig.compilerOptions.outDir).toBe('dist');
     expect(JSON.parse(read('package.json')).scripts.build).toBe('tsc -p tsconfig.build.json');
+  });
+
+  it('ships no embedded S3 server: s3rver is a devDependency, and the image build checks it is absent', () => {
+    const pkg = JSON.parse(read('package.json'));
+    expect(pkg.dependencies.s3rver).toBeUndefined();
+    expect(pkg.devDependencies.s3rver).toBeDefined();
+    expect(finalStage.join('\n')).toMatch(/node_modules\/s3rver.*exit 1/);
+    // Nothing loads it at module level: the production entry points start without it (test/integration/attacks-s3.spec.ts).
+    expect(read('src/s3-local.ts')).not.toMatch(/^import [^t][^\n]* from 's3rver/m);
   });
 
   it('keeps node_modules and local data out of the build context', () => {

@@ -66,8 +66,8 @@ describe('the contract of DESIGN §4', () => {
 
   it.each([
     ['InvoiceType', ['INVOICE', 'CREDIT_NOTE']],
-    ['ExportKind', ['INVOICES', 'INVOICE_LINES']],
-    ['ExportFormat', ['XLSX', 'CSV']],
+    ['ExportKind', ['INVOICES', 'INVOICE_LINES', 'ACCOUNTING_ENTRIES']],
+    ['ExportFormat', ['XLSX', 'CSV', 'FEC']],
     ['ExportStatus', ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'EXPIRED']],
     ['InvoiceStatus', ['TO_COLLECT', 'PARTIALLY_PAID', 'PAID', 'SETTLED', 'CANCELLED']],
     ['BillingPeriod', ['ANNUAL', 'SEMESTER_1', 'SEMESTER_2', 'QUARTER_1', 'QUARTER_2', 'QUARTER_3', 'QUARTER_4', 'MONTHLY']],
@@ -93,6 +93,7 @@ describe('the contract of DESIGN §4', () => {
       payerId: 'ID',
       paymentMethods: '[PaymentMethod!]',
       search: 'String',
+      accountingTransferred: 'Boolean',
     });
   });
 
@@ -104,7 +105,9 @@ describe('the contract of DESIGN §4', () => {
     });
   });
 
-  it('RequestInvoiceExportInput with its defaults (format XLSX, locale fr-FR)', () => {
+  // DESIGN §9: the format's default depends on the kind (XLSX, FEC for
+  // ACCOUNTING_ENTRIES), so the schema leaves it null and says so.
+  it('RequestInvoiceExportInput with its defaults (format per kind, locale fr-FR)', () => {
     const fields = inputType('RequestInvoiceExportInput').getFields();
     expect(fieldTypes(fields)).toEqual({
       kind: 'ExportKind!',
@@ -113,7 +116,8 @@ describe('the contract of DESIGN §4', () => {
       locale: 'String',
       idempotencyKey: 'String',
     });
-    expect(fields.format.defaultValue).toBe('XLSX');
+    expect(fields.format.defaultValue).toBeUndefined();
+    expect(fields.format.description).toMatch(/XLSX for INVOICES and INVOICE_LINES, FEC for ACCOUNTING_ENTRIES/);
     expect(fields.locale.defaultValue).toBe('fr-FR');
     expect(fields.kind.defaultValue).toBeUndefined();
     expect(fields.idempotencyKey.defaultValue).toBeUndefined();
@@ -179,9 +183,31 @@ describe('the contract of DESIGN §4', () => {
         startedAt: 'DateTime',
         completedAt: 'DateTime',
         expiresAt: 'DateTime',
+        warnings: '[ExportWarning!]',
       }),
     );
     expect(fieldTypes(objectType('ExportError').getFields())).toEqual({ code: 'String!', message: 'String!' });
+    expect(fieldTypes(objectType('ExportWarning').getFields())).toEqual({ code: 'String!', count: 'Int!', message: 'String!' });
+  });
+
+  it('DESIGN §9: accountingSettings, updateAccountingSettings, revertAccountingTransfer, Invoice.accountingTransferredAt', () => {
+    expect(String(objectType('Query').getFields().accountingSettings.type)).toBe('AccountingSettings!');
+    const m = objectType('Mutation').getFields();
+    expect(String(m.updateAccountingSettings.type)).toBe('AccountingSettings!');
+    expect(argsOf(m.updateAccountingSettings)).toEqual({ input: { type: 'AccountingSettingsInput!', defaultValue: undefined } });
+    expect(String(m.revertAccountingTransfer.type)).toBe('InvoiceExport!');
+    expect(argsOf(m.revertAccountingTransfer)).toEqual({ exportId: { type: 'ID!', defaultValue: undefined } });
+    expect(String(objectType('Invoice').getFields().accountingTransferredAt.type)).toBe('DateTime');
+    expect(fieldTypes(objectType('AccountingSettings').getFields())).toEqual({
+      journalCode: 'String!',
+      journalLabel: 'String!',
+      receivableAccount: 'String!',
+      defaultRevenueAccount: 'String!',
+      vatAccounts: '[VatAccount!]!',
+      accountLabels: '[AccountLabel!]!',
+      fallbackAuxiliaryAccount: 'String!',
+      fiscalYearEnd: 'String!',
+    });
   });
 
   it.each([

@@ -420,9 +420,12 @@ describe('XLSX writer', () => {
     try {
       // Nobody reads: the writer stops once a few MB are pending (its own
       // bound plus the fixed buffers of the zip stages).
-      await sleep(500);
-      const stalledAt = writer.rowCount;
-      await sleep(200);
+      // (Polled rather than timed: on a loaded machine it takes longer to get there.)
+      let stalledAt = -1;
+      for (let waited = 0; waited < 20_000 && writer.rowCount !== stalledAt; waited += 300) {
+        stalledAt = writer.rowCount;
+        await sleep(300);
+      }
       expect(writer.rowCount).toBe(stalledAt);
       expect(stalledAt).toBeLessThan(total / 4);
 

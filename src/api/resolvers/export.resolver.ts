@@ -4,7 +4,7 @@ import { ExportError, InvoiceExport } from '../../entities/invoice-export.entity
 import { ExportStatus, FINAL_EXPORT_STATUSES } from '../../entities/enums';
 import { isNewer } from '../../exports/events';
 import { isUuid } from '../../exports/selection';
-import { ApiContext, assertCanExport } from '../context';
+import { ApiContext, assertCanExport, canExport } from '../context';
 import { PageInfo, checkPageSize, decodeCursor, encodeCursor } from './types/connection';
 import { RequestInvoiceExportInput } from './types/export.input';
 
@@ -36,9 +36,14 @@ class InvoiceExportConnection {
   }
 }
 
-/** One presigned URL per export and operation, shared by downloadUrl and downloadUrlExpiresAt. */
+/**
+ * One presigned URL per export and operation, shared by downloadUrl and
+ * downloadUrlExpiresAt. Downloading is exporting (DESIGN §4): a VIEWER sees
+ * the tenant's exports and their states, never a URL to the file.
+ */
 const links = new WeakMap<InvoiceExport, Promise<{ url: string; expiresAt: Date } | null>>();
 function link(e: InvoiceExport, ctx: ApiContext) {
+  if (!canExport(ctx.principal)) return Promise.resolve(null);
   let p = links.get(e);
   if (!p) {
     p = ctx.services.exports.downloadLink(e);
@@ -50,6 +55,7 @@ function link(e: InvoiceExport, ctx: ApiContext) {
 /** Without any event for this long, a subscription re-reads the export itself. */
 export const RECHECK_MS = 2000;
 const QUIET = Symbol('quiet');
+const STOPPED = Symbol('stopped');
 
 /** The queue position computed for a state the subscription sends (so the field resolver need not read it again). */
 const positions = new WeakMap<InvoiceExport, number | null>();
@@ -82,6 +88,14 @@ async function followExport({ args, context }: SubscribeResolverData<unknown, { 
     await changes.return?.();
     throw err;
   }
+  // An async generator suspended on an await cannot be returned: when the
+  // client goes away (socket closed, token expired), return() would wait for
+  // the next state, and the generator would keep re-reading the row every
+  // RECHECK_MS until then. `stopped` wakes it up instead.
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<typeof STOPPED>((resolve) => {
+    stop = () => resolve(STOPPED);
+  });
   async function* stream(): AsyncGenerator<InvoiceExport> {
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -93,8 +107,9 @@ async function followExport({ args, context }: SubscribeResolverData<unknown, { 
         const quiet = new Promise<typeof QUIET>((resolve) => {
           timer = setTimeout(() => resolve(QUIET), RECHECK_MS);
         });
-        const got = await Promise.race([pending, quiet]);
+        const got = await Promise.race([pending, quiet, stopped]);
         clearTimeout(timer);
+        if (got === STOPPED) return;
         let next: InvoiceExport | null;
         if (got === QUIET) {
           next = await exports.get(tenantId, args.id);
@@ -118,7 +133,20 @@ async function followExport({ args, context }: SubscribeResolverData<unknown, { 
       await changes.return?.();
     }
   }
-  return stream();
+  const gen = stream();
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => gen.next(),
+      return: (value?: unknown) => {
+        stop();
+        return gen.return(value as InvoiceExport);
+      },
+      throw: (err?: unknown) => {
+        stop();
+        return gen.throw(err);
+      },
+    }),
+  };
 }
 
 @Resolver(() => InvoiceExport)

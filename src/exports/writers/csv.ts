@@ -1,9 +1,9 @@
 import type { Writable } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { formatDecimal, parseCalendarDate, type ColumnDef } from '../columns';
+import { formatDecimal, parseCalendarDate, type ColumnDef } from '../cells';
 import type { ExportLocale } from '../labels';
 import type { ExportSummary } from '../rows';
-import type { ExportWriter } from './index';
+import type { ExportWriter } from './create';
 
 /**
  * How each locale writes a CSV that its spreadsheet opens as columns: a

@@ -1,33 +1,12 @@
 import type { Writable } from 'node:stream';
-import { ExportFormat, ExportKind } from '../../entities/enums';
-import { columnsFor, DATA_SHEET_NAMES, type ColumnDef, type ExportRow, type ExportRowByKind } from '../columns';
+import type { ExportFormat, ExportKind } from '../../entities/enums';
+import type { ExportRow, ExportRowByKind } from '../columns';
 import { extensionFor } from '../file-name';
+import { exportKind } from '../kinds';
 import type { ExportLocale } from '../labels';
-import type { ExportSummary } from '../rows';
-import { CsvExportWriter } from './csv';
-import { XlsxExportWriter } from './xlsx';
+import { createWriterFor, type ExportWriter } from './create';
 
-/**
- * Turns a stream of rows into the bytes of a file, written into `output`.
- * Used as: `for await (const row of rows) await writer.writeRow(row);
- * await writer.finish(summary)`, with `output` piped to the upload.
- * Memory stays flat: `writeRow` waits while the output (and, for XLSX, the
- * zip compressor) holds more than a bounded amount of unread data.
- */
-export interface ExportWriter<Row> {
-  /** Resolves when the row is accepted; waits (backpressure) while the output is full. Rejects once the output failed or closed. */
-  writeRow(row: Row): Promise<void>;
-  /**
-   * Writes the trailer (XLSX: the `Résumé` sheet from the summary; CSV: none)
-   * and ends `output`; resolves when everything has been written into it
-   * (its 'finish'), so the consumer must keep reading until then.
-   */
-  finish(summary: ExportSummary): Promise<void>;
-  /** Stops writing and destroys `output` with `reason` (cancellation, failed source). Idempotent. */
-  abort(reason?: Error): void;
-  /** Data rows accepted so far (header and summary excluded). */
-  readonly rowCount: number;
-}
+export { contentTypeFor, createWriterFor, DEFAULT_TIME_ZONE, EXCEL_MAX_DATA_ROWS, type ExportWriter } from './create';
 
 export interface ExportWriterOptions<K extends ExportKind = ExportKind> {
   kind: K;
@@ -40,47 +19,22 @@ export interface ExportWriterOptions<K extends ExportKind = ExportKind> {
   timeZone?: string;
 }
 
-export const EXCEL_MAX_DATA_ROWS = 1_048_575;
-export const DEFAULT_TIME_ZONE = 'Europe/Paris';
-
+/** The writer of a kind's file rows (its columns, its sheet name) in a format. */
 export function createExportWriter<K extends ExportKind>(
   opts: ExportWriterOptions<K>,
 ): ExportWriter<ExportRowByKind[K]>;
 export function createExportWriter(opts: ExportWriterOptions): ExportWriter<ExportRow>;
 export function createExportWriter(opts: ExportWriterOptions): ExportWriter<ExportRow> {
-  // The overloads tie the row type to the kind; inside, rows are the union.
-  const columns = columnsFor(opts.kind) as readonly ColumnDef<ExportRow>[];
-  switch (opts.format) {
-    case ExportFormat.XLSX: {
-      const maxRowsPerSheet = opts.maxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS;
-      if (!Number.isInteger(maxRowsPerSheet) || maxRowsPerSheet < 1 || maxRowsPerSheet > EXCEL_MAX_DATA_ROWS) {
-        throw new RangeError(`maxRowsPerSheet must be an integer from 1 to ${EXCEL_MAX_DATA_ROWS}`);
-      }
-      return new XlsxExportWriter<ExportRow>({
-        columns,
-        sheetName: DATA_SHEET_NAMES[opts.kind][opts.locale],
-        locale: opts.locale,
-        output: opts.output,
-        maxRowsPerSheet,
-        timeZone: opts.timeZone ?? DEFAULT_TIME_ZONE,
-      });
-    }
-    case ExportFormat.CSV:
-      return new CsvExportWriter<ExportRow>({ columns, locale: opts.locale, output: opts.output });
-    default:
-      throw new Error(`Unknown export format: ${String(opts.format)}`);
-  }
-}
-
-const CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = {
-  [ExportFormat.XLSX]: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  [ExportFormat.CSV]: 'text/csv; charset=utf-8',
-};
-
-export function contentTypeFor(format: ExportFormat): string {
-  const type = CONTENT_TYPES[format];
-  if (!type) throw new Error(`Unknown export format: ${String(format)}`);
-  return type;
+  const def = exportKind(opts.kind);
+  return createWriterFor<ExportRow>({
+    columns: def.columns,
+    sheetName: def.sheetName[opts.locale],
+    format: opts.format,
+    locale: opts.locale,
+    output: opts.output,
+    maxRowsPerSheet: opts.maxRowsPerSheet,
+    timeZone: opts.timeZone,
+  });
 }
 
 export { extensionFor };

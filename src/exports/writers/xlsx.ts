@@ -1,11 +1,11 @@
 import type { Writable } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import ExcelJS from 'exceljs';
-import { parseCalendarDate, percentToFraction, type ColumnDef, type ColumnType } from '../columns';
-import { zonedDateTimeParts } from '../file-name';
+import { parseCalendarDate, percentToFraction, type ColumnDef, type ColumnType } from '../cells';
+import { zonedDateTimeParts } from '../zoned-time';
 import { SUMMARY_LABELS, type ExportLocale } from '../labels';
 import type { ExportSummary } from '../rows';
-import type { ExportWriter } from './index';
+import type { ExportWriter } from './create';
 
 /*
  * XLSX through exceljs's streaming WorkbookWriter. exceljs writes the package
@@ -403,6 +403,11 @@ export class XlsxExportWriter<Row> implements ExportWriter<Row> {
       [L.totalPaid[locale], money('totalPaid', s.totalPaid), NUM_FMT.money],
       [L.totalRemaining[locale], money('totalRemaining', s.totalRemaining), NUM_FMT.money],
     ];
+    for (const fact of s.extraFacts ?? []) {
+      if (fact.type === 'money') facts.push([fact.label[locale], money(fact.label['en-GB'], String(fact.value)), NUM_FMT.money]);
+      else if (fact.type === 'integer') facts.push([fact.label[locale], Number(fact.value), NUM_FMT.integer]);
+      else facts.push([fact.label[locale], String(fact.value)]);
+    }
     for (const [label, value, numFmt] of facts) {
       // Plain strings: exceljs writes a formula only for a `{ formula }` value.
       const row = sheet.addRow([label, typeof value === 'string' ? textToCell(value) : value]);

@@ -16,10 +16,15 @@ export class InvoiceSelection {
 
 @InputType()
 export class RequestInvoiceExportInput {
-  @Field(() => ExportKind, { description: 'INVOICES ("Exporter") or INVOICE_LINES ("Exporter les lignes de facturation")' })
+  @Field(() => ExportKind, {
+    description: 'INVOICES ("Exporter"), INVOICE_LINES ("Exporter les lignes de facturation") or ACCOUNTING_ENTRIES ("Exporter les écritures comptables")',
+  })
   kind: ExportKind;
 
-  @Field(() => ExportFormat, { nullable: true, defaultValue: ExportFormat.XLSX })
+  @Field(() => ExportFormat, {
+    nullable: true,
+    description: "Omitted or null: the kind's default, XLSX for INVOICES and INVOICE_LINES, FEC for ACCOUNTING_ENTRIES. FEC is refused with the other kinds",
+  })
   format?: ExportFormat | null;
 
   @Field(() => InvoiceSelection)

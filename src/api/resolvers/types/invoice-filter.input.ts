@@ -34,4 +34,10 @@ export class InvoiceFilter implements InvoiceFilterSpec {
 
   @Field(() => String, { nullable: true, description: 'Invoice number or payer name, case- and accent-insensitive' })
   search?: string | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: documents an accounting export has transferred; false: not yet transferred (the monthly selection)',
+  })
+  accountingTransferred?: boolean | null;
 }

@@ -1,0 +1,118 @@
+import { ExportRefusal } from '../exports/export-refusal';
+import type { Queryable } from '../exports/kinds/kind';
+import type { ExportSummary, SummaryFact } from '../exports/rows';
+import type { ExportWriter } from '../exports/writers/create';
+import { formatCents, toCents } from '../money';
+import { buildEntry, type AccountingEntryLine, type AccountingSourceRow, type EntryContext } from './entries';
+
+/** Facts of the `Résumé` that only the entries know (the totals query gives the others). */
+export interface EntryFileFacts {
+  /** Payers of the selection without a customer identifier (they get the fallback auxiliary account). */
+  payersWithoutIdentifier: number;
+  /** Documents of the selection that an earlier export had already transferred. */
+  alreadyTransferred: number;
+}
+
+/**
+ * The accounting kind's writer: takes the SELECT's rows (billing lines,
+ * consecutive per document), turns each document into its entry and hands
+ * the entry's lines to the file writer (FEC, CSV or XLSX). Holds one
+ * document's lines at a time, plus 16 bytes per document for the transfer
+ * marks written at completion. `finish` refuses a file whose debit total is
+ * not its credit total, or whose receivable total is not the selection's
+ * amount_due: a bug must never reach the accountant.
+ */
+export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow> {
+  private pending: AccountingSourceRow[] = [];
+  private entries = 0;
+  private debit = 0n;
+  private credit = 0n;
+  private receivable = 0n;
+  private ids: Buffer = Buffer.alloc(16 * 1024);
+  private idBytes = 0;
+
+  constructor(
+    private readonly inner: ExportWriter<AccountingEntryLine>,
+    private readonly ctx: EntryContext,
+    private readonly facts: EntryFileFacts,
+  ) {}
+
+  get rowCount(): number {
+    return this.inner.rowCount;
+  }
+
+  get entryCount(): number {
+    return this.entries;
+  }
+
+  async writeRow(row: AccountingSourceRow): Promise<void> {
+    if (this.pending.length && this.pending[0].invoiceId !== row.invoiceId) await this.flushEntry();
+    this.pending.push(row);
+  }
+
+  async finish(summary: ExportSummary): Promise<void> {
+    if (this.pending.length) await this.flushEntry();
+    if (this.debit !== this.credit) {
+      throw new ExportRefusal('UNBALANCED_ENTRIES', `The file does not balance: total debit ${formatCents(this.debit)}, total credit ${formatCents(this.credit)}. Nothing was exported.`);
+    }
+    const expected = toCents(summary.totalDue);
+    if (this.receivable !== expected) {
+      throw new ExportRefusal('UNBALANCED_ENTRIES', `The receivable total ${formatCents(this.receivable)} differs from the amount due of the selection ${summary.totalDue}. Nothing was exported.`);
+    }
+    const documents = summary.invoiceCount + summary.creditNoteCount;
+    if (this.entries !== documents) {
+      throw new Error(`Snapshot changed under the export: counted ${documents} documents, wrote ${this.entries} entries`);
+    }
+    const extraFacts: SummaryFact[] = [
+      { label: { 'fr-FR': "Nombre d'écritures", 'en-GB': 'Number of entries' }, type: 'integer', value: this.entries },
+      { label: { 'fr-FR': 'Total débit', 'en-GB': 'Total debit' }, type: 'money', value: formatCents(this.debit) },
+      { label: { 'fr-FR': 'Total crédit', 'en-GB': 'Total credit' }, type: 'money', value: formatCents(this.credit) },
+      { label: { 'fr-FR': 'Payeurs sans identifiant client', 'en-GB': 'Payers without customer identifier' }, type: 'integer', value: this.facts.payersWithoutIdentifier },
+      { label: { 'fr-FR': 'Compte auxiliaire des payeurs sans identifiant', 'en-GB': 'Auxiliary account of payers without identifier' }, type: 'text', value: this.ctx.settings.fallbackAuxiliaryAccount },
+      { label: { 'fr-FR': 'Pièces déjà transférées en comptabilité', 'en-GB': 'Documents already transferred to accounting' }, type: 'integer', value: this.facts.alreadyTransferred },
+    ];
+    // Rows of the file are entry lines, not the billing lines the SELECT streamed.
+    await this.inner.finish({ ...summary, rowCount: this.inner.rowCount, extraFacts: [...(summary.extraFacts ?? []), ...extraFacts] });
+  }
+
+  abort(reason?: Error): void {
+    this.pending = [];
+    this.inner.abort(reason);
+  }
+
+  /** Marks the exported documents as transferred (in the transaction that completes the export). */
+  async recordTransfers(db: Queryable, tenantId: string, exportId: string): Promise<void> {
+    if (this.idBytes === 0) return;
+    // One bytea parameter of 16 bytes per document rather than an array of strings.
+    await db.query(
+      `INSERT INTO accounting_transfers (tenant_id, invoice_id, export_id, transferred_at)
+       SELECT i.tenant_id, i.id, $2, now()
+       FROM generate_series(0, length($3::bytea) / 16 - 1) AS g(n)
+       JOIN invoices i ON i.tenant_id = $1 AND i.id = encode(substring($3::bytea FROM g.n * 16 + 1 FOR 16), 'hex')::uuid
+       ON CONFLICT (export_id, invoice_id) DO NOTHING`,
+      [tenantId, exportId, this.ids.subarray(0, this.idBytes)],
+    );
+  }
+
+  private async flushEntry(): Promise<void> {
+    const rows = this.pending;
+    this.pending = [];
+    const entry = buildEntry(this.entries + 1, rows, this.ctx);
+    this.entries++;
+    this.debit += entry.debit;
+    this.credit += entry.credit;
+    this.receivable += entry.receivable;
+    this.rememberId(rows[0].invoiceId);
+    for (const line of entry.lines) await this.inner.writeRow(line);
+  }
+
+  private rememberId(id: string): void {
+    if (this.idBytes + 16 > this.ids.length) {
+      const bigger = Buffer.alloc(this.ids.length * 2);
+      this.ids.copy(bigger, 0, 0, this.idBytes);
+      this.ids = bigger;
+    }
+    this.ids.write(id.replace(/-/g, ''), this.idBytes, 16, 'hex');
+    this.idBytes += 16;
+  }
+}

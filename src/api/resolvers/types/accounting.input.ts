@@ -1,0 +1,91 @@
+import { Field, InputType, ObjectType } from 'type-graphql';
+
+@ObjectType({ description: 'The account of a VAT rate' })
+export class VatAccount {
+  @Field({ description: 'As stored on billing lines, two decimals: "20.00", "5.50"' })
+  rate: string;
+
+  @Field()
+  account: string;
+}
+
+@ObjectType({ description: 'The label (CompteLib) of an account' })
+export class AccountLabel {
+  @Field()
+  account: string;
+
+  @Field()
+  label: string;
+}
+
+@ObjectType({ description: "The tenant's settings of the accounting export (defaults when never set)" })
+export class AccountingSettings {
+  @Field({ description: 'JournalCode, default VT' })
+  journalCode: string;
+
+  @Field({ description: 'JournalLib, default Ventes' })
+  journalLabel: string;
+
+  @Field({ description: 'Customer receivable account, default 411000' })
+  receivableAccount: string;
+
+  @Field({ description: 'Revenue account of billing lines without one, default 706000' })
+  defaultRevenueAccount: string;
+
+  @Field(() => [VatAccount])
+  vatAccounts: VatAccount[];
+
+  @Field(() => [AccountLabel], { description: 'Labels set by the tenant (others: Clients, Prestations de services, TVA collectée, else "Compte <n>")' })
+  accountLabels: AccountLabel[];
+
+  @Field({ description: 'CompAuxNum of payers without a customer identifier, default DIVERS' })
+  fallbackAuxiliaryAccount: string;
+
+  @Field({ description: 'MM-DD, default 12-31: names the FEC file (<SIREN>FEC<end of the fiscal year>.txt)' })
+  fiscalYearEnd: string;
+}
+
+@InputType()
+export class VatAccountInput {
+  @Field({ description: 'Two decimals: "20.00", "5.50"' })
+  rate: string;
+
+  @Field({ description: '1 to 20 characters of 0-9 A-Z' })
+  account: string;
+}
+
+@InputType()
+export class AccountLabelInput {
+  @Field()
+  account: string;
+
+  @Field()
+  label: string;
+}
+
+@InputType({ description: 'Every field optional: a given field replaces the stored one (lists as a whole)' })
+export class AccountingSettingsInput {
+  @Field(() => String, { nullable: true })
+  journalCode?: string | null;
+
+  @Field(() => String, { nullable: true })
+  journalLabel?: string | null;
+
+  @Field(() => String, { nullable: true })
+  receivableAccount?: string | null;
+
+  @Field(() => String, { nullable: true })
+  defaultRevenueAccount?: string | null;
+
+  @Field(() => [VatAccountInput], { nullable: true })
+  vatAccounts?: VatAccountInput[] | null;
+
+  @Field(() => [AccountLabelInput], { nullable: true })
+  accountLabels?: AccountLabelInput[] | null;
+
+  @Field(() => String, { nullable: true })
+  fallbackAuxiliaryAccount?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'MM-DD' })
+  fiscalYearEnd?: string | null;
+}

@@ -1,0 +1,87 @@
+import type { Writable } from 'node:stream';
+import type { DataSource } from 'typeorm';
+import type { ExportFormat, ExportKind } from '../../entities/enums';
+import type { InvoiceExport } from '../../entities/invoice-export.entity';
+import type { Tenant } from '../../entities/tenant.entity';
+import type { ColumnDef } from '../cells';
+import type { ExportLocale, Localized } from '../labels';
+import type { StoredSelection } from '../selection';
+import type { ExportWriter } from '../writers/create';
+
+/** A SQL text with its positional parameters. */
+export interface BuiltQuery {
+  text: string;
+  values: unknown[];
+}
+
+/** Anything that runs SQL: a pg client, a TypeORM DataSource or EntityManager. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<any>;
+}
+
+/**
+ * What every kind's totals query returns (more fields are the kind's own).
+ * Counts are numbers, sums decimal strings as PostgreSQL prints them.
+ */
+export interface BaseTotals {
+  invoiceCount: number;
+  creditNoteCount: number;
+  totalDue: string;
+  totalPaid: string;
+  totalRemaining: string;
+}
+
+/** What `invoice_exports.warnings` holds and `InvoiceExport.warnings` shows. */
+export interface ExportWarningData {
+  code: string;
+  count: number;
+  message: string;
+}
+
+export interface OpenAttemptArgs<Totals> {
+  /** The attempt's read-only snapshot (the same one the rows come from). */
+  db: Queryable;
+  exp: InvoiceExport;
+  tenant: Tenant;
+  totals: Totals;
+  locale: ExportLocale;
+  output: Writable;
+  maxRowsPerSheet?: number;
+}
+
+/** One attempt of one export, as its kind sets it up once the totals are known. */
+export interface KindAttempt<SqlRow> {
+  fileName: string;
+  /** Takes the rows as the kind's SELECT streams them; writes the file into `output`. */
+  writer: ExportWriter<SqlRow>;
+  /** Set once `writer.finish` resolved; stored on the export. */
+  warnings(): ExportWarningData[] | null;
+  /** Runs in the transaction that marks the export COMPLETED (e.g. transfer marks). */
+  onCompleted?(db: Queryable): Promise<void>;
+}
+
+/**
+ * One export kind: its SELECT, its rows, its columns, its totals and how an
+ * attempt writes them. The worker, the writers, the benchmark and the tests
+ * ask the registry (kinds/index.ts); nothing else branches on the kind.
+ */
+export interface ExportKindDefinition<SqlRow = any, FileRow = any, Totals extends BaseTotals = any> {
+  readonly kind: ExportKind;
+  /** Formats this kind can be written in; the first is the default when the request names none. */
+  readonly formats: readonly ExportFormat[];
+  /** The file's columns, in order (what a data row of the file holds). */
+  readonly columns: readonly ColumnDef<FileRow>[];
+  /** XLSX data sheet name. */
+  readonly sheetName: Localized;
+  /** File name stem (`factures`), before `_<yyyymmdd-HHMM>.<ext>`. */
+  readonly fileStem: Localized;
+  /** The streamed SELECT, in export order; the benchmark's COPY baseline runs the same text. */
+  rowsQuery(tenantId: string, selection: StoredSelection): BuiltQuery;
+  /** Counts and sums of the same selection, read in the same snapshot. */
+  totalsQuery(tenantId: string, selection: StoredSelection): BuiltQuery;
+  /** Rows the SELECT will stream: the progress bar's total. */
+  totalRows(totals: Totals): number;
+  /** Extra checks at request time, after the selection was resolved and before anything is written. */
+  validateRequest?(ds: DataSource, tenantId: string, selection: StoredSelection, format: ExportFormat): Promise<void>;
+  openAttempt(args: OpenAttemptArgs<Totals>): Promise<KindAttempt<SqlRow>>;
+}

@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** The configuration table stays true to the code: every variable src/config.ts reads is documented, and nothing else. */
+const ROOT = path.join(__dirname, '..', '..');
+const read = (f: string) => readFileSync(path.join(ROOT, f), 'utf8');
+
+it('docs/configuration.md documents exactly the variables src/config.ts reads', () => {
+  const read_by_code = new Set([...read('src/config.ts').matchAll(/\benv, '([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]));
+  const documented = new Set([...read('docs/configuration.md').matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]));
+  expect([...read_by_code].filter((v) => !documented.has(v))).toEqual([]);
+  expect([...documented].filter((v) => !read_by_code.has(v) && v !== 'NODE_ENV')).toEqual([]);
+});
+
+it('every link of the README to a file of the repository points to a file that exists', () => {
+  const links = [...read('README.md').matchAll(/\]\(((?:docs\/|[A-Z]+\.md)[^)#]*)/g)].map((m) => m[1]);
+  expect(links.length).toBeGreaterThan(5);
+  for (const l of links) expect(() => readFileSync(path.join(ROOT, l))).not.toThrow();
+});

@@ -1,0 +1,133 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ExportFormat, ExportKind } from './graphql';
+import { EXPORT_KINDS, FORMAT_LABELS, type KindEntry } from './kinds';
+
+/**
+ * "Action pour X sélectionnés": a menu button (Enter or Space opens it, the
+ * arrows move, Escape closes it), then the file format of the chosen export.
+ */
+export function ActionMenu({ count, busy, onExport }: { count: number; busy: boolean; onExport: (kind: ExportKind, format: ExportFormat) => void }) {
+  const [open, setOpen] = useState(false);
+  const [chosen, setChosen] = useState<KindEntry | null>(null);
+  const [format, setFormat] = useState<ExportFormat | null>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  const popup = useRef<HTMLDivElement>(null);
+
+  const close = (refocus = true) => {
+    setOpen(false);
+    setChosen(null);
+    if (refocus) button.current?.focus();
+  };
+
+  useEffect(() => {
+    if (!open) return;
+    const first = popup.current?.querySelector<HTMLElement>(chosen ? 'input:checked' : '[role="menuitem"]');
+    first?.focus();
+    const outside = (e: MouseEvent) => {
+      if (!popup.current?.contains(e.target as Node) && !button.current?.contains(e.target as Node)) close(false);
+    };
+    document.addEventListener('mousedown', outside);
+    return () => document.removeEventListener('mousedown', outside);
+  }, [open, chosen]);
+
+  useEffect(() => {
+    if (count === 0 && open) close(false);
+  }, [count]);
+
+  const onMenuKey = (e: KeyboardEvent) => {
+    const items = [...(popup.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
+    const i = items.indexOf(document.activeElement as HTMLElement);
+    const go = (n: number) => {
+      e.preventDefault();
+      items[(n + items.length) % items.length]?.focus();
+    };
+    if (e.key === 'ArrowDown') go(i + 1);
+    else if (e.key === 'ArrowUp') go(i - 1);
+    else if (e.key === 'Home') go(0);
+    else if (e.key === 'End') go(items.length - 1);
+    else if (e.key === 'Tab') close(false);
+  };
+
+  const label = `Action pour ${count} sélectionné${count > 1 ? 's' : ''}`;
+  return (
+    <div
+      class="action-menu"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && open) {
+          e.preventDefault();
+          close();
+        }
+      }}
+    >
+      <button
+        ref={button}
+        type="button"
+        class="primary"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        aria-controls="action-popup"
+        disabled={count === 0 || busy}
+        onClick={() => (open ? close() : setOpen(true))}
+        onKeyDown={(e) => {
+          if (e.key === 'ArrowDown' && !open) {
+            e.preventDefault();
+            setOpen(true);
+          }
+        }}
+      >
+        {label} <span aria-hidden="true">▾</span>
+      </button>
+      {open && !chosen && (
+        <div id="action-popup" ref={popup} role="menu" aria-label={label} class="popup" onKeyDown={onMenuKey}>
+          {EXPORT_KINDS.map((k) => (
+            <button
+              key={k.kind}
+              type="button"
+              role="menuitem"
+              tabIndex={-1}
+              onClick={() => {
+                setChosen(k);
+                setFormat(k.formats[0]);
+              }}
+            >
+              {k.label}
+            </button>
+          ))}
+        </div>
+      )}
+      {open && chosen && (
+        <div id="action-popup" ref={popup} role="dialog" aria-labelledby="format-title" class="popup">
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              const f = format ?? chosen.formats[0];
+              close();
+              onExport(chosen.kind, f);
+            }}
+          >
+            <h3 id="format-title">
+              {chosen.label} : {count} pièce{count > 1 ? 's' : ''}
+            </h3>
+            <fieldset>
+              <legend>Format du fichier</legend>
+              {chosen.formats.map((f) => (
+                <label key={f} class="radio">
+                  <input type="radio" name="format" value={f} checked={format === f} onChange={() => setFormat(f)} />
+                  <span>{FORMAT_LABELS[f] ?? f}</span>
+                </label>
+              ))}
+            </fieldset>
+            <div class="popup-actions">
+              <button type="submit" class="primary">
+                Lancer l'export
+              </button>
+              <button type="button" class="secondary" onClick={() => close()}>
+                Fermer
+              </button>
+            </div>
+          </form>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,87 @@
+/**
+ * Every operation of the page, typed from ../schema.graphql by gql.tada
+ * (graphql-env.d.ts is generated from it by `npm run typecheck:web`).
+ */
+import { initGraphQLTada, type ResultOf, type VariablesOf } from 'gql.tada';
+import type { introspection } from './graphql-env';
+
+export const graphql = initGraphQLTada<{
+  introspection: introspection;
+  scalars: { Date: string; DateTime: string };
+}>();
+
+export type { ResultOf, VariablesOf };
+
+export const InvoicesQuery = graphql(`
+  query Invoices($filter: InvoiceFilter, $first: Int!, $after: String) {
+    invoices(filter: $filter, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        node {
+          id type number billingDate roleNumber billingPeriod billingYear notes
+          amountDue amountPaid remainingDue pendingCollection status uniqueIdentifier paymentMethod
+          payer { id displayName customerIdentifier familyQuotient }
+        }
+      }
+    }
+  }
+`);
+
+export type InvoiceRow = ResultOf<typeof InvoicesQuery>['invoices']['edges'][number]['node'];
+export type InvoiceFilterInput = NonNullable<VariablesOf<typeof InvoicesQuery>['filter']>;
+
+/** What the Exports region shows of an export (unmasked: the page reads it directly). */
+export const ExportFields = graphql(`
+  fragment ExportFields on InvoiceExport @_unmask {
+    id kind format status locale processedRows totalRows progress rowCount fileName fileSize
+    error { code message } createdAt startedAt completedAt expiresAt
+    waitingReason queuePosition notBefore
+  }
+`);
+
+export const ExportsQuery = graphql(`
+  query Exports($first: Int!) {
+    invoiceExports(first: $first) {
+      totalCount
+      edges { node { ...ExportFields } }
+    }
+  }
+`, [ExportFields]);
+
+export type ExportItem = ResultOf<typeof ExportsQuery>['invoiceExports']['edges'][number]['node'];
+export type ExportKind = ExportItem['kind'];
+export type ExportFormat = ExportItem['format'];
+
+export const ExportQuery = graphql(`
+  query Export($id: ID!) {
+    invoiceExport(id: $id) { ...ExportFields }
+  }
+`, [ExportFields]);
+
+/** Read at the click on "Télécharger": presigned URLs expire, so never reuse an old one. */
+export const DownloadUrlQuery = graphql(`
+  query DownloadUrl($id: ID!) {
+    invoiceExport(id: $id) { id status downloadUrl }
+  }
+`);
+
+export const RequestExportMutation = graphql(`
+  mutation RequestExport($input: RequestInvoiceExportInput!) {
+    requestInvoiceExport(input: $input) { ...ExportFields }
+  }
+`, [ExportFields]);
+
+export type RequestExportInput = VariablesOf<typeof RequestExportMutation>['input'];
+
+export const CancelExportMutation = graphql(`
+  mutation CancelExport($id: ID!) {
+    cancelInvoiceExport(id: $id) { ...ExportFields }
+  }
+`, [ExportFields]);
+
+export const ExportUpdatedSubscription = graphql(`
+  subscription ExportUpdated($id: ID!) {
+    invoiceExportUpdated(id: $id) { ...ExportFields }
+  }
+`, [ExportFields]);
