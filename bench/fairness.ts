@@ -16,7 +16,7 @@
  * Targets are printed, never asserted; the exit code is non-zero only when
  * something did not work (an export failed, a row count is wrong).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -156,7 +156,8 @@ export class FairnessBench {
   readonly load: number[] = [os.loadavg()[0]];
   private readonly loadTimer = setInterval(() => this.load.push(os.loadavg()[0]), 5000).unref();
   private readonly redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-  private readonly config = loadConfig(process.env);
+  /** Separate API and worker processes refuse the development JWT secret: one of the run's own, unless JWT_SECRET is set. */
+  private readonly config = loadConfig({ ...process.env, JWT_SECRET: process.env.JWT_SECRET || randomBytes(48).toString('base64') });
   private readonly prefixes: string[] = [];
   private tenants: { a: SeedResult & { name: string }; b: SeedResult & { name: string } } | null = null;
   private s3Dir = '';
