@@ -17,7 +17,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import pino from 'pino';
 import { signToken } from '../src/auth/jwt';
 import { GraphQLRequestError, gql, requestExport } from '../src/client/export-client';
@@ -131,6 +131,7 @@ class Chaos {
   apiPort = 0;
   s3Port = 0;
   pool!: Pool;
+  lock: Client | undefined;
   tenants: TenantInfo[] = [];
   requested: Requested[] = [];
   faults: Fault[] = [];
@@ -195,11 +196,20 @@ class Chaos {
     log(`database ${new URL(opts.databaseUrl).pathname.slice(1)}, queue prefix ${this.prefix}, logs in ${path.relative(process.cwd(), this.logDir) || this.logDir}`);
 
     await ensureDatabase(opts.databaseUrl);
+    // One run per database at a time: a second one would see (and its pg_terminate_backend would hit) the first one's exports.
+    this.lock = new Client({ connectionString: opts.databaseUrl, application_name: 'invoice-export-chaos' });
+    await this.lock.connect();
+    this.lock.on('error', () => undefined);
+    const [{ locked }] = (await this.lock.query(`SELECT pg_try_advisory_lock(hashtext('invoice-export:chaos-run')) AS locked`)).rows;
+    if (!locked) {
+      throw new UsageError(`another chaos run is using the database ${new URL(opts.databaseUrl).pathname.slice(1)}: wait for it, or give this one --db-name`);
+    }
     const ds = createDataSource(opts.databaseUrl, { poolSize: 2, applicationName: 'invoice-export-chaos' });
     await ds.initialize();
     try {
       await runMigrations(ds);
-      await ds.query('DELETE FROM invoice_exports'); // earlier runs' (their objects were in their own s3rver)
+      // Earlier runs' exports (their objects were in their own s3rver); each run looks only at its own queue prefix anyway.
+      await ds.query(`DELETE FROM invoice_exports WHERE queue_prefix IS DISTINCT FROM $1 AND queue_prefix LIKE 'chaos-%'`, [this.prefix]);
     } finally {
       await ds.destroy();
     }
@@ -280,7 +290,8 @@ class Chaos {
       const { rows } = await this.pool.query<Row>(
         `SELECT id, tenant_id, status, attempts, lease_token, processed_rows, total_rows, waiting_reason, error_code, file_key,
                 CASE WHEN status = 'RUNNING' THEN extract(epoch FROM now() - lease_expires_at)::float8 END AS overdue_s
-         FROM invoice_exports`,
+         FROM invoice_exports WHERE queue_prefix = $1`,
+        [this.prefix],
       );
       const now = Date.now();
       this.polls++;
@@ -806,7 +817,7 @@ class Chaos {
   async waitQuiet(timeoutMs: number): Promise<number> {
     const start = Date.now();
     for (;;) {
-      const { rows } = await this.pool.query(`SELECT count(*)::int AS n FROM invoice_exports WHERE status IN ('QUEUED', 'RUNNING')`);
+      const { rows } = await this.pool.query(`SELECT count(*)::int AS n FROM invoice_exports WHERE status IN ('QUEUED', 'RUNNING') AND queue_prefix = $1`, [this.prefix]);
       if (rows[0].n === 0) return Date.now() - start;
       if (Date.now() - start > timeoutMs) return -1;
       await sleep(1000);
@@ -835,7 +846,10 @@ class Chaos {
     // The workers' own sweep: every finished export's folder cleaned (60 s after it finished, a pass every 60 s).
     const start = Date.now();
     for (;;) {
-      const { rows } = await this.pool.query(`SELECT count(*)::int AS n FROM invoice_exports WHERE files_cleaned_at IS NULL AND status NOT IN ('QUEUED','RUNNING')`);
+      const { rows } = await this.pool.query(
+        `SELECT count(*)::int AS n FROM invoice_exports WHERE files_cleaned_at IS NULL AND status NOT IN ('QUEUED','RUNNING') AND queue_prefix = $1`,
+        [this.prefix],
+      );
       if (rows[0].n === 0) return { mode: 'wait', waitedMs: Date.now() - start };
       if (Date.now() - start > 200_000) return { mode: 'wait', waitedMs: Date.now() - start, notCleaned: rows[0].n };
       await sleep(2000);
@@ -852,7 +866,8 @@ class Chaos {
     const all = (
       await this.pool.query(
         `SELECT id, tenant_id, kind, format, status, selection, error_code, error_message, file_key, file_size, row_count, attempts, idempotency_key
-         FROM invoice_exports ORDER BY created_at`,
+         FROM invoice_exports WHERE queue_prefix = $1 ORDER BY created_at`,
+        [this.prefix],
       )
     ).rows;
     const cancelled = new Set(this.requested.filter((r) => r.cancelSent && r.id).map((r) => r.id!));
@@ -1037,6 +1052,7 @@ class Chaos {
     await this.redis?.kill().catch(() => undefined);
     this.redis?.close();
     await this.pool?.end().catch(() => undefined);
+    await this.lock?.end().catch(() => undefined);
     if (this.tmp) await fs.rm(this.tmp, { recursive: true, force: true }).catch(() => undefined);
   }
 
