@@ -97,7 +97,8 @@ export class ExportService {
     }
     await this.rateLimiter.check(tenantId, principal.userId);
 
-    const { selection, documents } = await this.resolveSelection(tenantId, req.selection);
+    // Read-only so far: a connection PostgreSQL dropped (restart, pg_terminate_backend) is worth one more try.
+    const { selection, documents } = await onceMoreIfDisconnected(() => this.resolveSelection(tenantId, req.selection));
     // KINDS: a kind's own checks (ACCOUNTING_ENTRIES: every VAT rate has an account), before anything is written.
     await exportKind(req.kind).validateRequest?.(this.ds, tenantId, selection, format);
     const expectedRows = documents * (ROWS_PER_DOCUMENT[req.kind] ?? 1);
@@ -219,7 +220,7 @@ export class ExportService {
       throw badInput(`The export is already ${current.status} and can no longer be cancelled`);
     }
     const [updated] = await returning(this.ds,
-      `UPDATE invoice_exports SET status = 'CANCELLED', completed_at = now()
+      `UPDATE invoice_exports SET status = 'CANCELLED', completed_at = now(), waiting_reason = NULL
        WHERE tenant_id = $1 AND id = $2 AND status IN ('QUEUED', 'RUNNING') RETURNING id`,
       [tenantId, id],
     );
@@ -247,6 +248,21 @@ export class ExportService {
   async downloadLink(e: InvoiceExport): Promise<{ url: string; expiresAt: Date } | null> {
     if (e.status !== ExportStatus.COMPLETED || !e.fileKey) return null;
     return this.storage.presign(e.fileKey, this.config.exportUrlTtlSeconds, e.fileName ?? undefined);
+  }
+}
+
+/** PostgreSQL closed the connection (57P01 admin shutdown, 08xxx connection errors): not the query's fault. */
+function isDisconnect(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return /^(57P0[1-3]|08)/.test(e?.code ?? '') || /Connection terminated|connection error/i.test(e?.message ?? '');
+}
+
+async function onceMoreIfDisconnected<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!isDisconnect(err)) throw err;
+    return fn();
   }
 }
 
