@@ -217,7 +217,7 @@ class Chaos {
     this.pool.on('error', () => undefined);
 
     // Tenants: most small, the last two large enough for exports of several seconds.
-    const sizes = opts.short ? [300, 800, 1500, 6000] : [300, 500, 800, 1000, 1200, 1500, 2000, 3000, 8000, 15000];
+    const sizes = opts.short ? [300, 800, 1500, 15000] : [300, 500, 800, 1000, 1200, 1500, 2000, 3000, 8000, 15000];
     while (sizes.length < opts.tenants) sizes.unshift(200 + 100 * sizes.length);
     const chosen = sizes.slice(sizes.length - opts.tenants);
     const config = loadConfig({ ...process.env });
@@ -556,18 +556,20 @@ class Chaos {
   async freezeDuringUpload(): Promise<void> {
     const f = this.fault('worker-sigstop-upload');
     const big = this.tenants.reduce((a, b) => (b.lines > a.lines ? b : a));
-    let requestedOwn = false;
+    // On a quiet machine the workload's exports may all be done or too quick to catch mid-upload:
+    // then it asks for a large one of its own, again every few seconds until one is caught.
+    let requestedOwnAt = 0;
     const deadline = Date.now() + 60_000;
     let target: { slot: Slot; row: Row } | undefined;
     while (!target && Date.now() < deadline) {
       for (const w of this.upWorkers()) {
         for (const r of this.runningOn(w)) {
-          if (r.processed_rows > 0 && r.total_rows && r.processed_rows < 0.6 * r.total_rows && r.total_rows >= 5000) target = { slot: w, row: r };
+          if (r.processed_rows > 0 && r.total_rows && r.processed_rows < 0.8 * r.total_rows && r.total_rows >= 5000) target = { slot: w, row: r };
         }
       }
-      if (!target && !requestedOwn && Date.now() > deadline - 55_000) {
+      if (!target && Date.now() > deadline - 55_000 && Date.now() - requestedOwnAt > 6_000) {
         // No large export in flight: ask for one.
-        requestedOwn = true;
+        requestedOwnAt = Date.now();
         void this.runRequest({ at: 0, tenant: this.tenants.indexOf(big), kind: 'INVOICE_LINES', format: 'XLSX', selection: { filter: {} } });
       }
       if (!target) await sleep(100);
