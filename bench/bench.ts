@@ -31,7 +31,7 @@ import { ensureDatabase, runMigrations } from '../src/db/migrate';
 import { ExportFormat, ExportKind, Role } from '../src/entities/enums';
 import { EXCEL_MAX_DATA_ROWS } from '../src/exports/writers';
 import { seedTenant, SeedResult } from '../src/seed/seed';
-import { Child, ROOT, runJsonChild, runTs } from './lib/children';
+import { Child, ROOT, runJsonChild, runTs, stopChildrenOnSignal } from './lib/children';
 import { BenchClient, ExportTiming } from './lib/client';
 import { BenchOptions, parseOptions, USAGE, UsageError } from './lib/options';
 import { allInvoices, copyOnce } from './lib/sql';
@@ -862,15 +862,7 @@ async function main(): Promise<number> {
   }
   if (opts.fairness) return runFairness(opts);
   const bench = new Bench(opts);
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    log(`${signal}: stopping the children…`);
-    Promise.all([...bench.children].map((c) => c.stop(3000))).finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  stopChildrenOnSignal(bench.children, log);
 
   const started = Date.now();
   let failure: unknown = null;

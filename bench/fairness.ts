@@ -31,7 +31,7 @@ import { createDataSource } from '../src/db/data-source';
 import { ensureDatabase, runMigrations } from '../src/db/migrate';
 import { ExportFormat, ExportKind, Role } from '../src/entities/enums';
 import { seedTenant, SeedResult } from '../src/seed/seed';
-import { Child, ROOT, runTs } from './lib/children';
+import { Child, ROOT, runTs, stopChildrenOnSignal } from './lib/children';
 import { FINAL_STATUSES, exportWsClient, followExport, requestExport } from '../src/client/export-client';
 import { BenchClient, ExportTiming } from './lib/client';
 import { BenchOptions } from './lib/options';
@@ -481,15 +481,7 @@ export class FairnessBench {
 /** The whole --fairness run: every layout in turn, one table, one JSON file. */
 export async function runFairness(opts: BenchOptions): Promise<number> {
   const bench = new FairnessBench(opts);
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    log(`${signal}: stopping the children…`);
-    Promise.all([...bench.children].map((c) => c.stop(3000))).finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  stopChildrenOnSignal(bench.children, log);
   const started = Date.now();
   let failure: unknown = null;
   try {

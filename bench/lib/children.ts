@@ -110,3 +110,19 @@ export async function runJsonChild<T>(
   if (code !== 0) throw new Error(`${name} exited with code ${code}:\n${child.output().slice(-3000)}`);
   return JSON.parse(m[1]) as T & { peakRss: number };
 }
+
+/**
+ * Ctrl-C / SIGTERM during a run: stop the children (3 s each), then exit 130;
+ * a second signal exits at once.
+ */
+export function stopChildrenOnSignal(children: Iterable<Child>, log: (msg: string) => void): void {
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log(`${signal}: stopping the children…`);
+    Promise.all([...children].map((c) => c.stop(3000))).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
