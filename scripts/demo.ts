@@ -30,10 +30,8 @@ import { INVOICE_MONEY_COLUMNS, LINE_MONEY_COLUMNS, csvTotals, fecTotals, xlsxTo
 import { ProgressBoard } from './lib/progress';
 
 // Read when the configuration is loaded and the S3 client created (in main()):
-// quiet logs, since the demo prints what matters, and no Node 20 notice from
-// the AWS SDK in the middle of the output (README: Troubleshooting).
+// quiet logs, since the demo prints what matters.
 process.env.LOG_LEVEL ||= 'warn';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= 'true';
 
 export const DEMO_TENANT = 'Conservatoire de démonstration';
 const DEFAULT_INVOICES = 3000;

@@ -189,11 +189,11 @@ describe('Dockerfile', () => {
   const finalStage = lines.slice(stageStarts.at(-1));
   const buildStage = lines.slice(stageStarts[0], stageStarts.at(-1));
 
-  it('is multi-stage: a build stage compiles, the final one is node:20-slim', () => {
+  it('is multi-stage: a build stage compiles, the final one is node:24-slim', () => {
     expect(stageStarts.length).toBeGreaterThanOrEqual(2);
     expect(buildStage.join('\n')).toMatch(/RUN npm ci\b/);
     expect(buildStage.join('\n')).toMatch(/RUN npm run build\b/);
-    expect(finalStage[0]).toMatch(/^FROM node:20-slim\b/);
+    expect(finalStage[0]).toMatch(/^FROM node:24-slim\b/);
     expect(finalStage.join('\n')).toMatch(/COPY --from=\S+ \/app\/dist \.\/dist/);
   });
 
