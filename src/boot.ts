@@ -3,6 +3,7 @@ import { AppServices, StartupError, createServices } from './app';
 import type { ApiServer } from './api/server';
 import { Config, isDevelopmentEnv, loadConfigOrExit } from './config';
 import { createLogger } from './logger';
+import { shutdownTracing } from './telemetry/tracing';
 import { EmbeddedS3, EmbeddedS3UnavailableError, startEmbeddedS3 } from './s3-local';
 import { RunningWorker, startWorker } from './worker/worker';
 
@@ -90,6 +91,7 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
       await running.worker?.close().catch((err) => logger.warn({ err }, 'Worker close failed'));
       await services.close();
       await embeddedS3?.close();
+      await shutdownTracing(); // the spans still buffered
     },
   };
   try {

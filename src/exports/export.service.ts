@@ -15,6 +15,7 @@ import { SUPPORTED_LOCALES } from './labels';
 import type { ExportQueues } from './queue';
 import { InvoiceFilterSpec, SqlParams, StoredSelection, invoiceConditions, isUuid, validateFilter } from './selection';
 import type { ExportStorage } from './storage';
+import { currentTraceparent } from '../telemetry/tracing';
 
 export interface ExportRequest {
   kind: ExportKind;
@@ -105,13 +106,13 @@ export class ExportService {
     const rows: { id: string }[] = await admitExport(this.ds.manager, tenantId, this.config, (tx) =>
       tx.query(
         // A filter means "the invoices that exist now": stamp the database's clock.
-        `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key, expected_rows, queue_prefix)
+        `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key, expected_rows, queue_prefix, trace_parent)
          VALUES ($1, $2, $3, $4, $5,
            CASE WHEN $6::jsonb->>'mode' = 'filter' THEN jsonb_set($6::jsonb, '{createdBefore}', to_jsonb(now())) ELSE $6::jsonb END,
-           $7, $8, $9)
+           $7, $8, $9, $10)
          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING id`,
-        [tenantId, principal.userId, req.kind, format, locale, JSON.stringify(selection), key, expectedRows, this.config.queuePrefix],
+        [tenantId, principal.userId, req.kind, format, locale, JSON.stringify(selection), key, expectedRows, this.config.queuePrefix, currentTraceparent()],
       ),
     );
     if (!rows.length) {
