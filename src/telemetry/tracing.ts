@@ -50,7 +50,7 @@ export function tracingEnabled(): boolean {
  */
 export function startTracing(env: NodeJS.ProcessEnv = process.env): void {
   if (started || !tracingConfigured(env)) return;
-  /* eslint-disable @typescript-eslint/no-require-imports */
+  // Required here rather than imported: without an endpoint, none of it is ever loaded.
   const api = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
   const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
@@ -58,7 +58,6 @@ export function startTracing(env: NodeJS.ProcessEnv = process.env): void {
   const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
   const { IORedisInstrumentation } = require('@opentelemetry/instrumentation-ioredis') as typeof import('@opentelemetry/instrumentation-ioredis');
   const { AwsInstrumentation } = require('@opentelemetry/instrumentation-aws-sdk') as typeof import('@opentelemetry/instrumentation-aws-sdk');
-  /* eslint-enable @typescript-eslint/no-require-imports */
   const named = Boolean(env.OTEL_SERVICE_NAME) || /(^|,)\s*service\.name\s*=/.test(env.OTEL_RESOURCE_ATTRIBUTES ?? '');
   const probes = new Set(['/healthz', '/readyz', '/metrics']);
   const sdk = new NodeSDK({
