@@ -32,7 +32,7 @@ function otelEnv(service: string, extra: Record<string, string> = {}): Record<st
 async function startApi(env: Record<string, string>): Promise<string> {
   const api = runTs('src/api/main.ts', { ...s3.env, PORT: '0', LOG_LEVEL: 'info', ...env });
   children.push(api);
-  const port = /localhost:(\d+)\/graphql/.exec(await api.waitFor(/"url":"http:\/\/localhost:\d+\/graphql"/, 60_000))![1];
+  const port = /localhost:(\d+)\/graphql/.exec(await api.waitFor(/"url":"http:\/\/localhost:\d+\/graphql"/, 120_000))![1];
   return `http://127.0.0.1:${port}/graphql`;
 }
 
@@ -71,7 +71,7 @@ it('follows one export from the caller’s traceparent through the API, the queu
   const api = await startApi(otelEnv('invoice-export-api', { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }));
   const worker = runTs('src/worker/main.ts', { ...s3.env, LOG_LEVEL: 'info', ...otelEnv('invoice-export-worker', { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }) });
   children.push(worker);
-  await worker.waitFor(/Worker ready/, 60_000);
+  await worker.waitFor(/Worker ready/, 120_000);
 
   ds = createDataSource(process.env.DATABASE_URL!, { poolSize: 2 });
   await ds.initialize();
@@ -134,7 +134,7 @@ it('follows one export from the caller’s traceparent through the API, the queu
     .map((l) => JSON.parse(l))
     .find((l) => l.msg === 'Export completed' && l.exportId === id);
   expect(completed).toMatchObject({ trace_id: traceId, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
-}, 180_000);
+}, 360_000);
 
 it('exports http/protobuf by default', async () => {
   const before = receiver.requests.length;
@@ -149,7 +149,7 @@ it('exports http/protobuf by default', async () => {
     receiver.requests.slice(before).find((r) => r.contentType === 'application/x-protobuf' && r.body.includes(Buffer.from(traceId, 'hex'))),
   );
   expect(got.body.includes(Buffer.from('invoice-export-api-proto'))).toBe(true);
-}, 120_000);
+}, 240_000);
 
 it('loads nothing of the OpenTelemetry SDK without OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   const script = `require('./src/telemetry/preload'); require('./src/boot'); require('./src/api/server');
@@ -166,4 +166,4 @@ it('loads nothing of the OpenTelemetry SDK without OTEL_EXPORTER_OTLP_ENDPOINT',
   const on = run({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' });
   expect(on.tracing).toBe(true);
   expect(on.otel.length).toBeGreaterThan(0);
-});
+}, 240_000);
