@@ -30,7 +30,7 @@ export async function startWorker(services: AppServices, opts: { maxRowsPerSheet
     dataSource: services.dataSource,
     pool,
     storage: services.storage,
-    events: services.events,
+    lifecycle: services.lifecycle,
     dispatcher: services.dispatcher,
     config,
     logger,

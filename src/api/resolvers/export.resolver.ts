@@ -2,6 +2,7 @@ import { Arg, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, ObjectType, Q
 import type { SubscribeResolverData } from 'type-graphql';
 import { ExportError, InvoiceExport } from '../../entities/invoice-export.entity';
 import { ExportStatus, FINAL_EXPORT_STATUSES } from '../../entities/enums';
+import { exportError } from '../../errors';
 import { isNewer } from '../../exports/events';
 import { isUuid } from '../../exports/selection';
 import { ApiContext, assertCanExport, canExport } from '../context';
@@ -222,6 +223,6 @@ export class ExportResolver {
 
   @FieldResolver(() => ExportError, { nullable: true })
   error(@Root() e: InvoiceExport): ExportError | null {
-    return e.errorCode ? { code: e.errorCode, message: e.errorMessage ?? e.errorCode } : null;
+    return exportError(e.errorCode, e.errorMessage);
   }
 }
