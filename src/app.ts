@@ -28,6 +28,8 @@ export interface AppServices {
   storage: ExportStorage;
   exports: ExportService;
   close(): Promise<void>;
+  /** Drops every connection without waiting for an answer (a shutdown past its grace). */
+  forceClose(): void;
 }
 
 /** A start-up failure a person can act on: one line, naming what failed and what to set. */
@@ -201,6 +203,14 @@ export async function createServices(
       for (const c of Object.values(redis)) c.disconnect();
       storage.destroy();
       await dataSource.destroy().catch(() => undefined);
+    },
+    forceClose() {
+      closed = true;
+      dispatcher.stop();
+      for (const c of Object.values(redis)) c.disconnect();
+      void queues.close();
+      storage.destroy();
+      void dataSource.destroy().catch(() => undefined);
     },
   };
 }

@@ -60,6 +60,11 @@ export interface Config {
   exportPriorityAgingSeconds: number;
   /** How often each worker process runs the reconciler (one process at a time). */
   reconcileIntervalMs: number;
+  /**
+   * On SIGTERM/SIGINT: how long running exports may finish and connections
+   * close before running attempts are handed back and what is left is forced.
+   */
+  shutdownGraceMs: number;
   /** The platform operator's credential (DESIGN §12); unset: /admin/queues and the other operator surfaces are off. */
   opsToken: string | undefined;
   /** The dashboard may change queues (pause, retry, clean…) only when true. */
@@ -216,6 +221,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     graphqlIntrospection: bool(env, 'GRAPHQL_INTROSPECTION', isDevelopmentEnv(nodeEnv)),
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 1024, 16 * 1024 * 1024, 'a number of bytes'),
     wsMaxSubscriptions: int(env, 'WS_MAX_SUBSCRIPTIONS', 20, 1, 1000),
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 3_600_000, 'a number of milliseconds'),
   });
 }
 
