@@ -6,7 +6,7 @@ import { accountLabel, type AccountingSettingsData } from './settings';
 import { includedVatCents, rateHundredths, rateKey, rateLabel } from './vat';
 
 /**
- * Invoices and credit notes → journal entries (DESIGN §9), in integer cents.
+ * Invoices and credit notes → journal entries (docs/accounting.md), in integer cents.
  *
  * Every amount is first a signed "debit value": positive goes to Debit,
  * negative to Credit. The receivable takes +amount_due, each revenue and VAT

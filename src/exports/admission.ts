@@ -6,7 +6,7 @@ import { AdvisoryLock } from '../db/advisory-locks';
 import { rateLimited } from '../errors';
 
 /**
- * Who may ask for one more export (DESIGN §11). Both limits hold over any
+ * Who may ask for one more export (docs/fairness.md). Both limits hold over any
  * number of API processes: the per-user rate in Redis, the per-tenant count
  * of active exports in PostgreSQL under the tenant's advisory lock.
  */

@@ -39,7 +39,7 @@ class InvoiceExportConnection {
 
 /**
  * One presigned URL per export and operation, shared by downloadUrl and
- * downloadUrlExpiresAt. Downloading is exporting (DESIGN §4): a VIEWER sees
+ * downloadUrlExpiresAt. Downloading is exporting (docs/api.md): a VIEWER sees
  * the tenant's exports and their states, never a URL to the file.
  */
 const links = new WeakMap<InvoiceExport, Promise<{ url: string; expiresAt: Date } | null>>();
