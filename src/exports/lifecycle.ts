@@ -13,13 +13,9 @@ import type { StoredSelection } from './selection';
  * named transition is one SQL statement (or one transaction), conditional on
  * the state it leaves, and fenced by the attempt's lease where an attempt
  * writes; it publishes the state it produced when a subscriber can see the
- * change. The diagram and who calls what: docs/architecture.md.
- *
- *   record ─► QUEUED ─ enqueue ─► (on the queue) ─ claim ─► RUNNING ─ complete ─► COMPLETED ─ expire ─► EXPIRED
- *                ▲  ◄─ queueUnavailable, requeueMissingJob        │ progress, counted
- *                └──────── retryLater, handBack, requeueLost ─────┤
- *                                       fail, claim (spent), requeueLost (spent) ─► FAILED
- *   cancel: QUEUED | RUNNING ─► CANCELLED
+ * change. The state diagram and who calls which transition:
+ * docs/architecture.md ("The life of an export's row"); a unit test
+ * (export-row-owner.spec.ts) keeps every other module from writing the table.
  */
 
 /**
