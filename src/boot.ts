@@ -175,7 +175,7 @@ export function runMain(role: Role): void {
           process.exit(1);
         }
         stopping = true;
-        running.logger.info({ signal, graceMs: running.config.shutdownGraceMs }, 'Shutting down');
+        running.logger.info({ graceMs: running.config.shutdownGraceMs, signal }, 'Shutting down');
         running.shutdown().then(
           ({ forced }) => process.exit(forced ? 1 : 0),
           (err) => {
