@@ -102,7 +102,7 @@ it.each([
   ['the all-in-one process (npm start)', 'src/main.ts'],
 ] as const)('%s sent SIGTERM while its Redis is down exits, and hands its running export back', async (_what, entry) => {
   const worker = start(entry, { REDIS_URL: redis.url });
-  await worker.waitFor(/Worker ready/);
+  await worker.waitFor(/Worker ready/, 90_000);
   const id = await requestLargeExport();
   await untilRunning(id);
   await redis.stop();
@@ -115,11 +115,11 @@ it.each([
   // The attempt was handed back (PostgreSQL was up): another worker takes it, its attempt not spent.
   expect(await row(id)).toMatchObject({ status: 'QUEUED', lease_token: null, attempts: 0 });
   expect(worker.output()).toMatch(/handed back to the queue/);
-}, 120_000);
+}, 180_000);
 
 it('an API process sent SIGTERM while its Redis is down exits', async () => {
   const api = start('src/api/main.ts', { REDIS_URL: redis.url });
-  const ready = await api.waitFor(/"url":"http:\/\/localhost:\d+\/graphql"/);
+  const ready = await api.waitFor(/"url":"http:\/\/localhost:\d+\/graphql"/, 90_000);
   const url = /http:\/\/localhost:\d+\/graphql/.exec(ready)![0];
   // A page following an export over the WebSocket, as the process goes down.
   const id = await requestLargeExport();
@@ -135,7 +135,7 @@ it('an API process sent SIGTERM while its Redis is down exits', async () => {
     await client.dispose();
     redis = await startRedis(redis.port);
   }
-}, 60_000);
+}, 150_000);
 
 it('a worker sent SIGTERM while PostgreSQL keeps cutting its connections exits; its export is handed back or left to its lease', async () => {
   const appName = `shutdown-test-${randomUUID().slice(0, 8)}`;
@@ -143,7 +143,7 @@ it('a worker sent SIGTERM while PostgreSQL keeps cutting its connections exits; 
   // Every connection of the child (TypeORM's and its snapshot pool) carries this name: the URL wins over the code's own.
   databaseUrl.searchParams.set('application_name', appName);
   const worker = start('src/worker/main.ts', { REDIS_URL: redis.url, DATABASE_URL: databaseUrl.toString() });
-  await worker.waitFor(/Worker ready/);
+  await worker.waitFor(/Worker ready/, 90_000);
   const id = await requestLargeExport();
   await untilRunning(id);
   let cut = 0;
@@ -171,4 +171,4 @@ it('a worker sent SIGTERM while PostgreSQL keeps cutting its connections exits; 
   expect(cut).toBeGreaterThan(0);
   // Never finished nor failed by the cut: back on the queue, or RUNNING until its lease runs out.
   expect(['QUEUED', 'RUNNING']).toContain((await row(id)).status);
-}, 120_000);
+}, 180_000);
