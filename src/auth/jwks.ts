@@ -27,11 +27,19 @@ function isUnreachable(err: unknown): boolean {
  * - after a failed fetch, nobody waits for another one for JWKS_COOLDOWN_MS:
  *   a token with an unknown key is refused at once with the reason.
  */
-export function jwksKeyResolver(url: string, logger?: Logger, fetchTimeoutMs = JWKS_FETCH_TIMEOUT_MS): JWTVerifyGetKey {
+export interface JwksOptions {
+  /** Tests only: a shorter wait between two fetches for unknown keys. */
+  cooldownMs?: number;
+  fetchTimeoutMs?: number;
+}
+
+export function jwksKeyResolver(url: string, logger?: Logger, opts: JwksOptions = {}): JWTVerifyGetKey {
+  const cooldownMs = opts.cooldownMs ?? JWKS_COOLDOWN_MS;
+  const fetchTimeoutMs = opts.fetchTimeoutMs ?? JWKS_FETCH_TIMEOUT_MS;
   // jose writes every key set it fetched here (uat: when).
   const fetched = { uat: 0 } as ExportedJWKSCache;
   const remote = createRemoteJWKSet(new URL(url), {
-    cooldownDuration: JWKS_COOLDOWN_MS,
+    cooldownDuration: cooldownMs,
     cacheMaxAge: JWKS_MAX_AGE_MS,
     timeoutDuration: fetchTimeoutMs,
     [jwksCache]: fetched,
@@ -52,7 +60,7 @@ export function jwksKeyResolver(url: string, logger?: Logger, fetchTimeoutMs = J
   };
 
   return async (header: Header, token: Token): Promise<Key> => {
-    if (Date.now() - failedAt < JWKS_COOLDOWN_MS) return fromLastKeys(header, token, 'it did not answer a moment ago');
+    if (Date.now() - failedAt < cooldownMs) return fromLastKeys(header, token, 'it did not answer a moment ago');
     try {
       const key = await remote(header, token);
       remember();

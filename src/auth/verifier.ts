@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { unauthenticated } from '../errors';
 import { ClaimNames, Principal, principalFromClaims, verifyToken } from './jwt';
-import { jwksKeyResolver } from './jwks';
+import { JwksOptions, jwksKeyResolver } from './jwks';
 
 /** The identity provider's algorithms (DESIGN §18): asymmetric only, so no service that verifies can also sign. */
 export const JWKS_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
@@ -18,10 +18,10 @@ export type TokenVerifier = (token: string) => Promise<Principal>;
  * the path, and each path accepts only its own algorithms: `alg: none`, or an
  * HS256 token whose "secret" is the provider's public key, gets nowhere.
  */
-export function createTokenVerifier(config: Pick<Config, 'jwtSecret' | 'jwt' | 'jwtTenantClaim' | 'jwtRolesClaim'>, logger?: Logger): TokenVerifier {
+export function createTokenVerifier(config: Pick<Config, 'jwtSecret' | 'jwt' | 'jwtTenantClaim' | 'jwtRolesClaim'>, logger?: Logger, jwksOptions?: JwksOptions): TokenVerifier {
   const names: ClaimNames = { tenant: config.jwtTenantClaim, roles: config.jwtRolesClaim };
   const { jwtSecret, jwt } = config;
-  const keys = jwt ? jwksKeyResolver(jwt.jwksUrl, logger) : undefined;
+  const keys = jwt ? jwksKeyResolver(jwt.jwksUrl, logger, jwksOptions) : undefined;
   const accepted = [...(jwtSecret ? ['HS256'] : []), ...(jwt ? JWKS_ALGORITHMS : [])];
 
   return async (token) => {
