@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AppServices } from '../app';
 import { Principal, bearerToken } from '../auth/jwt';
 import { TokenVerifier, createTokenVerifier } from '../auth/verifier';
+import type { AuditActor } from '../audit/audit';
 import { Role } from '../entities/enums';
 import { forbidden, unauthenticated } from '../errors';
 import { Loaders, createLoaders } from './loaders';
@@ -11,6 +12,8 @@ export interface ApiContext {
   services: AppServices;
   loaders: Loaders;
   logger: Logger;
+  /** The caller as the audit trail records it: token, request id, address. */
+  audit: AuditActor;
 }
 
 /**
@@ -55,9 +58,10 @@ export async function authenticate(services: AppServices, authorization: unknown
   return principal;
 }
 
-export function contextFor(services: AppServices, principal: Principal, requestId: string): ApiContext {
+export function contextFor(services: AppServices, principal: Principal, requestId: string, ip?: string): ApiContext {
   return {
     principal,
+    audit: { principal, requestId, ip },
     services,
     loaders: createLoaders(services.dataSource, principal.tenantId),
     logger: services.logger.child({ requestId, tenantId: principal.tenantId, userId: principal.userId }),
@@ -65,8 +69,8 @@ export function contextFor(services: AppServices, principal: Principal, requestI
 }
 
 /** Builds the context of one operation from an `Authorization` value (HTTP header or connection_init). */
-export async function contextFromAuthorization(services: AppServices, authorization: unknown, requestId: string): Promise<ApiContext> {
-  return contextFor(services, await authenticate(services, authorization), requestId);
+export async function contextFromAuthorization(services: AppServices, authorization: unknown, requestId: string, ip?: string): Promise<ApiContext> {
+  return contextFor(services, await authenticate(services, authorization), requestId, ip);
 }
 
 /** Exporting is for ADMIN and ACCOUNTANT; VIEWER may only read invoices. */

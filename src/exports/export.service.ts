@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 import { returning } from '../db/sql';
 import type { Config } from '../config';
 import type { Principal } from '../auth/jwt';
+import { AuditAction, AuditActor, AuditTarget, recordAudit } from '../audit/audit';
+import { selectionSummary } from '../audit/details';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import { ExportFormat, ExportKind, ExportStatus, FINAL_EXPORT_STATUSES } from '../entities/enums';
 import { badInput, notFound } from '../errors';
@@ -79,7 +81,7 @@ export class ExportService {
    * is the outbox, and the dispatcher puts it on the queue (at once when
    * Redis is up and the tenant has a free slot; later otherwise).
    */
-  async request(principal: Principal, req: ExportRequest): Promise<InvoiceExport> {
+  async request(principal: Principal, req: ExportRequest, who: AuditActor = { principal }): Promise<InvoiceExport> {
     const { tenantId } = principal;
     const locale = req.locale ?? 'fr-FR';
     // KINDS: the default format is the kind's (XLSX; FEC for ACCOUNTING_ENTRIES); FEC only for ACCOUNTING_ENTRIES.
@@ -102,8 +104,8 @@ export class ExportService {
     // KINDS: a kind's own checks (ACCOUNTING_ENTRIES: every VAT rate has an account), before anything is written.
     await exportKind(req.kind).validateRequest?.(this.ds, tenantId, selection, format);
     const expectedRows = documents * (ROWS_PER_DOCUMENT[req.kind] ?? 1);
-    const rows: { id: string }[] = await admitExport(this.ds.manager, tenantId, this.config, (tx) =>
-      tx.query(
+    const rows: { id: string }[] = await admitExport(this.ds.manager, tenantId, this.config, async (tx) => {
+      const inserted: { id: string }[] = await tx.query(
         // A filter means "the invoices that exist now": stamp the database's clock.
         `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key, expected_rows, queue_prefix)
          VALUES ($1, $2, $3, $4, $5,
@@ -112,8 +114,15 @@ export class ExportService {
          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING id`,
         [tenantId, principal.userId, req.kind, format, locale, JSON.stringify(selection), key, expectedRows, this.config.queuePrefix],
-      ),
-    );
+      );
+      if (inserted.length) {
+        await recordAudit(tx, who, {
+          action: AuditAction.EXPORT_REQUESTED, targetType: AuditTarget.EXPORT, targetId: inserted[0].id,
+          details: { kind: req.kind, format, locale, expectedRows, selection: selectionSummary(selection, documents) },
+        });
+      }
+      return inserted;
+    });
     if (!rows.length) {
       // A concurrent request with the same key won the race.
       return repo.findOneByOrFail({ tenantId, idempotencyKey: key! });
@@ -213,17 +222,23 @@ export class ExportService {
    * QUEUED: the job leaves the queue. RUNNING: the worker sees the status at
    * its next progress tick (≤ 250 ms), aborts its upload and stops.
    */
-  async cancel(tenantId: string, id: string): Promise<InvoiceExport> {
+  async cancel(tenantId: string, id: string, who?: AuditActor): Promise<InvoiceExport> {
     const current = await this.getOrFail(tenantId, id);
     if (current.status === ExportStatus.CANCELLED) return current;
     if (FINAL_EXPORT_STATUSES.includes(current.status)) {
       throw badInput(`The export is already ${current.status} and can no longer be cancelled`);
     }
-    const [updated] = await returning(this.ds,
-      `UPDATE invoice_exports SET status = 'CANCELLED', completed_at = now(), waiting_reason = NULL
-       WHERE tenant_id = $1 AND id = $2 AND status IN ('QUEUED', 'RUNNING') RETURNING id`,
-      [tenantId, id],
-    );
+    const [updated] = await this.ds.transaction(async (tx) => {
+      const changed = await returning(tx,
+        `UPDATE invoice_exports SET status = 'CANCELLED', completed_at = now(), waiting_reason = NULL
+         WHERE tenant_id = $1 AND id = $2 AND status IN ('QUEUED', 'RUNNING') RETURNING id`,
+        [tenantId, id],
+      );
+      if (changed.length && who) {
+        await recordAudit(tx, who, { action: AuditAction.EXPORT_CANCELLED, targetType: AuditTarget.EXPORT, targetId: id, details: { kind: current.kind, was: current.status } });
+      }
+      return changed;
+    });
     const after = await this.getOrFail(tenantId, id);
     if (!updated) {
       // It finished in between: say what it became.

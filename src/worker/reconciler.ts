@@ -11,6 +11,7 @@ import type { ExportStorage } from '../exports/storage';
 import { bumpCounter } from '../ops/counters';
 import { ExportErrorCode } from './errors';
 import { runSweep } from './sweep';
+import { sweepAuditEvents } from '../audit/retention';
 
 export interface ReconcilerDeps {
   dataSource: DataSource;
@@ -81,6 +82,7 @@ export class Reconciler {
       if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS) {
         this.lastSweep = Date.now();
         await this.withLock(SWEEP_LOCK, () => runSweep(this.deps));
+        await sweepAuditEvents(this.deps.dataSource, this.deps.config.auditRetentionDays, this.deps.logger);
       }
     } catch (err) {
       this.deps.logger.warn({ err }, 'Reconciler pass failed');
