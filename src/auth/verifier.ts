@@ -1,7 +1,7 @@
 import { decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import { unauthenticated } from '../errors';
+import { AppError, unauthenticated } from '../errors';
 import { ClaimNames, Principal, principalFromClaims, verifyToken } from './jwt';
 import { JwksOptions, jwksKeyResolver } from './jwks';
 
@@ -62,6 +62,7 @@ function refusal(err: unknown): Error {
   }
   if (err instanceof errors.JWKSNoMatchingKey) return unauthenticated("The token is invalid: its key is not among the identity provider's keys");
   if (err instanceof errors.JWSSignatureVerificationFailed) return unauthenticated('The token is invalid: bad signature');
-  if (err instanceof errors.JOSEError) return unauthenticated('The token is invalid');
-  return err instanceof Error ? err : new Error(String(err));
+  if (err instanceof AppError) return err; // already a reason (claims, the provider unreachable)
+  // Anything else a malformed token makes jose throw (a header it cannot use, a key it cannot import).
+  return unauthenticated('The token is invalid');
 }
