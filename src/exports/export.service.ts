@@ -81,7 +81,7 @@ export class ExportService {
    * is the outbox, and the dispatcher puts it on the queue (at once when
    * Redis is up and the tenant has a free slot; later otherwise).
    */
-  async request(principal: Principal, req: ExportRequest, who: AuditActor = { principal }): Promise<InvoiceExport> {
+  async request(principal: Principal, req: ExportRequest, who: AuditActor): Promise<InvoiceExport> {
     const { tenantId } = principal;
     const locale = req.locale ?? 'fr-FR';
     // KINDS: the default format is the kind's (XLSX; FEC for ACCOUNTING_ENTRIES); FEC only for ACCOUNTING_ENTRIES.
@@ -222,7 +222,7 @@ export class ExportService {
    * QUEUED: the job leaves the queue. RUNNING: the worker sees the status at
    * its next progress tick (≤ 250 ms), aborts its upload and stops.
    */
-  async cancel(tenantId: string, id: string, who?: AuditActor): Promise<InvoiceExport> {
+  async cancel(tenantId: string, id: string, who: AuditActor): Promise<InvoiceExport> {
     const current = await this.getOrFail(tenantId, id);
     if (current.status === ExportStatus.CANCELLED) return current;
     if (FINAL_EXPORT_STATUSES.includes(current.status)) {
@@ -234,7 +234,7 @@ export class ExportService {
          WHERE tenant_id = $1 AND id = $2 AND status IN ('QUEUED', 'RUNNING') RETURNING id`,
         [tenantId, id],
       );
-      if (changed.length && who) {
+      if (changed.length) {
         await recordAudit(tx, who, { action: AuditAction.EXPORT_CANCELLED, targetType: AuditTarget.EXPORT, targetId: id, details: { kind: current.kind, was: current.status } });
       }
       return changed;
