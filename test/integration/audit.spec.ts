@@ -192,6 +192,12 @@ it.each([[Role.ACCOUNTANT], [Role.VIEWER]])('%s is refused with FORBIDDEN', asyn
 });
 
 describe('append-only', () => {
+  beforeAll(async () => {
+    // Its sweep timer would race the explicit sweep below.
+    await worker?.close(1000);
+    worker = undefined;
+  });
+
   it('the database refuses to update or delete a row; the retention sweep deletes only rows past AUDIT_RETENTION_DAYS', async () => {
     const [{ id }] = await ds.query(`SELECT id FROM audit_events WHERE tenant_id = $1 LIMIT 1`, [tenantA]);
     await expect(ds.query(`UPDATE audit_events SET actor = 'someone-else' WHERE id = $1`, [id])).rejects.toThrow(/append-only/);
@@ -210,6 +216,24 @@ describe('append-only', () => {
     const actors = (await ds.query(`SELECT actor FROM audit_events WHERE tenant_id = $1`, [tenantB])).map((r: any) => r.actor);
     expect(actors).toEqual(['kept']);
     expect(await countA()).toBe(before);
+  });
+
+  it("the worker's sweep timer applies AUDIT_RETENTION_DAYS", async () => {
+    const t = await createTenant(ds, 'École ancienne');
+    await ds.query(
+      `INSERT INTO audit_events (tenant_id, actor, roles, action, target_type, at) VALUES
+       ($1, 'old', '{ADMIN}', 'EXPORT_REQUESTED', 'EXPORT', now() - interval '500 days'),
+       ($1, 'recent', '{ADMIN}', 'EXPORT_REQUESTED', 'EXPORT', now() - interval '10 days')`,
+      [t],
+    );
+    worker = await startWorker(app.running.services); // its first pass sweeps at once
+    let actors: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      actors = (await ds.query(`SELECT actor FROM audit_events WHERE tenant_id = $1 ORDER BY actor`, [t])).map((r: any) => r.actor);
+      if (actors.length === 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(actors).toEqual(['recent']);
   });
 
   it('erasing a tenant erases its trail', async () => {
