@@ -57,6 +57,8 @@ export interface AccountingEntryLine {
   Montantdevise: string | null;
   Idevise: string | null;
   CodeAnalytique: string | null;
+  /** The payer's last name on the receivable line (Quadra's alphabetical key), else null; in no FEC column. */
+  payerLastName: string | null;
 }
 
 export interface EntryContext {
@@ -122,6 +124,7 @@ export function buildEntry(ecritureNum: number, rows: readonly AccountingSourceR
       Montantdevise: null,
       Idevise: null,
       CodeAnalytique: analytic,
+      payerLastName: aux === null ? null : doc.payerLastName,
     });
   };
 

@@ -25,6 +25,11 @@ function toPatch(input: AccountingSettingsInput): AccountingSettingsPatch {
     const v = input[key];
     if (v !== undefined && v !== null) patch[key] = v.trim();
   }
+  if (input.accountingSoftware !== undefined && input.accountingSoftware !== null) patch.accountingSoftware = input.accountingSoftware as AccountingSettingsPatch['accountingSoftware'];
+  for (const flag of ['ximportDecimalComma', 'quadraUpdateExistingAccounts'] as const) {
+    const v = input[flag];
+    if (v !== undefined && v !== null) patch[flag] = v;
+  }
   if (input.vatAccounts) {
     const map: Record<string, string> = {};
     for (const { rate, account } of input.vatAccounts) {

@@ -1,4 +1,5 @@
 import { Field, InputType, ObjectType } from 'type-graphql';
+import { ExportFormat } from '../../../entities/enums';
 
 @ObjectType({ description: 'The account of a VAT rate' })
 export class VatAccount {
@@ -43,6 +44,15 @@ export class AccountingSettings {
 
   @Field({ description: 'MM-DD, default 12-31: names the FEC file (<SIREN>FEC<end of the fiscal year>.txt)' })
   fiscalYearEnd: string;
+
+  @Field(() => ExportFormat, { description: "The accountant's software (FEC, QUADRA, XIMPORT, EBP, CEGID or SAGE100): the default format of the accounting export" })
+  accountingSoftware: ExportFormat;
+
+  @Field({ description: 'XIMPORT amounts with a decimal comma (default false: a point)' })
+  ximportDecimalComma: boolean;
+
+  @Field({ description: 'QUADRA customer records update an existing account (default true)' })
+  quadraUpdateExistingAccounts: boolean;
 }
 
 @InputType()
@@ -88,4 +98,13 @@ export class AccountingSettingsInput {
 
   @Field(() => String, { nullable: true, description: 'MM-DD' })
   fiscalYearEnd?: string | null;
+
+  @Field(() => ExportFormat, { nullable: true, description: 'FEC, QUADRA, XIMPORT, EBP, CEGID or SAGE100' })
+  accountingSoftware?: ExportFormat | null;
+
+  @Field(() => Boolean, { nullable: true })
+  ximportDecimalComma?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true })
+  quadraUpdateExistingAccounts?: boolean | null;
 }
