@@ -85,7 +85,7 @@ function revenueAccount(raw: string | null, settings: AccountingSettingsData, do
   const account = raw?.replace(/\s+/g, '').toUpperCase();
   if (!account) return settings.defaultRevenueAccount;
   if (!/^[0-9A-Z]{1,20}$/.test(account)) {
-    throw new ExportRefusal('INVALID_ACCOUNT', `The ${doc.type === InvoiceType.CREDIT_NOTE ? 'credit note' : 'invoice'} ${doc.number} has a billing line with the accounting account ${JSON.stringify(raw)}, which is not 1 to 20 characters among 0-9 and A-Z`);
+    throw new ExportRefusal('INVALID_ACCOUNT', `The ${doc.type === InvoiceType.CREDIT_NOTE ? 'credit note' : 'invoice'} ${doc.number} has a billing line with the accounting account ${JSON.stringify(raw)}, which is not 1 to 20 characters among 0-9 and A-Z`, 'CompteNum');
   }
   return account;
 }
@@ -152,7 +152,7 @@ export function buildEntry(ecritureNum: number, rows: readonly AccountingSourceR
     if (vat === 0n) continue;
     const account = settings.vatAccounts[key];
     if (!account) {
-      throw new ExportRefusal('VAT_ACCOUNT_MISSING', `No VAT account for the rate ${rateLabel(key)} % (document ${doc.number}): set vatAccounts["${key}"] in the accounting settings`);
+      throw new ExportRefusal('VAT_ACCOUNT_MISSING', `No VAT account for the rate ${rateLabel(key)} % (document ${doc.number}): set vatAccounts["${key}"] in the accounting settings`, `vatAccounts["${key}"]`);
     }
     push(account, -vat, `TVA ${rateLabel(key)} %`, null, null);
   }

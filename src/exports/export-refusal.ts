@@ -7,6 +7,8 @@ export class ExportRefusal extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The field at fault, when there is one (`CompteNum`, `vatAccounts["20.00"]`): the pre-flight check groups by it. */
+    readonly field: string | null = null,
   ) {
     super(message);
     this.name = 'ExportRefusal';

@@ -9,7 +9,9 @@ import { badInput, notFound } from '../errors';
 import { RateLimiter, admitExport } from './admission';
 import type { Dispatcher } from './dispatcher';
 import { waitingOrder } from './dispatcher';
+import type { AccountingCheckResult } from '../accounting/check';
 import { exportKind, resolveExportFormat } from './kinds';
+import { accountingExportCheck } from './kinds/accounting-entries';
 import type { ExportEvents } from './events';
 import { SUPPORTED_LOCALES } from './labels';
 import type { ExportQueues } from './queue';
@@ -82,8 +84,8 @@ export class ExportService {
   async request(principal: Principal, req: ExportRequest): Promise<InvoiceExport> {
     const { tenantId } = principal;
     const locale = req.locale ?? 'fr-FR';
-    // KINDS: the default format is the kind's (XLSX; FEC for ACCOUNTING_ENTRIES); FEC only for ACCOUNTING_ENTRIES.
-    const format = resolveExportFormat(req.kind, req.format);
+    // KINDS: the default format is the kind's (XLSX; the accountant's software for ACCOUNTING_ENTRIES); FEC and the importer layouts only for ACCOUNTING_ENTRIES.
+    const format = resolveExportFormat(req.kind, req.format ?? (await exportKind(req.kind).defaultFormat?.(this.ds, tenantId)));
     if (!(SUPPORTED_LOCALES as readonly string[]).includes(locale)) {
       throw badInput(`locale must be one of ${SUPPORTED_LOCALES.join(', ')} (got "${locale}")`);
     }
@@ -125,6 +127,13 @@ export class ExportService {
     const created = await repo.findOneByOrFail({ id });
     await this.events.publish(created).catch(() => undefined);
     return created;
+  }
+
+  /** The pre-flight check of an accounting export (DESIGN §14): the same selection rules as a request, nothing written. */
+  async checkAccounting(principal: Principal, sel: ExportRequest['selection'], format: ExportFormat): Promise<AccountingCheckResult> {
+    resolveExportFormat(ExportKind.ACCOUNTING_ENTRIES, format);
+    const { selection } = await this.resolveSelection(principal.tenantId, sel);
+    return accountingExportCheck(this.ds, principal.tenantId, selection, format);
   }
 
   /**

@@ -14,7 +14,6 @@ const CODE: TextRules = { codePage: 'windows1252', forbidden: /;/ };
 export const CEGID_LAYOUT: ImportLayout = {
   codePage: 'windows1252',
   bom: false,
-  fileName: (stem) => `${stem}.txt`,
   lineWriter(checks) {
     return (line) => {
       const doc = line.PieceRef;

@@ -116,8 +116,8 @@ export interface ImportLayout {
   readonly bom: boolean;
   /** Widths counted in characters (SAGE100), else in bytes. */
   readonly measureChars?: boolean;
-  /** `stem` is `ecritures-comptables_<yyyymmdd-HHMM>` (en-GB `accounting-entries_…`). */
-  fileName(stem: string): string;
+  /** A name the program requires (XIMPORT.TXT); else the dated `ecritures-comptables_<yyyymmdd-HHMM>.txt`. */
+  readonly fixedFileName?: string;
   /** A fresh line writer for one file (it may remember what it wrote, e.g. Quadra's customer records). */
   lineWriter(checks: LayoutChecks, options: LayoutOptions): LayoutLineWriter;
 }

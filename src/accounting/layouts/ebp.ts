@@ -15,7 +15,6 @@ const PIECE: TextRules = { codePage: 'windows1252', forbidden: /"/ };
 export const EBP_LAYOUT: ImportLayout = {
   codePage: 'windows1252',
   bom: false,
-  fileName: (stem) => `${stem}.txt`,
   lineWriter(checks) {
     let lineNumber = 0;
     return (line) => {

@@ -53,6 +53,8 @@ function ruleText(p: LayoutProblem): string {
       return `aucun compte pour ${p.field}`;
     case 'UNBALANCED_ENTRIES':
       return `écriture déséquilibrée`;
+    case 'SPANS_FISCAL_YEARS':
+      return `hors de l'exercice de la dernière écriture, le FEC porte un nom daté`;
     case 'INVALID_ACCOUNT':
       return `${p.field} n'est pas un numéro de compte valide`;
     default:
@@ -62,6 +64,8 @@ function ruleText(p: LayoutProblem): string {
 
 /** `PIECE_REF_TOO_LONG : PieceRef dépasse 10 caractères (3 documents : F1, F2, F3)`. */
 export function describeProblem(p: LayoutProblem): string {
+  if (p.rule === 'SIREN_INVALID') return `SIREN_INVALID : le SIREN ne passe pas le contrôle de Luhn, le FEC porte un nom daté`;
+  if (p.rule === 'SPANS_FISCAL_YEARS' && p.count === 0) return `SPANS_FISCAL_YEARS : les écritures couvrent plusieurs exercices, le FEC porte un nom daté`;
   const more = p.count > p.documents.length ? ', …' : '';
   return `${p.rule} : ${ruleText(p)} (${p.count} document${p.count > 1 ? 's' : ''} : ${p.documents.join(', ')}${more})`;
 }

@@ -23,7 +23,6 @@ export function quadraKey(lastName: string | null): string {
 export const QUADRA_LAYOUT: ImportLayout = {
   codePage: 'ascii',
   bom: false,
-  fileName: (stem) => `${stem}.txt`,
   lineWriter(checks, { settings }) {
     const customers = new Set<string>();
     return (line) => {

@@ -14,7 +14,6 @@ export const SAGE100_LAYOUT: ImportLayout = {
   codePage: 'utf8',
   bom: true,
   measureChars: true,
-  fileName: (stem) => `${stem}.txt`,
   lineWriter(checks) {
     return (line) => {
       const doc = line.PieceRef;

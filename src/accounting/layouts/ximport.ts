@@ -14,7 +14,7 @@ export const XIMPORT_LAYOUT: ImportLayout = {
   codePage: 'windows1252',
   bom: false,
   // Sage 50 picks up exactly this name and renames it .BAK once imported.
-  fileName: () => 'XIMPORT.TXT',
+  fixedFileName: 'XIMPORT.TXT',
   lineWriter(checks, { settings }) {
     const separator = settings.ximportDecimalComma ? ',' : '.';
     return (line) => {
