@@ -1,34 +1,285 @@
-/** Writing an importer layout file in memory, from document rows, through the accounting kind's writer (tests only). */
+/**
+ * Tests of the importer layouts (docs/accounting.md): the golden selection
+ * (one definition, written in memory by the unit tests and into PostgreSQL by
+ * the integration tests), a writer in memory, and a reader per format that
+ * parses a file back into lines.
+ */
 import { PassThrough } from 'node:stream';
 import type { AccountingSourceRow } from '../../src/accounting/entries';
 import { AccountingEntriesWriter } from '../../src/accounting/entries-writer';
 import { LayoutFileWriter, importLayout } from '../../src/accounting/layouts';
-import type { AccountingSettingsData } from '../../src/accounting/settings';
-import type { ExportFormat } from '../../src/entities/enums';
+import { fromBytes } from '../../src/accounting/layouts/text';
+import { decodeLatin9 } from '../../src/accounting/fec-text';
+import { DEFAULT_ACCOUNTING_SETTINGS, type AccountingSettingsData } from '../../src/accounting/settings';
+import { ExportFormat, ExportKind, InvoiceType } from '../../src/entities/enums';
+import type { ExportSummary } from '../../src/exports/rows';
+import { createExportWriter } from '../../src/exports/writers';
 import { formatCents, toCents } from '../../src/money';
+
+export const LAYOUT_FORMATS = [ExportFormat.QUADRA, ExportFormat.XIMPORT, ExportFormat.EBP, ExportFormat.CEGID, ExportFormat.SAGE100] as const;
+
+export interface GoldenPayer {
+  lastName: string;
+  firstName: string;
+  customerIdentifier: string | null;
+}
+export interface GoldenLine {
+  label: string;
+  unitPrice: string;
+  vatRate?: string;
+  accountingAccount?: string;
+}
+export interface GoldenDocument {
+  number: string;
+  type: InvoiceType;
+  billingDate: string;
+  payer: keyof typeof GOLDEN_PAYERS;
+  lines: GoldenLine[];
+}
+
+export const GOLDEN_PAYERS = {
+  busson: { lastName: 'BUSSON', firstName: 'Marie', customerIdentifier: '39801' },
+  almeida: { lastName: "D'Almeida-Léon", firstName: 'Zoé « Œ »', customerIdentifier: '000417' },
+  norway: { lastName: 'NORWAY', firstName: 'Julien', customerIdentifier: null },
+  nguyen: { lastName: 'NGUYỄN', firstName: 'Thảo 🎻', customerIdentifier: 'C518' },
+} satisfies Record<string, GoldenPayer>;
+
+/**
+ * The seed's three kinds of documents plus the edge cases of the contract:
+ * accents, ligatures, non-Latin-1 names, `"` `,` `;` TAB and line breaks in
+ * labels, a label longer than every width, a credit note, a discount line,
+ * several VAT rates, a payer without customer identifier.
+ */
+export const GOLDEN_DOCUMENTS: GoldenDocument[] = [
+  { number: 'F163881', type: InvoiceType.INVOICE, billingDate: '2025-01-25', payer: 'busson', lines: [
+    { label: 'Cours de piano "débutant"; 30 min\thebdomadaire', unitPrice: '300.00', accountingAccount: '706100' },
+    { label: 'Méthode de solfège', unitPrice: '12.66', vatRate: '5.50', accountingAccount: '707100' },
+    { label: 'Accordeur électronique, modèle « pro »', unitPrice: '24.00', vatRate: '20.00', accountingAccount: '707000' },
+    { label: 'Remise famille nombreuse', unitPrice: '-30.00', accountingAccount: '706100' },
+    { label: 'Cœur d’Alène – « été »… Łódź 2€ : cours collectif de formation musicale, cycle 2, année 3, option jazz et improvisation', unitPrice: '40.00', vatRate: '10.00', accountingAccount: '706200' },
+  ] },
+  { number: 'A000001', type: InvoiceType.CREDIT_NOTE, billingDate: '2025-02-02', payer: 'norway', lines: [
+    { label: 'Avoir : cours annulés\r\nen mars', unitPrice: '-150.00', accountingAccount: '706100' },
+    { label: 'Anche cassée', unitPrice: '-6.00', vatRate: '20.00', accountingAccount: '707000' },
+  ] },
+  { number: 'F000102', type: InvoiceType.INVOICE, billingDate: '2025-03-30', payer: 'nguyen', lines: [
+    { label: 'Adhésion annuelle Œuvre 🎶', unitPrice: '25.00', accountingAccount: '756000' },
+    { label: 'Ligne offerte', unitPrice: '0.00' },
+  ] },
+  { number: 'F000103', type: InvoiceType.INVOICE, billingDate: '2025-03-31', payer: 'almeida', lines: [
+    { label: 'Location violon 3/4, "Stentor"', unitPrice: '45.50', vatRate: '20.00', accountingAccount: '706200' },
+  ] },
+  { number: 'F000104', type: InvoiceType.INVOICE, billingDate: '2025-04-01', payer: 'busson', lines: [
+    { label: 'Stage d’été', unitPrice: '80.00' },
+  ] },
+];
+
+/** Labels of the golden settings: a `"` and a `;` in a CompteLib too. */
+export const GOLDEN_ACCOUNT_LABELS: Record<string, string> = {
+  '706100': 'Cours',
+  '706200': "Location d'instruments",
+  '707000': 'Boutique "accessoires"; divers',
+  '756000': 'Cotisations',
+};
+
+export const goldenSettings = (over: Partial<AccountingSettingsData> = {}): AccountingSettingsData => ({
+  ...DEFAULT_ACCOUNTING_SETTINGS,
+  vatAccounts: { ...DEFAULT_ACCOUNTING_SETTINGS.vatAccounts },
+  accountLabels: { ...GOLDEN_ACCOUNT_LABELS },
+  ...over,
+});
+
+const two = (rate: string) => (rate.includes('.') ? rate : `${rate}.00`);
+
+/** The golden documents as the kind's SELECT streams them. */
+export function goldenRows(docs: GoldenDocument[] = GOLDEN_DOCUMENTS): AccountingSourceRow[][] {
+  return docs.map((d, n) => {
+    const payer: GoldenPayer = GOLDEN_PAYERS[d.payer];
+    const due = d.lines.reduce((a, l) => a + toCents(l.unitPrice), 0n);
+    return d.lines.map((l, i) => ({
+      invoiceId: `00000000-0000-4000-8000-${String(n + 1).padStart(12, '0')}`,
+      type: d.type, number: d.number, billingDate: d.billingDate, amountDue: formatCents(due),
+      payerLastName: payer.lastName, payerFirstName: payer.firstName, customerIdentifier: payer.customerIdentifier,
+      position: i + 1, label: l.label, amount: formatCents(toCents(l.unitPrice)), vatRate: two(l.vatRate ?? '0.00'),
+      accountingAccount: l.accountingAccount ?? null, analyticCode: null,
+    }));
+  });
+}
+
+function summaryOf(docs: AccountingSourceRow[][]): ExportSummary {
+  const due = docs.reduce((a, rows) => a + toCents(rows[0].amountDue), 0n);
+  const credits = docs.filter((rows) => rows[0].type === InvoiceType.CREDIT_NOTE).length;
+  return {
+    tenantName: 't', requestedBy: 'u', requestedAt: new Date(), generatedAt: new Date(), selection: '',
+    invoiceCount: docs.length - credits, creditNoteCount: credits, rowCount: 0, totalDue: formatCents(due), totalPaid: '0.00', totalRemaining: '0.00',
+  };
+}
+
+function collect(output: PassThrough): () => Buffer {
+  const chunks: Buffer[] = [];
+  output.on('data', (c: Buffer) => chunks.push(c));
+  return () => Buffer.concat(chunks);
+}
 
 export interface LayoutRun {
   bytes: Buffer;
   writer: LayoutFileWriter;
 }
 
+/** A layout file written in memory through the accounting kind's entries writer. */
 export async function writeLayoutFile(format: ExportFormat, docs: AccountingSourceRow[][], settings: AccountingSettingsData): Promise<LayoutRun> {
   const output = new PassThrough();
-  const chunks: Buffer[] = [];
-  output.on('data', (c: Buffer) => chunks.push(c));
+  const bytes = collect(output);
   const writer = new LayoutFileWriter(importLayout(format)!, { settings }, output);
   const entries = new AccountingEntriesWriter(writer, { settings, validDate: '2026-12-02' }, { payersWithoutIdentifier: 0, alreadyTransferred: 0 });
-  let due = 0n;
-  let credits = 0;
-  for (const rows of docs) {
-    due += toCents(rows[0].amountDue);
-    if (rows[0].type === 'CREDIT_NOTE') credits++;
-    for (const r of rows) await entries.writeRow(r);
+  for (const rows of docs) for (const r of rows) await entries.writeRow(r);
+  await entries.finish(summaryOf(docs));
+  return { bytes: bytes(), writer };
+}
+
+/** The FEC of the same documents, in memory. */
+export async function writeFecFile(docs: AccountingSourceRow[][], settings: AccountingSettingsData): Promise<Buffer> {
+  const output = new PassThrough();
+  const bytes = collect(output);
+  const inner = createExportWriter({ kind: ExportKind.ACCOUNTING_ENTRIES, format: ExportFormat.FEC, locale: 'fr-FR', output });
+  const entries = new AccountingEntriesWriter(inner, { settings, validDate: '2026-12-02' }, { payersWithoutIdentifier: 0, alreadyTransferred: 0 });
+  for (const rows of docs) for (const r of rows) await entries.writeRow(r);
+  await entries.finish(summaryOf(docs));
+  return bytes();
+}
+
+/** One line read back from a file. */
+export interface ReadLine {
+  /** What groups lines into an entry in that format. */
+  entry: string;
+  account: string;
+  side: 'D' | 'C';
+  cents: bigint;
+  piece: string;
+  /** `yyyymmdd` */
+  date: string;
+}
+
+export interface ReadFile {
+  lines: ReadLine[];
+  /** QUADRA: the CompAuxNum of each C record. */
+  customers: string[];
+  /** Every record (line) as decoded text, without CR LF. */
+  records: string[];
+}
+
+/** Splits on CR LF; every line ends with one, no lone CR or LF, no empty line. */
+function records(text: string): string[] {
+  if (!text.endsWith('\r\n')) throw new Error('The file does not end with CR LF');
+  const out = text.slice(0, -2).split('\r\n');
+  for (const r of out) {
+    if (r.includes('\r') || r.includes('\n')) throw new Error(`A lone CR or LF in ${JSON.stringify(r)}`);
+    if (r === '') throw new Error('An empty line');
   }
-  const totalDue = formatCents(due);
-  await entries.finish({
-    tenantName: 't', requestedBy: 'u', requestedAt: new Date(), generatedAt: new Date(), selection: '',
-    invoiceCount: docs.length - credits, creditNoteCount: credits, rowCount: 0, totalDue, totalPaid: '0.00', totalRemaining: '0.00',
-  });
-  return { bytes: Buffer.concat(chunks), writer };
+  return out;
+}
+
+const field = (r: string, pos: number, len: number) => r.slice(pos - 1, pos - 1 + len);
+const cents = (amount: string) => toCents(amount.trim().replace(',', '.'));
+const yyyymmdd = (ddmmyyyy: string) => ddmmyyyy.slice(4, 8) + ddmmyyyy.slice(2, 4) + ddmmyyyy.slice(0, 2);
+
+/** A test-only reader per format: decodes with the format's code page, checks record lengths, rebuilds the lines. */
+export function readLayoutFile(format: ExportFormat, bytes: Buffer): ReadFile {
+  const lines: ReadLine[] = [];
+  const customers: string[] = [];
+  switch (format) {
+    case ExportFormat.QUADRA: {
+      if (bytes.some((b) => b > 0x7f)) throw new Error('A non-ASCII byte in a Quadra file');
+      const recs = records(fromBytes(bytes, 'ascii'));
+      for (const r of recs) {
+        if (r[0] === 'C') {
+          if (r.length !== 453) throw new Error(`C record of ${r.length} bytes`);
+          customers.push(field(r, 2, 8).trim());
+          continue;
+        }
+        if (r[0] !== 'M' || r.length !== 231) throw new Error(`M record of ${r.length} bytes: ${r.slice(0, 20)}`);
+        const d = field(r, 15, 6);
+        lines.push({
+          entry: field(r, 100, 8).trim(), account: field(r, 2, 8).trim(), side: field(r, 42, 1) as 'D' | 'C',
+          cents: BigInt(field(r, 44, 12)), piece: field(r, 149, 10).trim(), date: `20${d.slice(4, 6)}${d.slice(2, 4)}${d.slice(0, 2)}`,
+        });
+      }
+      return { lines, customers, records: recs };
+    }
+    case ExportFormat.XIMPORT: {
+      const recs = records(fromBytes(bytes, 'windows1252'));
+      for (const r of recs) {
+        if (r.length !== 142) throw new Error(`XIMPORT record of ${r.length} bytes`);
+        lines.push({
+          entry: field(r, 1, 5).trim(), account: field(r, 36, 11).trim(), side: field(r, 85, 1) as 'D' | 'C',
+          cents: cents(field(r, 72, 13)), piece: field(r, 24, 12).trim(), date: field(r, 8, 8),
+        });
+      }
+      return { lines, customers, records: recs };
+    }
+    case ExportFormat.EBP: {
+      const recs = records(fromBytes(bytes, 'windows1252'));
+      for (const r of recs) {
+        // 1,date,journal,account,,"label","piece",amount,side,due,
+        const m = /^(\d+),(\d{8}),([^,"]*),([^,"]*),,"([^"]*)","([^"]*)",(\d+\.\d{2}),([DC]),(\d{8}),$/.exec(r);
+        if (!m) throw new Error(`Not an EBP record: ${r}`);
+        lines.push({ entry: m[6], account: m[4], side: m[8] as 'D' | 'C', cents: cents(m[7]), piece: m[6], date: yyyymmdd(m[2]) });
+      }
+      return { lines, customers, records: recs };
+    }
+    case ExportFormat.CEGID: {
+      const recs = records(fromBytes(bytes, 'windows1252'));
+      for (const r of recs) {
+        const f = r.split(';');
+        if (f.length !== 8 || !/^\d+,\d{2}$/.test(f[5])) throw new Error(`Not a Cegid record: ${r}`);
+        lines.push({ entry: f[7], account: f[3] || f[2], side: f[4] as 'D' | 'C', cents: cents(f[5]), piece: f[7], date: yyyymmdd(f[0]) });
+      }
+      return { lines, customers, records: recs };
+    }
+    case ExportFormat.SAGE100: {
+      if (!bytes.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))) throw new Error('No UTF-8 BOM');
+      const recs = records(bytes.subarray(3).toString('utf8'));
+      for (const r of recs) {
+        const f = r.split('\t');
+        if (f.length !== 11 || f[0] !== 'G') throw new Error(`Not a Sage 100 record: ${r}`);
+        const debit = cents(f[9]);
+        const credit = cents(f[10]);
+        if ((debit === 0n) === (credit === 0n)) throw new Error(`Exactly one of debit and credit must be non-zero: ${r}`);
+        const d = f[2];
+        lines.push({
+          entry: `${f[1]}|${d}|${f[3]}`, account: f[5] || f[4], side: debit ? 'D' : 'C', cents: debit || credit, piece: f[3],
+          date: `20${d.slice(4, 6)}${d.slice(2, 4)}${d.slice(0, 2)}`,
+        });
+      }
+      return { lines, customers, records: recs };
+    }
+    default:
+      throw new Error(`No reader for ${format}`);
+  }
+}
+
+/** Entries, lines and totals of lines read back; throws if an entry does not balance. */
+export function balanceOf(lines: readonly ReadLine[]): { entries: number; lines: number; debit: bigint; credit: bigint } {
+  const byEntry = new Map<string, bigint>();
+  let debit = 0n;
+  let credit = 0n;
+  for (const l of lines) {
+    const signed = l.side === 'D' ? l.cents : -l.cents;
+    byEntry.set(l.entry, (byEntry.get(l.entry) ?? 0n) + signed);
+    if (l.side === 'D') debit += l.cents;
+    else credit += l.cents;
+  }
+  for (const [entry, sum] of byEntry) if (sum !== 0n) throw new Error(`Entry ${entry} does not balance (${sum})`);
+  return { entries: byEntry.size, lines: lines.length, debit, credit };
+}
+
+/** The same figures from a FEC file. */
+export function fecBalance(fec: Buffer): { entries: number; lines: number; debit: bigint; credit: bigint } {
+  const rows = decodeLatin9(fec).slice(0, -2).split('\r\n').slice(1).map((r) => r.split('\t'));
+  return {
+    entries: new Set(rows.map((f) => f[2])).size,
+    lines: rows.length,
+    debit: rows.reduce((a, f) => a + cents(f[11]), 0n),
+    credit: rows.reduce((a, f) => a + cents(f[12]), 0n),
+  };
 }
