@@ -94,8 +94,9 @@ it('runs from an empty database to three downloaded, correct files, then reuses 
 
   // What it leaves.
   const files = (await fs.readdir(outDir)).sort();
-  // The demo school has a SIREN: its FEC is named <SIREN>FEC<end of the fiscal year>.txt.
-  expect(files).toEqual([expect.stringMatching(/^\d{9}FEC\d{8}\.txt$/), expect.stringMatching(/^factures_\d{8}-\d{4}\.xlsx$/), expect.stringMatching(/^lignes-de-facturation_\d{8}-\d{4}\.csv$/)]);
+  // The demo school has a SIREN, but its school year 2024/2025 spans two fiscal years (ending 12-31):
+  // its FEC takes the dated name rather than <SIREN>FEC<AAAAMMJJ>.txt (DESIGN §14, SPANS_FISCAL_YEARS).
+  expect(files).toEqual([expect.stringMatching(/^ecritures-comptables_\d{8}-\d{4}\.txt$/), expect.stringMatching(/^factures_\d{8}-\d{4}\.xlsx$/), expect.stringMatching(/^lignes-de-facturation_\d{8}-\d{4}\.csv$/)]);
   files.push(files.shift()!); // factures, lignes, FEC: the order the checks below read them
   const xlsx = await fs.readFile(path.join(outDir, files[0]));
   const csv = await fs.readFile(path.join(outDir, files[1]));

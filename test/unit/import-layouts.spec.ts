@@ -9,6 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { AccountingSourceRow } from '../../src/accounting/entries';
+import { AccountingEntriesWriter } from '../../src/accounting/entries-writer';
+import { LayoutFileWriter, importLayout } from '../../src/accounting/layouts';
 import { DEFAULT_ACCOUNTING_SETTINGS, type AccountingSettingsData } from '../../src/accounting/settings';
 import { labelBytes } from '../../src/accounting/layouts/text';
 import { quadraKey } from '../../src/accounting/layouts/quadra';
@@ -17,7 +19,7 @@ import {
   GOLDEN_DOCUMENTS, LAYOUT_FORMATS, balanceOf, fecBalance, goldenRows, goldenSettings, readLayoutFile, writeFecFile, writeLayoutFile,
 } from '../helpers/layouts';
 
-export const goldenPath = (format: ExportFormat) => path.join(__dirname, `../fixtures/layouts/golden.${format.toLowerCase()}.txt`);
+const goldenPath = (format: ExportFormat) => path.join(__dirname, `../fixtures/layouts/golden.${format.toLowerCase()}.txt`);
 
 const settings = (over: Partial<AccountingSettingsData> = {}): AccountingSettingsData => ({
   ...DEFAULT_ACCOUNTING_SETTINGS, vatAccounts: { ...DEFAULT_ACCOUNTING_SETTINGS.vatAccounts }, accountLabels: {}, ...over,
@@ -32,20 +34,15 @@ const workedExample: AccountingSourceRow[] = [{
 
 /** Writes into `output` (the refusal tests look at what reached it). */
 async function writeLayoutFileTo(format: ExportFormat, docs: AccountingSourceRow[][], s: AccountingSettingsData, output: PassThrough) {
-  const { AccountingEntriesWriter } = await import('../../src/accounting/entries-writer');
-  const { LayoutFileWriter, importLayout } = await import('../../src/accounting/layouts');
   const writer = new LayoutFileWriter(importLayout(format)!, { settings: s }, output);
   const entries = new AccountingEntriesWriter(writer, { settings: s, validDate: '2026-12-02' }, { payersWithoutIdentifier: 0, alreadyTransferred: 0 });
   for (const rows of docs) for (const r of rows) await entries.writeRow(r);
-  const due = docs.reduce((a, rows) => a + BigInt(Math.round(Number(rows[0].amountDue) * 100)), 0n);
-  void due;
+  // Every document of these tests is the worked example's 500.00.
   await entries.finish({ tenantName: 't', requestedBy: 'u', requestedAt: new Date(), generatedAt: new Date(), selection: '', invoiceCount: docs.length, creditNoteCount: 0, rowCount: 0, totalDue: `${500 * docs.length}.00`, totalPaid: '0', totalRemaining: '0' });
 }
 
 /** The checks alone (no output), as the pre-flight runs them. */
 async function checkOnly(format: ExportFormat, docs: AccountingSourceRow[][], s: AccountingSettingsData) {
-  const { AccountingEntriesWriter } = await import('../../src/accounting/entries-writer');
-  const { LayoutFileWriter, importLayout } = await import('../../src/accounting/layouts');
   const writer = new LayoutFileWriter(importLayout(format)!, { settings: s }, null);
   const entries = new AccountingEntriesWriter(writer, { settings: s, validDate: '2026-12-02' }, { payersWithoutIdentifier: 0, alreadyTransferred: 0 });
   for (const rows of docs) for (const r of rows) await entries.writeRow(r);
