@@ -85,3 +85,21 @@ export const ExportUpdatedSubscription = graphql(`
     invoiceExportUpdated(id: $id) { ...ExportFields }
   }
 `, [ExportFields]);
+
+/** The pre-flight check of "Exporter les écritures comptables" (nothing written). */
+export const AccountingCheckQuery = graphql(`
+  query AccountingCheck($selection: InvoiceSelection!, $format: ExportFormat!) {
+    accountingExportCheck(selection: $selection, format: $format) {
+      entryCount lineCount totalDebit totalCredit
+      problems { rule field width count documents message }
+      warnings { rule field width count documents message }
+    }
+  }
+`);
+
+export type AccountingCheck = ResultOf<typeof AccountingCheckQuery>['accountingExportCheck'];
+
+/** The accountant's software: the format offered first for the accounting export. */
+export const AccountingSoftwareQuery = graphql(`
+  query AccountingSoftware { accountingSettings { accountingSoftware } }
+`);
