@@ -355,7 +355,10 @@ async function importerFile(opts: {
   lines.push(`${'entries / lines'.padEnd(18)}${`${fmtInt(check.entryCount)} / ${fmtInt(check.lineCount)}`.padStart(18)}`);
   lines.push(`${'debit / credit'.padEnd(18)}${money(toCents(check.totalDebit))}   ${mark(check.totalDebit === check.totalCredit)} ${dim(`credit ${fmtMoney(toCents(check.totalCredit))}`)}`);
   lines.push(`${'problems'.padEnd(18)}${String(check.problems.length).padStart(18)}   ${mark(check.problems.length === 0)} ${dim(check.problems.length ? check.problems.map((p) => p.message).join('; ') : 'nothing refuses the export')}`);
-  for (const w of check.warnings) lines.push(`${'warning'.padEnd(18)}${''.padStart(18)}   ${dim(w.message)}`);
+  for (const w of check.warnings) {
+    const docs = `${w.documents.slice(0, 3).join(', ')}${w.count > 3 ? ', …' : ''}`;
+    lines.push(`${'warning'.padEnd(18)}${String(w.count).padStart(18)}   ${dim(`${w.rule}: ${w.field} cut to ${w.width} characters (${docs})`)}`);
+  }
   let ok = check.problems.length === 0;
   if (!ok) return { ok, lines };
 
