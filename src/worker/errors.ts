@@ -15,6 +15,13 @@ export enum ExportErrorCode {
   VAT_ACCOUNT_MISSING = 'VAT_ACCOUNT_MISSING',
   /** ACCOUNTING_ENTRIES: a billing line's accounting account is not a valid account number. */
   INVALID_ACCOUNT = 'INVALID_ACCOUNT',
+  /** Importer layouts (docs/accounting.md): an identifier that does not fit its field, found while writing (the data changed after the request). */
+  ACCOUNT_TOO_LONG = 'ACCOUNT_TOO_LONG',
+  AUXILIARY_TOO_LONG = 'AUXILIARY_TOO_LONG',
+  PIECE_REF_TOO_LONG = 'PIECE_REF_TOO_LONG',
+  JOURNAL_CODE_TOO_LONG = 'JOURNAL_CODE_TOO_LONG',
+  ENTRY_NUMBER_TOO_LONG = 'ENTRY_NUMBER_TOO_LONG',
+  IDENTIFIER_NOT_ENCODABLE = 'IDENTIFIER_NOT_ENCODABLE',
 }
 
 export interface ClassifiedError {

@@ -92,12 +92,6 @@ export interface AccountingTotals extends BaseTotals {
   alreadyTransferred: number;
 }
 
-/** The tenant's SIREN when it is one (9 digits, spaces allowed), else null. */
-export function sirenOf(raw: string | null | undefined): string | null {
-  const digits = raw?.replace(/\s+/g, '') ?? '';
-  return /^\d{9}$/.test(digits) ? digits : null;
-}
-
 /** A selection as resolved at request time (a filter has no createdBefore yet: every invoice that exists now). */
 function requestSelection(selection: StoredSelection): StoredSelection {
   return selection.mode === 'filter' && !selection.createdBefore ? { ...selection, createdBefore: 'infinity' } : selection;
