@@ -11,7 +11,7 @@ import { Tenant } from '../../entities/tenant.entity';
 import { badInput } from '../../errors';
 import type { ColumnDef } from '../cells';
 import { stampedFileName } from '../file-name';
-import { SqlParams, invoiceConditions, selectionConditions, type StoredSelection } from '../selection';
+import { SqlParams, selectionConditions, type StoredSelection } from '../selection';
 import { createWriterFor } from '../writers/create';
 import { zonedDateTimeParts } from '../zoned-time';
 import { BASE_TOTALS_SQL } from './invoices';
@@ -127,14 +127,6 @@ function layoutWarning(w: LayoutProblem, locale: ExportLocale): ExportWarningDat
   return { code: w.rule, rule: w.rule, field: w.field, width: w.width, count: w.count, documents: w.documents, message };
 }
 
-/** Conditions on `i` for a selection as resolved at request time (a filter has no createdBefore yet). */
-function requestConditions(params: SqlParams, tenantId: string, selection: StoredSelection): string[] {
-  if (selection.mode === 'ids' || selection.createdBefore) return selectionConditions(params, tenantId, selection);
-  const where = invoiceConditions(params, tenantId, selection.filter);
-  if (selection.excludedInvoiceIds.length) where.push(`NOT (i.id = ANY(${params.add(selection.excludedInvoiceIds)}::uuid[]))`);
-  return where;
-}
-
 export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, AccountingEntryLine, AccountingTotals> = {
   kind: ExportKind.ACCOUNTING_ENTRIES,
   formats: [ExportFormat.FEC, ExportFormat.CSV, ExportFormat.XLSX, ...IMPORT_LAYOUT_FORMATS],
@@ -183,7 +175,7 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
    */
   async validateRequest(ds: DataSource, tenantId: string, selection: StoredSelection, format: ExportFormat): Promise<void> {
     const params = new SqlParams();
-    const where = requestConditions(params, tenantId, selection).join(' AND ');
+    const where = selectionConditions(params, tenantId, requestSelection(selection)).join(' AND ');
     const rates: { rate: string }[] = await ds.query(
       `SELECT r.vat_rate::text AS rate FROM (
          SELECT DISTINCT l.vat_rate FROM invoices i
