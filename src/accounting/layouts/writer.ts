@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { ExportRefusal } from '../../exports/export-refusal';
+import { ExportRefusal, type ExportRefusalCode } from '../../errors';
 import type { ExportSummary } from '../../exports/rows';
 import type { ExportWriter } from '../../exports/writers/create';
 import { DelimitedTextWriter } from '../../exports/writers/delimited';
@@ -47,7 +47,7 @@ export class LayoutFileWriter implements ExportWriter<AccountingEntryLine> {
   async finish(summary: ExportSummary): Promise<void> {
     const problems = this.problems();
     if (problems.length) {
-      const refusal = new ExportRefusal(problems[0].rule, `Nothing was exported: ${describeProblems(problems)}`);
+      const refusal = new ExportRefusal(problems[0].rule as ExportRefusalCode, `Nothing was exported: ${describeProblems(problems)}`);
       this.out?.abort(refusal);
       throw refusal;
     }
