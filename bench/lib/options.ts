@@ -151,8 +151,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   const only = new Set<string>();
   for (const pair of (s('only') ?? '').split(',').map((x) => x.trim().toUpperCase()).filter(Boolean)) {
-    if (!/^(INVOICES|INVOICE_LINES):(XLSX|CSV)$|^ACCOUNTING_ENTRIES:FEC$/.test(pair)) {
-      throw new UsageError(`--only: "${pair}" is not KIND:FORMAT (INVOICES or INVOICE_LINES with XLSX or CSV, or ACCOUNTING_ENTRIES:FEC)`);
+    if (!/^(INVOICES|INVOICE_LINES):(XLSX|CSV)$|^ACCOUNTING_ENTRIES:(FEC|QUADRA|XIMPORT|EBP|CEGID|SAGE100)$/.test(pair)) {
+      throw new UsageError(`--only: "${pair}" is not KIND:FORMAT (INVOICES or INVOICE_LINES with XLSX or CSV, or ACCOUNTING_ENTRIES with FEC, QUADRA, XIMPORT, EBP, CEGID or SAGE100)`);
     }
     only.add(pair);
   }
