@@ -58,7 +58,7 @@ const CONTRACT_COLUMNS: Record<string, string[]> = {
     'account_labels', 'fallback_auxiliary_account', 'fiscal_year_end', 'updated_at',
   ],
   accounting_transfers: ['id', 'tenant_id', 'invoice_id', 'export_id', 'transferred_at'],
-  // DESIGN §18
+  // SECURITY.md
   audit_events: ['id', 'tenant_id', 'actor', 'roles', 'action', 'target_type', 'target_id', 'at', 'request_id', 'ip', 'details'],
 };
 
