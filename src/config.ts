@@ -30,7 +30,7 @@ export interface Config {
   s3ForcePathStyle: boolean;
   /** HS256 key (development, single-process modes); unset when the identity provider's JWKS alone is trusted. */
   jwtSecret: string | undefined;
-  /** The suite's identity provider (DESIGN §18); unset: HS256 tokens only. */
+  /** The suite's identity provider (SECURITY.md); unset: HS256 tokens only. */
   jwt: JwksConfig | undefined;
   /** Claim paths (dotted) of the tenant and the roles, for every kind of token. */
   jwtTenantClaim: string;

@@ -3,7 +3,7 @@ import type { Queries } from '../db/sql';
 import type { Principal } from '../auth/jwt';
 
 /**
- * What the audit trail records (DESIGN §18). Adding an action is one line
+ * What the audit trail records (SECURITY.md). Adding an action is one line
  * here; the GraphQL enum, the filter and the page follow.
  */
 export enum AuditAction {

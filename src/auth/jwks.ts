@@ -2,7 +2,7 @@ import { type ExportedJWKSCache, type JWTVerifyGetKey, createLocalJWKSet, create
 import type { Logger } from 'pino';
 import { unauthenticated } from '../errors';
 
-/** An unknown `kid` refetches the key set at most this often (DESIGN §18). */
+/** An unknown `kid` refetches the key set at most this often (SECURITY.md). */
 export const JWKS_COOLDOWN_MS = 30_000;
 /** Keys are refetched this often while requests come in (a removed key stops working then). */
 export const JWKS_MAX_AGE_MS = 10 * 60_000;

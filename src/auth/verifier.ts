@@ -5,7 +5,7 @@ import { AppError, unauthenticated } from '../errors';
 import { ClaimNames, Principal, principalFromClaims, verifyToken } from './jwt';
 import { JwksOptions, jwksKeyResolver } from './jwks';
 
-/** The identity provider's algorithms (DESIGN §18): asymmetric only, so no service that verifies can also sign. */
+/** The identity provider's algorithms (SECURITY.md): asymmetric only, so no service that verifies can also sign. */
 export const JWKS_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
 /** Clock skew tolerated between the provider and this service (at most 30 s). */
 export const CLOCK_TOLERANCE_SECONDS = 30;

@@ -1,5 +1,5 @@
 /**
- * The audit trail (issue 20, DESIGN §18): every recorded action with its
+ * The audit trail (issue 20, SECURITY.md): every recorded action with its
  * actor, ADMIN only, one tenant's alone, append-only, and nothing of the
  * payers in it. Real PostgreSQL, Redis, S3 and worker.
  */

@@ -1,5 +1,5 @@
 /**
- * Tokens of the suite's identity provider (issue 20, DESIGN §18), against a
+ * Tokens of the suite's identity provider (issue 20, SECURITY.md), against a
  * real JWKS HTTP server started here: the service runs on JWT_JWKS_URL alone
  * (no JWT_SECRET), over HTTP and WebSocket.
  */

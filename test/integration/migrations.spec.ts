@@ -60,7 +60,7 @@ const CONTRACT_COLUMNS: Record<string, string[]> = {
     'accounting_software', 'ximport_decimal_comma', 'quadra_update_existing_accounts',
   ],
   accounting_transfers: ['id', 'tenant_id', 'invoice_id', 'export_id', 'transferred_at'],
-  // DESIGN §18
+  // SECURITY.md
   audit_events: ['id', 'tenant_id', 'actor', 'roles', 'action', 'target_type', 'target_id', 'at', 'request_id', 'ip', 'details'],
 };
 

@@ -11,7 +11,7 @@ import { PageInfo, checkPageSize, decodeCursor, encodeCursor } from './types/con
 const CURSOR_TAG = 'aud';
 const MAX_AUDIT_PAGE = 200;
 
-@ObjectType({ description: 'Who did what to which export or setting, and when (DESIGN §18)' })
+@ObjectType({ description: 'Who did what to which export or setting, and when' })
 export class AuditEvent {
   @Field(() => ID)
   id: string;

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The audit trail (DESIGN §18): who exported whose data. Append-only in the
+ * The audit trail (SECURITY.md): who exported whose data. Append-only in the
  * database itself: UPDATE is refused; DELETE only by the retention sweep
  * (which sets `audit.retention_sweep` in its transaction) of rows older than
  * a day, or as the cascade of erasing the tenant.
