@@ -13,8 +13,12 @@ import zlib from 'node:zlib';
  * has 8-byte sizes once a size passes 4 GiB; the central directory gets the
  * ZIP64 extra field for any size or offset past 4 GiB, and the ZIP64 end
  * records are written when the directory starts past 4 GiB or holds 65,535
- * entries or more. `zip64: 'always'` writes every record in its ZIP64 form
- * (for tests: files over 4 GiB are too big to make in one).
+ * entries or more. Local headers never carry ZIP64 fields (a streamed
+ * entry's sizes are unknown when its header is written). `zip64: 'always'`
+ * writes the central directory and its end in their ZIP64 form, as a file
+ * past 4 GiB has them (for tests: such a file is too big to make in one).
+ * Excel, JSZip (exceljs), Python's zipfile and Info-ZIP read those records;
+ * LibreOffice 7.4 (Debian 12) refuses any archive that has them.
  */
 
 const LOCAL_HEADER = 0x04034b50;
@@ -168,7 +172,7 @@ export class ZipWriter {
         self.deflate = null;
         self.streaming = false;
         if (self.failure) return;
-        const zip64 = self.always64 || entry.size > MAX_UINT32 || entry.compressedSize > MAX_UINT32;
+        const zip64 = entry.size > MAX_UINT32 || entry.compressedSize > MAX_UINT32;
         const d = Buffer.alloc(zip64 ? 24 : 16);
         d.writeUInt32LE(DATA_DESCRIPTOR, 0);
         d.writeUInt32LE(entry.crc >>> 0, 4);
@@ -262,33 +266,20 @@ export class ZipWriter {
 
   /** Local file header; a streamed entry's CRC and sizes are zero here (they follow in its data descriptor). */
   private localHeader(e: EntryRecord, streamed: boolean): Buffer {
-    // Forced ZIP64: the extra field in the local header announces 8-byte sizes in the data descriptor.
-    const extra = this.always64 ? 20 : 0;
-    const h = Buffer.alloc(30 + e.name.length + extra);
+    const h = Buffer.alloc(30 + e.name.length);
     h.writeUInt32LE(LOCAL_HEADER, 0);
-    h.writeUInt16LE(this.always64 ? VERSION_ZIP64 : VERSION_DEFLATE, 4);
+    h.writeUInt16LE(VERSION_DEFLATE, 4);
     h.writeUInt16LE(e.flags, 6);
     h.writeUInt16LE(METHOD_DEFLATE, 8);
     h.writeUInt16LE(this.dos.time, 10);
     h.writeUInt16LE(this.dos.date, 12);
     if (!streamed) {
       h.writeUInt32LE(e.crc >>> 0, 14);
-      h.writeUInt32LE(this.always64 ? MAX_UINT32 : e.compressedSize, 18);
-      h.writeUInt32LE(this.always64 ? MAX_UINT32 : e.size, 22);
-    } else if (this.always64) {
-      h.writeUInt32LE(MAX_UINT32, 18);
-      h.writeUInt32LE(MAX_UINT32, 22);
+      h.writeUInt32LE(e.compressedSize, 18);
+      h.writeUInt32LE(e.size, 22);
     }
     h.writeUInt16LE(e.name.length, 26);
-    h.writeUInt16LE(extra, 28);
     e.name.copy(h, 30);
-    if (extra) {
-      const x = 30 + e.name.length;
-      h.writeUInt16LE(ZIP64_EXTRA_ID, x);
-      h.writeUInt16LE(16, x + 2);
-      writeUInt64(h, streamed ? 0 : e.size, x + 4);
-      writeUInt64(h, streamed ? 0 : e.compressedSize, x + 12);
-    }
     return h;
   }
 
