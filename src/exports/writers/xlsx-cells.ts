@@ -129,55 +129,58 @@ export function numberCell(ref: string, styleId: number, value: string): string 
   return `<c r="${ref}" s="${styleId}"><v>${value}</v></c>`;
 }
 
-/** Renders one column's `<c>` element for a row (or '' for an empty cell); `r` is the row number as text. */
-export type CellRenderer<Row> = (row: Row, r: string) => string;
+/**
+ * Renders one column's cell for a row: the `<c>` element without its
+ * reference (cells follow each other; writeRow adds `r` to a cell after an
+ * empty one), or '' for an empty cell.
+ */
+export type CellRenderer<Row> = (row: Row) => string;
 
-export function cellRenderer<Row>(column: ColumnDef<Row>, index: number, styleId: number, locale: ExportLocale): CellRenderer<Row> {
-  // Constant pieces around the row number and the value, built once per column.
-  const open = `<c r="${columnLetters(index + 1)}`;
-  const numberMid = `" s="${styleId}"><v>`;
+export function cellRenderer<Row>(column: ColumnDef<Row>, styleId: number, locale: ExportLocale): CellRenderer<Row> {
+  // Constant pieces around the value, built once per column.
+  const numberOpen = `<c s="${styleId}"><v>`;
   const numberEnd = '</v></c>';
-  const textMid = `" s="${styleId}" t="inlineStr"><is>`;
+  const textOpen = `<c s="${styleId}" t="inlineStr"><is>`;
   const textEnd = '</is></c>';
   switch (column.type) {
     case 'text':
     case 'code':
-      return (row, r) => {
+      return (row) => {
         const v = column.value(row, locale);
-        return v === null || v === undefined ? '' : open + r + textMid + xmlText(typeof v === 'string' ? v : String(v)) + textEnd;
+        return v === null || v === undefined ? '' : textOpen + xmlText(typeof v === 'string' ? v : String(v)) + textEnd;
       };
     case 'date': {
       // Rows of an export share few dates: the last conversion is kept.
       let lastDate = '';
-      let lastSerial = '';
-      return (row, r) => {
+      let lastCell = '';
+      return (row) => {
         const v = column.value(row, locale);
         if (v === null || v === undefined) return '';
         if (v !== lastDate) {
-          lastSerial = String(calendarDateToSerial(v));
+          lastCell = numberOpen + calendarDateToSerial(v) + numberEnd;
           lastDate = v;
         }
-        return open + r + numberMid + lastSerial + numberEnd;
+        return lastCell;
       };
     }
     case 'money':
     case 'decimal':
-      return (row, r) => {
+      return (row) => {
         const v = column.value(row, locale);
-        return v === null || v === undefined ? '' : open + r + numberMid + xmlNumber(column.key, v) + numberEnd;
+        return v === null || v === undefined ? '' : numberOpen + xmlNumber(column.key, v) + numberEnd;
       };
     case 'percent':
       // Stored as a fraction (20.00 → 0.2000) shown `20.00%`, so that Excel computes with it.
-      return (row, r) => {
+      return (row) => {
         const v = column.value(row, locale);
-        return v === null || v === undefined ? '' : open + r + numberMid + xmlNumber(column.key, percentToFraction(v)) + numberEnd;
+        return v === null || v === undefined ? '' : numberOpen + xmlNumber(column.key, percentToFraction(v)) + numberEnd;
       };
     case 'integer':
-      return (row, r) => {
+      return (row) => {
         const v = column.value(row, locale);
         if (v === null || v === undefined) return '';
         if (!Number.isSafeInteger(v)) throw new TypeError(`Column ${column.key}: expected an integer, got ${v}`);
-        return open + r + numberMid + v + numberEnd;
+        return numberOpen + v + numberEnd;
       };
     default: {
       const never: never = column;
