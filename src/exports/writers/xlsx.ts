@@ -66,7 +66,9 @@ export class XlsxExportWriter<Row> implements ExportWriter<Row> {
   private readonly sheetNames: string[] = [];
   private entry: ZipEntryStream | null = null;
   private rowsInSheet = 0;
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES + CHUNK_SLACK);
+  private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES + CHUNK_SLACK);
+  /** Chunk buffers the deflater is done with: reused, so that a file allocates a bounded set of them, not one per 64 KiB. */
+  private readonly spareChunks: Buffer[] = [];
   private chunkBytes = 0;
   private count = 0;
   private failure: Error | null = null;
@@ -179,8 +181,9 @@ export class XlsxExportWriter<Row> implements ExportWriter<Row> {
   /** Gives the filled part of the chunk to the deflater (which keeps it until compressed): the next rows go into a new one. */
   private handOverChunk(): void {
     if (this.chunkBytes === 0) return;
-    this.entry!.write(this.chunk.subarray(0, this.chunkBytes));
-    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES + CHUNK_SLACK);
+    const full = this.chunk;
+    this.entry!.write(full.subarray(0, this.chunkBytes), () => this.spareChunks.push(full));
+    this.chunk = this.spareChunks.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES + CHUNK_SLACK);
     this.chunkBytes = 0;
   }
 

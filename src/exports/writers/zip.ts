@@ -68,7 +68,8 @@ function writeUInt64(buf: Buffer, value: number, offset: number): void {
 
 /** A part being streamed: write its bytes, then close it. */
 export interface ZipEntryStream {
-  write(chunk: Buffer): void;
+  /** `consumed` is called once the compressor is done with `chunk` (which may then be reused). */
+  write(chunk: Buffer, consumed?: () => void): void;
   /** Bytes handed to write() that the compressor and the output have not taken yet. */
   readonly pendingBytes: number;
   /** Resolves when the compressor has taken everything written so far (or the zip failed). */
@@ -145,11 +146,11 @@ export class ZipWriter {
     });
     const self = this;
     return {
-      write(chunk: Buffer): void {
+      write(chunk: Buffer, consumed?: () => void): void {
         if (self.failure) return;
         entry.crc = zlib.crc32(chunk, entry.crc);
         entry.size += chunk.length;
-        deflate.write(chunk);
+        deflate.write(chunk, consumed && ((err) => !err && consumed()));
       },
       get pendingBytes(): number {
         return deflate.writableLength + deflate.readableLength + output.writableLength;
