@@ -39,7 +39,8 @@ import { fmt, markdownTable, median, MiB, percentile } from './lib/util';
 import { xlsxSheetNames } from './lib/zip';
 import { runFairness } from './fairness';
 import type { NaiveResult } from './naive';
-import { EXCELJS_BASELINE, type WriterOnlyResult } from './writer-only';
+import { EXCELJS_BASELINE } from './baseline/xlsx-exceljs';
+import type { WriterOnlyResult } from './writer-only';
 
 // The bench's worker runs as a separate process, which refuses the development
 // JWT secret (src/config.ts): give this run one of its own, inherited by the children.

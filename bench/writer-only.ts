@@ -18,7 +18,7 @@ import { exportRowsQuery } from '../src/exports/export-query';
 import type { ExportSummary } from '../src/exports/rows';
 import { createExportWriter, DEFAULT_TIME_ZONE, EXCEL_MAX_DATA_ROWS, type ExportWriter } from '../src/exports/writers';
 import { exportKind } from '../src/exports/kinds';
-import { ExceljsXlsxWriter } from './baseline/xlsx-exceljs';
+import { EXCELJS_BASELINE, ExceljsXlsxWriter } from './baseline/xlsx-exceljs';
 import { allInvoices } from './lib/sql';
 import { nullSink, procMemory } from './lib/util';
 
@@ -28,9 +28,6 @@ export interface WriterOnlyResult {
   loadSeconds: number;
   formats: Partial<Record<ExportFormat | typeof EXCELJS_BASELINE, { seconds: number[]; cpuSeconds: number[]; bytes: number }>>;
 }
-
-/** The pseudo-format of the pre-rewrite XLSX writer (exceljs), a baseline. */
-export const EXCELJS_BASELINE = 'XLSX_EXCELJS';
 
 function writerFor(kind: ExportKind, format: ExportFormat | typeof EXCELJS_BASELINE, output: NodeJS.WritableStream): ExportWriter<unknown> {
   if (format !== EXCELJS_BASELINE) return createExportWriter({ kind, format, locale: 'fr-FR', output: output as never, timeZone: DEFAULT_TIME_ZONE });

@@ -4,6 +4,9 @@
  * so that the bench measures the current writer against it in the same run.
  * Not used by the service.
  */
+
+/** The pseudo-format under which bench/writer-only.ts runs this writer. */
+export const EXCELJS_BASELINE = 'XLSX_EXCELJS';
 import type { Writable } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import ExcelJS from 'exceljs';
