@@ -128,7 +128,8 @@ export class ZipWriter {
     const entry = this.newEntry(name, FLAG_DATA_DESCRIPTOR);
     this.push(this.localHeader(entry, true));
     this.streaming = true;
-    const deflate = zlib.createDeflateRaw({ level: this.level });
+    // 64 KiB output chunks (zlib's default is 16 KiB): a quarter of the writes and events downstream.
+    const deflate = zlib.createDeflateRaw({ level: this.level, chunkSize: 64 * 1024 });
     this.deflate = deflate;
     const output = this.output;
     deflate.on('error', (err) => this.fail(err));
