@@ -38,6 +38,7 @@ import { allInvoices, copyOnce } from './lib/sql';
 import { fmt, markdownTable, median, MiB, percentile } from './lib/util';
 import { xlsxSheetNames } from './lib/zip';
 import { runFairness } from './fairness';
+import { TracingResult, tracingPhase, tracingReport } from './tracing';
 import type { NaiveResult } from './naive';
 import { EXCELJS_BASELINE } from './baseline/xlsx-exceljs';
 import type { WriterOnlyResult } from './writer-only';
@@ -136,6 +137,7 @@ class Bench {
   small: Record<string, unknown> | null = null;
   scaling: Record<string, unknown> | null = null;
   flatness: Record<string, unknown> | null = null;
+  tracing: TracingResult | null = null;
   private s3Dir = '';
   private s3Env: Record<string, string> = {};
   private s3Child: Child | null = null;
@@ -267,7 +269,7 @@ class Bench {
   }
 
   /** A fresh worker process (`src/worker/main.ts`, as `npm run start:worker`), ready to take jobs. */
-  async startWorker(label: string): Promise<WorkerHandle> {
+  async startWorker(label: string, env: Record<string, string> = {}): Promise<WorkerHandle> {
     const flags: string[] = [];
     if (this.opts.cpuProf) {
       const dir = path.join(this.profileDir, `${String(++this.profileSeq).padStart(2, '0')}-${label.replace(/[^A-Za-z0-9]+/g, '-')}`);
@@ -282,6 +284,7 @@ class Bench {
       QUEUE_PREFIX: this.prefix,
       WORKER_CONCURRENCY: String(this.opts.workerConcurrency),
       LOG_LEVEL: 'info',
+      ...env,
     }, flags);
     await child.waitFor(/Worker ready/, 60_000);
     return { child, idleRss: child.memory().current };
@@ -800,6 +803,7 @@ class Bench {
         );
       }
     }
+    if (this.tracing) extra.push(tracingReport(this.tracing));
     if (extra.length) out.push('', ...extra);
 
     const checks = this.targets();
@@ -822,6 +826,7 @@ class Bench {
       small: this.small,
       scaling: this.scaling,
       flatness: this.flatness,
+      tracing: this.tracing,
       targets: this.targets(),
     };
   }
@@ -896,6 +901,7 @@ async function main(): Promise<number> {
     if (!opts.skip.has('small')) await bench.smallPhase();
     if (!opts.skip.has('scaling')) await bench.scalingPhase();
     if (opts.flatness) await bench.flatnessPhase();
+    if (!opts.skip.has('tracing')) bench.tracing = await tracingPhase({ startWorker: (l, e) => bench.startWorker(l, e), stopWorker: (w) => bench.stopWorker(w as WorkerHandle), exportOnce: (r, k, f) => bench.exportOnce(r, k, f), log }, opts.runs);
   } catch (err) {
     failure = err;
   } finally {

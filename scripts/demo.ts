@@ -11,6 +11,7 @@
  * prints the address of the page "Factures et avoirs" (GET /) with the
  * ACCOUNTANT token, and keeps running.
  */
+import '../src/telemetry/preload'; // first: traces need it loaded before what they instrument
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';

@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from '../config';
-import { returning } from '../db/sql';
 import { WaitingReason } from '../entities/enums';
-import { ExportEvents, publishCurrent } from './events';
+import type { ExportLifecycle } from './lifecycle';
 import type { ExportQueues } from './queue';
 
 /**
@@ -14,7 +13,8 @@ import type { ExportQueues } from './queue';
  * Every API and worker process runs one (a pass per second, and at once
  * after a request or a finished export); passes may overlap between
  * processes: claiming a row is conditional, adding a job is idempotent, and
- * the worker re-checks the tenant's slots when the job starts.
+ * the worker re-checks the tenant's slots when the job starts. The row's
+ * changes are the lifecycle's transitions (`enqueue`, `waitForTenantSlot`).
  */
 export class Dispatcher {
   private running: Promise<void> | undefined;
@@ -25,7 +25,7 @@ export class Dispatcher {
   constructor(
     private readonly ds: DataSource,
     private readonly queues: ExportQueues,
-    private readonly events: ExportEvents,
+    private readonly lifecycle: ExportLifecycle,
     private readonly config: Pick<Config, 'exportTenantConcurrency' | 'exportPriorityAgingSeconds' | 'queuePrefix'>,
     private readonly logger: Logger,
   ) {}
@@ -65,19 +65,19 @@ export class Dispatcher {
 
   /** One pass: enqueue what may run, tell the others what they wait for. */
   async pass(tenantId?: string): Promise<{ enqueued: number; waiting: number }> {
-    const rows: { id: string; tenant_id: string; rows: number; may_run: boolean; waiting_reason: string | null }[] = await this.ds.query(
+    const rows: { id: string; tenant_id: string; rows: number; may_run: boolean; waiting_reason: string | null; trace_parent: string | null }[] = await this.ds.query(
       `WITH busy AS (
          SELECT tenant_id, count(*)::int AS n FROM invoice_exports
          WHERE status = 'RUNNING' OR (status = 'QUEUED' AND enqueued_at IS NOT NULL)
          GROUP BY tenant_id
        ), waiting AS (
-         SELECT id, tenant_id, coalesce(expected_rows, 0) AS rows, waiting_reason,
+         SELECT id, tenant_id, coalesce(expected_rows, 0) AS rows, waiting_reason, trace_parent,
            row_number() OVER (PARTITION BY tenant_id ORDER BY ${waitingOrder('$2')}) AS rn
          FROM invoice_exports
          WHERE status = 'QUEUED' AND enqueued_at IS NULL AND (not_before IS NULL OR not_before <= now())
            AND ($3::uuid IS NULL OR tenant_id = $3::uuid) AND ${ownRows('$4')}
        )
-       SELECT w.id, w.tenant_id, w.rows, w.waiting_reason, w.rn <= $1 - coalesce(b.n, 0) AS may_run
+       SELECT w.id, w.tenant_id, w.rows, w.waiting_reason, w.trace_parent, w.rn <= $1 - coalesce(b.n, 0) AS may_run
        FROM waiting w LEFT JOIN busy b USING (tenant_id)
        ORDER BY w.rn, w.rows
        LIMIT 2000`,
@@ -90,44 +90,22 @@ export class Dispatcher {
         if (r.waiting_reason !== WaitingReason.TENANT_CONCURRENCY) changed.push(r.id);
         continue;
       }
-      // The claim's instant as text: a JS Date would drop PostgreSQL's microseconds.
-      const [claimed] = await returning<{ enqueued_at: string }>(
-        this.ds,
-        `UPDATE invoice_exports SET enqueued_at = now(), waiting_reason = NULL
-         WHERE id = $1 AND status = 'QUEUED' AND enqueued_at IS NULL RETURNING enqueued_at::text`,
-        [r.id],
-      );
-      if (!claimed) continue;
-      try {
-        await this.queues.add(r.id, r.rows);
-        enqueued++;
-        if (this.redisDown) this.logger.info('The job queue is reachable again: dispatching the recorded exports');
-        this.redisDown = false;
-        if (r.waiting_reason) await this.publish(r.id);
-      } catch (err) {
-        // Redis is down: the export stays recorded, and is dispatched when it is back.
-        await this.ds.query(
-          `UPDATE invoice_exports SET enqueued_at = NULL, waiting_reason = $2 WHERE id = $1 AND enqueued_at = $3::timestamptz`,
-          [r.id, WaitingReason.QUEUE_UNAVAILABLE, claimed.enqueued_at],
-        );
-        if (!this.redisDown) this.logger.warn({ err: (err as Error).message }, 'The job queue is unreachable: exports are recorded and will be dispatched later');
+      const result = await this.lifecycle.enqueue(r.id, () => this.queues.add(r.id, r.rows, r.trace_parent));
+      if (result.outcome === 'taken') continue;
+      if (result.outcome === 'unavailable') {
+        // Redis is down: the export stays recorded (QUEUE_UNAVAILABLE), and is dispatched when it is back.
+        if (!this.redisDown) {
+          this.logger.warn({ err: (result.queueError as Error).message }, 'The job queue is unreachable: exports are recorded and will be dispatched later');
+        }
         this.redisDown = true;
-        if (r.waiting_reason !== WaitingReason.QUEUE_UNAVAILABLE) await this.publish(r.id);
         break;
       }
+      enqueued++;
+      if (this.redisDown) this.logger.info('The job queue is reachable again: dispatching the recorded exports');
+      this.redisDown = false;
     }
-    if (changed.length) {
-      await this.ds.query(`UPDATE invoice_exports SET waiting_reason = $2 WHERE id = ANY($1::uuid[]) AND status = 'QUEUED'`, [
-        changed,
-        WaitingReason.TENANT_CONCURRENCY,
-      ]);
-      for (const id of changed) await this.publish(id);
-    }
+    await this.lifecycle.waitForTenantSlot(changed);
     return { enqueued, waiting: rows.length - enqueued };
-  }
-
-  private publish(id: string): Promise<void> {
-    return publishCurrent(this.ds, this.events, id);
   }
 }
 

@@ -83,6 +83,7 @@ it('runs every case on a small tenant, prints the table and writes the JSON', as
   expect(stdout).toContain('| end to end ACCOUNTING_ENTRIES FEC ');
   expect(stdout).toMatch(/Small export \(100 invoices, INVOICES XLSX, 3 runs on a warm worker\): mutation → COMPLETED p50 \d+ ms, p95 \d+ ms/);
   expect(stdout).toMatch(/Scaling \(4 concurrent INVOICE_LINES XLSX exports .*\): 1 worker process [\d.]+ s, 2 worker processes [\d.]+ s → [\d.]+× faster/);
+  expect(stdout).toMatch(/Tracing \(INVOICE_LINES CSV, [\d,]+ rows.*\): off \(no OTEL_EXPORTER_OTLP_ENDPOINT\) [\d.]+ s, on \(OTLP http\/protobuf to a local sink\) [\d.]+ s → [\d.]+×/);
   expect(stdout).toContain('Targets (reported, not asserted):');
 
   // The JSON holds the same cases, with the row counts of the database.
@@ -129,5 +130,8 @@ it('runs every case on a small tenant, prints the table and writes the JSON', as
   }
   expect(json.small).toMatchObject({ runs: 3, rows: 100 });
   expect(json.scaling).toMatchObject({ exports: 4, rowsPerExport: counts.lines });
+  // The traced worker sent its spans; both workers wrote the whole export.
+  expect(json.tracing).toMatchObject({ kind: 'INVOICE_LINES', format: 'CSV', rows: counts.lines, off: { seconds: [expect.any(Number)] }, on: { seconds: [expect.any(Number)] } });
+  expect(json.tracing.otlpRequests).toBeGreaterThan(0);
   expect(json.targets.length).toBeGreaterThan(0);
-}, 240_000);
+}, 360_000); // 240 s before the tracing case (two more worker processes)
