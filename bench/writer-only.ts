@@ -4,6 +4,8 @@
  * loads the export's rows once with the export's own SELECT, then writes them
  * with the project's writer (createExportWriter) into a null sink, `--runs`
  * times per format. Only the writing is timed: the floor for formatting.
+ * `XLSX_EXCELJS` is the XLSX writer as it was before it wrote its own package
+ * (bench/baseline/xlsx-exceljs.ts), measured on the same rows as a baseline.
  *
  * Prints one line `RESULT <json>` and exits.
  */
@@ -14,7 +16,9 @@ import { Client } from 'pg';
 import { ExportFormat, ExportKind } from '../src/entities/enums';
 import { exportRowsQuery } from '../src/exports/export-query';
 import type { ExportSummary } from '../src/exports/rows';
-import { createExportWriter } from '../src/exports/writers';
+import { createExportWriter, DEFAULT_TIME_ZONE, EXCEL_MAX_DATA_ROWS, type ExportWriter } from '../src/exports/writers';
+import { exportKind } from '../src/exports/kinds';
+import { EXCELJS_BASELINE, ExceljsXlsxWriter } from './baseline/xlsx-exceljs';
 import { allInvoices } from './lib/sql';
 import { nullSink, procMemory } from './lib/util';
 
@@ -22,7 +26,20 @@ export interface WriterOnlyResult {
   kind: ExportKind;
   rows: number;
   loadSeconds: number;
-  formats: Partial<Record<ExportFormat, { seconds: number[]; bytes: number }>>;
+  formats: Partial<Record<ExportFormat | typeof EXCELJS_BASELINE, { seconds: number[]; cpuSeconds: number[]; bytes: number }>>;
+}
+
+function writerFor(kind: ExportKind, format: ExportFormat | typeof EXCELJS_BASELINE, output: NodeJS.WritableStream): ExportWriter<unknown> {
+  if (format !== EXCELJS_BASELINE) return createExportWriter({ kind, format, locale: 'fr-FR', output: output as never, timeZone: DEFAULT_TIME_ZONE });
+  const def = exportKind(kind);
+  return new ExceljsXlsxWriter<unknown>({
+    columns: def.columns as never,
+    sheetName: def.sheetName['fr-FR'],
+    locale: 'fr-FR',
+    output: output as never,
+    maxRowsPerSheet: EXCEL_MAX_DATA_ROWS,
+    timeZone: DEFAULT_TIME_ZONE,
+  });
 }
 
 async function main(): Promise<void> {
@@ -38,7 +55,7 @@ async function main(): Promise<void> {
   });
   const kind = values.kind as ExportKind;
   if (!Object.values(ExportKind).includes(kind)) throw new Error(`--kind must be one of ${Object.values(ExportKind).join(', ')}`);
-  const formats = values.formats!.split(',') as ExportFormat[];
+  const formats = values.formats!.split(',') as (ExportFormat | typeof EXCELJS_BASELINE)[];
   const runs = Number(values.runs);
 
   const client = new Client({ connectionString: values['database-url'], application_name: 'invoice-export-bench-writer' });
@@ -65,17 +82,22 @@ async function main(): Promise<void> {
   const result: WriterOnlyResult = { kind, rows: rows.length, loadSeconds, formats: {} };
   for (const format of formats) {
     const seconds: number[] = [];
+    const cpuSeconds: number[] = [];
     let bytes = 0;
     for (let run = 0; run < runs; run++) {
       const sink = nullSink();
-      const writer = createExportWriter({ kind, format, locale: 'fr-FR', output: sink, timeZone: 'Europe/Paris' });
+      const writer = writerFor(kind, format, sink);
       const start = performance.now();
+      // CPU of this thread alone (the one building the file; zlib's deflate runs on libuv's pool): steadier than wall time on a shared machine.
+      const cpu0 = process.threadCpuUsage();
       for (const row of rows) await writer.writeRow(row);
       await writer.finish(summary);
       seconds.push((performance.now() - start) / 1000);
+      const cpu = process.threadCpuUsage(cpu0);
+      cpuSeconds.push((cpu.user + cpu.system) / 1e6);
       bytes = sink.bytes;
     }
-    result.formats[format] = { seconds, bytes };
+    result.formats[format] = { seconds, cpuSeconds, bytes };
   }
   process.stdout.write(`RESULT ${JSON.stringify({ ...result, peakRss: procMemory(process.pid).peak })}\n`);
 }
