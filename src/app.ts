@@ -10,6 +10,7 @@ import { ExportService } from './exports/export.service';
 import { ExportEvents, createExportEvents } from './exports/events';
 import { ExportQueues, redisConnection } from './exports/queue';
 import { ExportStorage, storageOptionsFromConfig } from './exports/storage';
+import { ProfileService } from './profiles/profile.service';
 
 /** Everything a process needs, built once at start and closed once at the end. */
 export interface AppServices {
@@ -24,6 +25,7 @@ export interface AppServices {
   events: ExportEvents;
   storage: ExportStorage;
   exports: ExportService;
+  profiles: ProfileService;
   close(): Promise<void>;
 }
 
@@ -188,6 +190,7 @@ export async function createServices(
     events,
     storage,
     exports,
+    profiles: new ProfileService(dataSource),
     async close() {
       if (closed) return;
       closed = true;

@@ -9,14 +9,16 @@ import { badInput, notFound } from '../errors';
 import { RateLimiter, admitExport } from './admission';
 import type { Dispatcher } from './dispatcher';
 import { waitingOrder } from './dispatcher';
-import { exportKind, resolveExportFormat } from './kinds';
+import { exportKind } from './kinds';
 import type { ExportEvents } from './events';
 import { SUPPORTED_LOCALES } from './labels';
 import type { ExportQueues } from './queue';
 import { InvoiceFilterSpec, SqlParams, StoredSelection, invoiceConditions, isUuid, validateFilter } from './selection';
 import type { ExportStorage } from './storage';
+import { layoutOfRequest, type LayoutRequest } from '../profiles/request-layout';
+import { ProfileService } from '../profiles/profile.service';
 
-export interface ExportRequest {
+export interface ExportRequest extends LayoutRequest {
   kind: ExportKind;
   format?: ExportFormat | null;
   locale?: string | null;
@@ -62,6 +64,8 @@ function checkIds(ids: string[], field: string, max: number): string[] {
  * not found.
  */
 export class ExportService {
+  private readonly profiles: ProfileService;
+
   constructor(
     private readonly ds: DataSource,
     private readonly queues: ExportQueues,
@@ -71,7 +75,9 @@ export class ExportService {
     private readonly logger: Logger,
     private readonly dispatcher: Dispatcher,
     private readonly rateLimiter: RateLimiter,
-  ) {}
+  ) {
+    this.profiles = new ProfileService(ds);
+  }
 
   /**
    * Validates everything first; only then records the export, within its
@@ -81,9 +87,9 @@ export class ExportService {
    */
   async request(principal: Principal, req: ExportRequest): Promise<InvoiceExport> {
     const { tenantId } = principal;
-    const locale = req.locale ?? 'fr-FR';
     // KINDS: the default format is the kind's (XLSX; FEC for ACCOUNTING_ENTRIES); FEC only for ACCOUNTING_ENTRIES.
-    const format = resolveExportFormat(req.kind, req.format);
+    // PROFILES: a profile's format, locale and layout apply; an inline column choice or CSV layout is checked here.
+    const { format, locale, layout } = await layoutOfRequest(this.profiles, tenantId, req);
     if (!(SUPPORTED_LOCALES as readonly string[]).includes(locale)) {
       throw badInput(`locale must be one of ${SUPPORTED_LOCALES.join(', ')} (got "${locale}")`);
     }
@@ -105,13 +111,13 @@ export class ExportService {
     const rows: { id: string }[] = await admitExport(this.ds.manager, tenantId, this.config, (tx) =>
       tx.query(
         // A filter means "the invoices that exist now": stamp the database's clock.
-        `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key, expected_rows, queue_prefix)
+        `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key, expected_rows, queue_prefix, options)
          VALUES ($1, $2, $3, $4, $5,
            CASE WHEN $6::jsonb->>'mode' = 'filter' THEN jsonb_set($6::jsonb, '{createdBefore}', to_jsonb(now())) ELSE $6::jsonb END,
-           $7, $8, $9)
+           $7, $8, $9, $10)
          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING id`,
-        [tenantId, principal.userId, req.kind, format, locale, JSON.stringify(selection), key, expectedRows, this.config.queuePrefix],
+        [tenantId, principal.userId, req.kind, format, locale, JSON.stringify(selection), key, expectedRows, this.config.queuePrefix, layout ? JSON.stringify(layout) : null],
       ),
     );
     if (!rows.length) {

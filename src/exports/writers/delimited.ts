@@ -24,11 +24,11 @@ export abstract class DelimitedTextWriter<Row> implements ExportWriter<Row> {
     private readonly output: Writable,
     private readonly formatters: FieldFormatter<Row>[],
     private readonly separator: string,
-    /** The first line(s), already formatted and without the final EOL. */
-    header: string,
+    /** The first line(s), already formatted and without the final EOL; null: none. */
+    header: string | null,
     private readonly encode: (text: string) => string | Buffer,
   ) {
-    this.buffer = header + EOL;
+    this.buffer = header === null ? '' : header + EOL;
     this.output.on('error', (err) => this.fail(err));
     this.output.once('close', () => {
       if (!this.output.writableFinished) this.fail(new Error('The export output closed before the file was complete'));
