@@ -61,7 +61,7 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
 };
 
 /** Tables of the service's own bookkeeping, beyond DESIGN §3. */
-const SERVICE_TABLES = ['service_counters'];
+const SERVICE_TABLES = ['service_counters', 'export_profiles'];
 
 const dbName = `invoice_export_mig_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 const cliDbName = `invoice_export_mig_cli_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
