@@ -11,6 +11,7 @@ import { ExportEvents, createExportEvents } from './exports/events';
 import { ExportQueues, redisConnection } from './exports/queue';
 import { ExportStorage, storageOptionsFromConfig } from './exports/storage';
 import { ProfileService } from './profiles/profile.service';
+import { ScheduleService, type SendingState } from './schedules/schedule.service';
 
 /** Everything a process needs, built once at start and closed once at the end. */
 export interface AppServices {
@@ -26,6 +27,9 @@ export interface AppServices {
   storage: ExportStorage;
   exports: ExportService;
   profiles: ProfileService;
+  schedules: ScheduleService;
+  /** Whether this process can send mail (SMTP_URL, or the embedded sink boot.ts starts). */
+  sending: SendingState;
   close(): Promise<void>;
 }
 
@@ -179,6 +183,7 @@ export async function createServices(
   const rateLimiter = new RateLimiter(redis.queue, config.queuePrefix, config.exportRateLimitPerMinute, logger);
   const exports = new ExportService(dataSource, queues, events, storage, config, logger, dispatcher, rateLimiter);
   dispatcher.start();
+  const sending: SendingState = { smtpUrl: config.smtpUrl ?? null };
   let closed = false;
   return {
     config,
@@ -191,6 +196,8 @@ export async function createServices(
     storage,
     exports,
     profiles: new ProfileService(dataSource),
+    schedules: new ScheduleService(dataSource, exports, sending, config.queuePrefix),
+    sending,
     async close() {
       if (closed) return;
       closed = true;

@@ -5,6 +5,7 @@ import { Config, isDevelopmentEnv, loadConfigOrExit } from './config';
 import { createLogger } from './logger';
 import { EmbeddedS3, EmbeddedS3UnavailableError, startEmbeddedS3 } from './s3-local';
 import { RunningWorker, startWorker } from './worker/worker';
+import { Sending, startSending } from './schedules/sending';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -17,6 +18,8 @@ export interface Running {
   worker?: RunningWorker;
   embeddedS3?: EmbeddedS3;
   s3Endpoint: string;
+  /** Scheduled sends: the embedded mail sink, the schedule timer (DESIGN §17). */
+  sending?: Sending;
   shutdown(): Promise<void>;
 }
 
@@ -86,6 +89,7 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
     embeddedS3,
     s3Endpoint,
     async shutdown() {
+      await running.sending?.close().catch((err) => logger.warn({ err }, 'Scheduled sends close failed'));
       await running.api?.close().catch((err) => logger.warn({ err }, 'HTTP server close failed'));
       await running.worker?.close().catch((err) => logger.warn({ err }, 'Worker close failed'));
       await services.close();
@@ -102,6 +106,7 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
       logger.info({ url: `http://localhost:${running.port}/graphql` }, 'API ready');
     }
     if (role !== 'api') running.worker = await startWorker(services);
+    running.sending = await startSending(role, services, running.port);
   } catch (err) {
     await running.shutdown();
     if ((err as { code?: string }).code === 'EADDRINUSE') {

@@ -130,7 +130,11 @@ export class ProfileService {
   /** Exports made with it keep their recorded layout. */
   async delete(tenantId: string, id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
-    const rows = await returning(this.ds, `DELETE FROM export_profiles WHERE tenant_id = $1 AND id = $2 RETURNING id`, [tenantId, id]);
+    const rows = await returning(this.ds, `DELETE FROM export_profiles WHERE tenant_id = $1 AND id = $2 RETURNING id`, [tenantId, id]).catch((err: { code?: string }) => {
+      // export_schedules.profile_id: a schedule still sends with it.
+      if (err.code === '23503') throw badInput('The profile is used by a scheduled send: delete the schedule or give it another profile first', { field: 'id' });
+      throw err;
+    });
     // TODO(audit, DESIGN §18): record "export profile deleted".
     return rows.length > 0;
   }

@@ -61,7 +61,11 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
 };
 
 /** Tables of the service's own bookkeeping, beyond DESIGN §3. */
-const SERVICE_TABLES = ['service_counters', 'export_profiles'];
+const SERVICE_TABLES = [
+  'service_counters',
+  // DESIGN §17
+  'export_profiles', 'export_schedules', 'export_schedule_runs', 'export_deliveries', 'export_links', 'export_link_uses',
+];
 
 const dbName = `invoice_export_mig_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 const cliDbName = `invoice_export_mig_cli_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
