@@ -82,6 +82,10 @@ beforeAll(async () => {
   smtp = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
+    onRcptTo(address, _session, callback) {
+      if (address.address.startsWith('bounce@')) return callback(Object.assign(new Error('No such mailbox'), { responseCode: 550 }));
+      callback();
+    },
     onData(stream, _session, callback) {
       simpleParser(stream).then((mail) => {
         inbox.push(mail);
@@ -306,5 +310,59 @@ describe('a run due while Redis is down', () => {
     for (let i = 0; i < 3; i++) await runner.tick();
     expect(inbox.filter((m) => (m.to as { text: string }).text === 'panne@compta.example')).toHaveLength(1);
     expect((await ds.query('SELECT count(*)::int AS n FROM invoice_exports WHERE tenant_id = $1', [tenant]))[0].n).toBe(1);
+  }, 60_000);
+});
+
+describe('what the owner is told', () => {
+  it('a run that cannot be made (a VAT rate without an account) mails the owner, not the recipients', async () => {
+    const tenant = await createTenant(ds, uniqueName('tva'));
+    const admin = app.token(tenant, [Role.ADMIN], 'owner-tva@ecole.example');
+    const profile = await app.gql(PROFILE, { input: { name: 'Écritures', kind: 'ACCOUNTING_ENTRIES', format: 'FEC' } }, admin);
+    expect(profile.errors).toBeUndefined();
+    const schedule = await createSchedule(admin, { profileId: profile.data.createExportProfile.id, recipients: ['compta-tva@compta.example'], selection: 'NOT_YET_TRANSFERRED' });
+    clock = new Date(new Date(schedule.nextRunAt).getTime() + 60_000);
+    const payer = await createPayer(ds, tenant, {});
+    await createInvoice(ds, tenant, { number: 'F000200', billingDate: periodBefore('MONTHLY', clock, 'Europe/Paris').end, payerId: payer, lines: [{ unitPrice: '100.00', vatRate: '8.50' }] });
+    const [mail] = await mailsTo('owner-tva@ecole.example', 1);
+    expect(mail.subject).toContain("Échec de l'envoi programmé");
+    expect(mail.text).toContain('8.5');
+    expect(mail.text).toContain('BAD_USER_INPUT');
+    expect(inbox.filter((m) => (m.to as { text: string }).text === 'compta-tva@compta.example')).toHaveLength(0);
+    const [run] = await ds.query('SELECT status FROM export_schedule_runs WHERE schedule_id = $1', [schedule.id]);
+    expect(run.status).toBe('FAILED');
+  }, 60_000);
+
+  it('a mail the server refuses is retried with backoff, then given up and the owner told', async () => {
+    const { tenant, admin, profileId } = await setup('rebond');
+    const schedule = await createSchedule(admin, { profileId, recipients: ['bounce@compta.example', 'ok-rebond@compta.example'], ownerEmail: 'owner-rebond@ecole.example' });
+    clock = new Date(new Date(schedule.nextRunAt).getTime() + 60_000);
+    const payer = await createPayer(ds, tenant, {});
+    await createInvoice(ds, tenant, { number: 'F000300', billingDate: periodBefore('MONTHLY', clock, 'Europe/Paris').end, payerId: payer, lines: [{ unitPrice: '10.00' }] });
+    await mailsTo('ok-rebond@compta.example', 1);
+    const attempts = async () => (await ds.query(`SELECT attempts, status, next_attempt_at AS "next" FROM export_deliveries WHERE schedule_id = $1 AND recipient = 'bounce@compta.example'`, [schedule.id]))[0];
+    const first = await attempts();
+    expect(first).toMatchObject({ attempts: 1, status: 'PENDING' });
+    // Not tried again before its time.
+    await runner.tick();
+    expect((await attempts()).attempts).toBe(1);
+    let waited = new Date(first.next).getTime() - clock.getTime();
+    for (let i = 2; i <= 5; i++) {
+      const before = await attempts();
+      clock = new Date(new Date(before.next).getTime() + 1000);
+      await runner.tick();
+      const after = await attempts();
+      expect(after.attempts).toBe(i);
+      if (i < 5) {
+        const gap = new Date(after.next).getTime() - clock.getTime();
+        expect(gap).toBeGreaterThan(waited); // backoff grows
+        waited = gap;
+      }
+    }
+    expect((await attempts()).status).toBe('FAILED');
+    const [owner] = await mailsTo('owner-rebond@ecole.example', 1);
+    expect(owner.subject).toContain('Message non remis');
+    expect(owner.text).toContain('bounce@compta.example');
+    expect(owner.text).toContain('5 tentative(s)');
+    expect(inbox.filter((m) => (m.to as { text: string }).text === 'ok-rebond@compta.example')).toHaveLength(1);
   }, 60_000);
 });
