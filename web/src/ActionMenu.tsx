@@ -1,15 +1,32 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ExportFormat, ExportKind } from './graphql';
+import type { ExportFormat, ExportKind, ProfileItem } from './graphql';
 import { EXPORT_KINDS, FORMAT_LABELS, type KindEntry } from './kinds';
 
 /**
  * "Action pour X sélectionnés": a menu button (Enter or Space opens it, the
  * arrows move, Escape closes it), then the file format of the chosen export.
  */
-export function ActionMenu({ count, busy, onExport }: { count: number; busy: boolean; onExport: (kind: ExportKind, format: ExportFormat) => void }) {
+export function ActionMenu({
+  count,
+  busy,
+  onExport,
+  profiles = [],
+  disabledReason,
+}: {
+  count: number;
+  busy: boolean;
+  onExport: (kind: ExportKind, format: ExportFormat, profileId: string | null) => void;
+  /** Saved profiles (DESIGN §17): the dialog offers those of the chosen export. */
+  profiles?: readonly ProfileItem[];
+  /** Set when the roles do not allow exporting: the button stays disabled and says why. */
+  disabledReason?: string;
+}) {
   const [open, setOpen] = useState(false);
   const [chosen, setChosen] = useState<KindEntry | null>(null);
   const [format, setFormat] = useState<ExportFormat | null>(null);
+  const [profileId, setProfileId] = useState<string>('');
+  const kindProfiles = chosen ? profiles.filter((p) => p.kind === chosen.kind) : [];
+  const profile = kindProfiles.find((p) => p.id === profileId) ?? null;
   const button = useRef<HTMLButtonElement>(null);
   const popup = useRef<HTMLDivElement>(null);
 
@@ -66,7 +83,8 @@ export function ActionMenu({ count, busy, onExport }: { count: number; busy: boo
         aria-haspopup="menu"
         aria-expanded={open}
         aria-controls="action-popup"
-        disabled={count === 0 || busy}
+        disabled={count === 0 || busy || Boolean(disabledReason)}
+        aria-describedby={disabledReason ? 'action-absent' : undefined}
         onClick={() => (open ? close() : setOpen(true))}
         onKeyDown={(e) => {
           if (e.key === 'ArrowDown' && !open) {
@@ -77,6 +95,11 @@ export function ActionMenu({ count, busy, onExport }: { count: number; busy: boo
       >
         {label} <span aria-hidden="true">▾</span>
       </button>
+      {disabledReason && (
+        <p id="action-absent" class="hint">
+          {disabledReason}
+        </p>
+      )}
       {open && !chosen && (
         <div id="action-popup" ref={popup} role="menu" aria-label={label} class="popup" onKeyDown={onMenuKey}>
           {EXPORT_KINDS.map((k) => (
@@ -88,6 +111,7 @@ export function ActionMenu({ count, busy, onExport }: { count: number; busy: boo
               onClick={() => {
                 setChosen(k);
                 setFormat(k.formats[0]);
+                setProfileId('');
               }}
             >
               {k.label}
@@ -100,19 +124,37 @@ export function ActionMenu({ count, busy, onExport }: { count: number; busy: boo
           <form
             onSubmit={(e) => {
               e.preventDefault();
-              const f = format ?? chosen.formats[0];
+              const f = profile ? profile.format : format ?? chosen.formats[0];
               close();
-              onExport(chosen.kind, f);
+              onExport(chosen.kind, f, profile?.id ?? null);
             }}
           >
             <h3 id="format-title">
               {chosen.label} : {count} pièce{count > 1 ? 's' : ''}
             </h3>
-            <fieldset>
-              <legend>Format du fichier</legend>
+            {kindProfiles.length > 0 && (
+              <label class="field">
+                <span>Profil d'export</span>
+                <select value={profileId} onChange={(e) => setProfileId((e.currentTarget as HTMLSelectElement).value)}>
+                  <option value="">Aucun : toutes les colonnes</option>
+                  {kindProfiles.map((p) => (
+                    <option key={p.id} value={p.id}>
+                      {p.name} ({p.format})
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
+            {profile && (
+              <p class="hint" aria-live="polite">
+                Colonnes du profil : {profile.columns.map((c) => c.header).join(', ')}
+              </p>
+            )}
+            <fieldset disabled={Boolean(profile)}>
+              <legend>Format du fichier{profile ? ' (celui du profil)' : ''}</legend>
               {chosen.formats.map((f) => (
                 <label key={f} class="radio">
-                  <input type="radio" name="format" value={f} checked={format === f} onChange={() => setFormat(f)} />
+                  <input type="radio" name="format" value={f} checked={(profile ? profile.format : format) === f} onChange={() => setFormat(f)} />
                   <span>{FORMAT_LABELS[f] ?? f}</span>
                 </label>
               ))}

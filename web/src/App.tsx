@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { createApi, readToken } from './api';
 import { ExportsPanel, useExports } from './ExportsPanel';
 import { InvoiceList } from './InvoiceList';
+import { SchedulesPanel } from './SchedulesPanel';
 import { clearToken, saveToken, takeTokenFromLocation } from './session';
 import { SignIn } from './SignIn';
 import { formatDateTime } from './format';
@@ -73,9 +74,10 @@ function Workspace({ token, onSignOut }: { token: string; onSignOut: (why?: stri
         </div>
       </header>
       <main class="content">
-        <InvoiceList api={api} onExportRequested={exportsState.add} />
+        <InvoiceList api={api} onExportRequested={exportsState.add} roles={info?.roles ?? []} />
+        <SchedulesPanel api={api} roles={info?.roles ?? []} />
       </main>
-      <ExportsPanel state={exportsState} live={live} />
+      <ExportsPanel state={exportsState} live={live} roles={info?.roles ?? []} />
     </div>
   );
 }

@@ -85,3 +85,31 @@ export const ExportUpdatedSubscription = graphql(`
     invoiceExportUpdated(id: $id) { ...ExportFields }
   }
 `, [ExportFields]);
+
+/** Saved export profiles (DESIGN §17), offered in the export dialog. */
+export const ProfilesQuery = graphql(`
+  query Profiles {
+    exportProfiles { id name kind format columns { key header } }
+  }
+`);
+
+export type ProfileItem = ResultOf<typeof ProfilesQuery>['exportProfiles'][number];
+
+/** The panel "Envois programmés". */
+export const SchedulesQuery = graphql(`
+  query Schedules {
+    exportSchedules {
+      id cadence day hour recipients selection enabled emptyPeriod nextRunAt lastRunStatus lastPeriodStart
+      profile { id name }
+      lastRun { id status fileName }
+    }
+  }
+`);
+
+export type ScheduleItem = ResultOf<typeof SchedulesQuery>['exportSchedules'][number];
+
+export const RunScheduleNowMutation = graphql(`
+  mutation RunScheduleNow($id: ID!) {
+    runExportScheduleNow(id: $id) { id status }
+  }
+`);
