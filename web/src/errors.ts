@@ -19,6 +19,7 @@ const MESSAGES: Record<string, string> = {
 
 /** Known refusals whose reason the page can say precisely, found in the API's message. */
 const PRECISE: [RegExp, string][] = [
+  [/search is too long/i, 'La recherche est trop longue (200 caractères au plus).'],
   [/selection is empty/i, 'La sélection est vide : cochez au moins une pièce.'],
   [/No VAT account for the rate/i, "Un taux de TVA de la sélection n'a pas de compte dans les paramètres comptables : renseignez-le avant d'exporter les écritures."],
   [/already exists/i, 'Un profil porte déjà ce nom : choisissez-en un autre.'],
