@@ -129,6 +129,46 @@ describeBrowser('profiles, scheduled sends and roles on the page', () => {
     await schedules.getByText(/Dernier envoi \(période du \d{2}\/\d{2}\/\d{4}\) : (période vide|export en cours|envoyé)/).waitFor();
   });
 
+  it('the column picker: tick, reorder, rename, CSV options, save as a profile, export with it', async () => {
+    const page = await signedIn(Role.ACCOUNTANT);
+    await page.getByRole('checkbox', { name: /^Sélectionner / }).first().check();
+    await page.getByRole('button', { name: 'Action pour 1 sélectionné' }).click();
+    await page.getByRole('menuitem', { name: 'Exporter', exact: true }).click();
+    await page.getByRole('radio', { name: /CSV/ }).check();
+    await page.getByText('Choisir les colonnes et le format CSV').click();
+    const columns = page.getByRole('list', { name: 'Colonnes du fichier' });
+    for (const box of await columns.getByRole('checkbox').all()) {
+      const name = (await box.getAttribute('aria-label')) ?? '';
+      if (name !== 'Inclure N° de pièce' && name !== 'Inclure Montant dû') await box.uncheck();
+    }
+    // "Montant dû" up to the first place, renamed.
+    for (let i = 0; i < 7; i++) {
+      const up = page.getByRole('button', { name: 'Monter Montant dû' });
+      if (await up.isDisabled()) break;
+      await up.click();
+    }
+    await page.getByRole('textbox', { name: 'En-tête de Montant dû' }).fill('TTC');
+    await page.getByRole('combobox', { name: 'Encodage', exact: true }).selectOption('WINDOWS_1252');
+    await page.getByRole('combobox', { name: 'Séparateur', exact: true }).selectOption(',');
+    await page.getByRole('combobox', { name: 'Séparateur décimal', exact: true }).selectOption('.');
+    await page.getByRole('textbox', { name: 'Nom du profil', exact: true }).fill('Mon import');
+    await page.getByRole('button', { name: 'Enregistrer comme profil' }).click();
+    await page.getByRole('status').filter({ hasText: 'Profil « Mon import » enregistré et choisi.' }).waitFor();
+    await page.getByText(/^Colonnes du profil : /).waitFor();
+    const profiles = await gql(`{ exportProfiles { name format columns { key header } csv { encoding separator decimalSeparator } } }`, {}, Role.VIEWER);
+    const saved = profiles.data.exportProfiles.find((p: { name: string }) => p.name === 'Mon import');
+    expect(saved).toEqual({ name: 'Mon import', format: 'CSV', columns: [{ key: 'amountDue', header: 'TTC' }, { key: 'number', header: 'N° de pièce' }], csv: { encoding: 'WINDOWS_1252', separator: ',', decimalSeparator: '.' } });
+    await page.getByRole('button', { name: "Lancer l'export" }).click();
+    await page.getByRole('status').filter({ hasText: 'Export demandé' }).waitFor();
+    const item = page.getByRole('region', { name: 'Exports' }).getByRole('listitem').first();
+    await item.getByText('Terminé').waitFor({ timeout: 30_000 });
+    const waiting = page.waitForEvent('download');
+    await item.getByRole('link', { name: 'Télécharger' }).click();
+    const lines = iconv.decode(readFileSync(await (await waiting).path()), 'windows-1252').split('\r\n').filter(Boolean);
+    expect(lines[0]).toBe('TTC,N° de pièce');
+    expect(lines[1]).toMatch(/^-?\d+\.\d{2},[FA]\d+$/);
+  });
+
   it('a refusal is shown in French with its code, never the API’s English sentence', async () => {
     const page = await signedIn(Role.ACCOUNTANT);
     await page.getByRole('checkbox', { name: /^Sélectionner / }).first().check();

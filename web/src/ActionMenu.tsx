@@ -1,5 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ExportFormat, ExportKind, ProfileItem } from './graphql';
+import { toApiError } from './api';
+import { ColumnPicker, type PickerChoice, type PickerColumn } from './ColumnPicker';
+import { refusalLine } from './errors';
+import type { ExportFormat, ExportKind, ProfileInput, ProfileItem } from './graphql';
 import { EXPORT_KINDS, FORMAT_LABELS, type KindEntry } from './kinds';
 
 /**
@@ -12,12 +15,18 @@ export function ActionMenu({
   onExport,
   profiles = [],
   disabledReason,
+  loadColumns,
+  saveProfile,
 }: {
   count: number;
   busy: boolean;
-  onExport: (kind: ExportKind, format: ExportFormat, profileId: string | null) => void;
+  onExport: (kind: ExportKind, format: ExportFormat, profileId: string | null, choice: PickerChoice | null) => void;
   /** Saved profiles (DESIGN §17): the dialog offers those of the chosen export. */
   profiles?: readonly ProfileItem[];
+  /** The columns of a kind, for the picker (absent: no picker). */
+  loadColumns?: (kind: ExportKind) => Promise<PickerColumn[]>;
+  /** Saves a profile (absent: the role may not). */
+  saveProfile?: (input: ProfileInput) => Promise<ProfileItem>;
   /** Set when the roles do not allow exporting: the button stays disabled and says why. */
   disabledReason?: string;
 }) {
@@ -25,6 +34,8 @@ export function ActionMenu({
   const [chosen, setChosen] = useState<KindEntry | null>(null);
   const [format, setFormat] = useState<ExportFormat | null>(null);
   const [profileId, setProfileId] = useState<string>('');
+  const [choice, setChoice] = useState<PickerChoice | null>(null);
+  const [savedNote, setSavedNote] = useState<string | null>(null);
   const kindProfiles = chosen ? profiles.filter((p) => p.kind === chosen.kind) : [];
   const profile = kindProfiles.find((p) => p.id === profileId) ?? null;
   const button = useRef<HTMLButtonElement>(null);
@@ -112,6 +123,8 @@ export function ActionMenu({
                 setChosen(k);
                 setFormat(k.formats[0]);
                 setProfileId('');
+                setChoice(null);
+                setSavedNote(null);
               }}
             >
               {k.label}
@@ -126,7 +139,7 @@ export function ActionMenu({
               e.preventDefault();
               const f = profile ? profile.format : format ?? chosen.formats[0];
               close();
-              onExport(chosen.kind, f, profile?.id ?? null);
+              onExport(chosen.kind, f, profile?.id ?? null, profile || f === 'FEC' ? null : choice);
             }}
           >
             <h3 id="format-title">
@@ -145,6 +158,7 @@ export function ActionMenu({
                 </select>
               </label>
             )}
+            {savedNote && <p role="status">{savedNote}</p>}
             {profile && (
               <p class="hint" aria-live="polite">
                 Colonnes du profil : {profile.columns.map((c) => c.header).join(', ')}
@@ -159,6 +173,28 @@ export function ActionMenu({
                 </label>
               ))}
             </fieldset>
+            {!profile && loadColumns && (format ?? chosen.formats[0]) !== 'FEC' && (
+              <ColumnPicker
+                key={`${chosen.kind}-${format}`}
+                format={format ?? chosen.formats[0]}
+                load={() => loadColumns(chosen.kind)}
+                onChange={setChoice}
+                onSave={
+                  saveProfile &&
+                  (async (name, c) => {
+                    try {
+                      const saved = await saveProfile({ name, kind: chosen.kind, format: format ?? chosen.formats[0], columns: c.columns, csv: c.csv });
+                      // The new profile is chosen: the picker gives way to it.
+                      setProfileId(saved.id);
+                      setSavedNote(`Profil « ${saved.name} » enregistré et choisi.`);
+                      return null;
+                    } catch (err) {
+                      return refusalLine('Enregistrement refusé', toApiError(err));
+                    }
+                  })
+                }
+              />
+            )}
             <div class="popup-actions">
               <button type="submit" class="primary">
                 Lancer l'export

@@ -1,9 +1,10 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { toApiError, type Api } from './api';
+import type { PickerChoice } from './ColumnPicker';
 import { refusalLine } from './errors';
 import { canExport, exportingAbsentReason } from './roles';
 import { ActionMenu } from './ActionMenu';
-import { InvoicesQuery, ProfilesQuery, RequestExportMutation, type ProfileItem, type ExportFormat, type ExportItem, type ExportKind, type InvoiceFilterInput, type InvoiceRow } from './graphql';
+import { CreateProfileMutation, ExportColumnsQuery, InvoicesQuery, ProfilesQuery, RequestExportMutation, type ProfileItem, type ExportFormat, type ExportItem, type ExportKind, type InvoiceFilterInput, type InvoiceRow } from './graphql';
 import { PAYMENT_LABELS, PERIOD_LABELS, STATUS_LABELS, TYPE_LABELS, formatDate, formatDecimal, formatInt, formatMoney } from './format';
 import { kindLabel } from './kinds';
 import {
@@ -145,7 +146,7 @@ export function InvoiceList({ api, onExportRequested, roles = [] }: { api: Api; 
 
   const change = (k: keyof Filters) => (e: Event) => setDraft((d) => ({ ...d, [k]: (e.currentTarget as HTMLInputElement).value }));
 
-  async function requestExport(kind: ExportKind, format: ExportFormat, profileId: string | null) {
+  async function requestExport(kind: ExportKind, format: ExportFormat, profileId: string | null, choice: PickerChoice | null) {
     const sel = toSelectionInput(selection, filter, totalCount);
     if (!sel) return;
     setRequestError(null);
@@ -153,7 +154,7 @@ export function InvoiceList({ api, onExportRequested, roles = [] }: { api: Api; 
     setRequesting(true);
     try {
       const d = await api.mutate(RequestExportMutation, {
-        input: { kind, format, locale: 'fr-FR', selection: sel, idempotencyKey: newKey(), ...(profileId ? { profileId } : {}) },
+        input: { kind, format, locale: 'fr-FR', selection: sel, idempotencyKey: newKey(), ...(profileId ? { profileId } : {}), ...(choice ? { columns: choice.columns, csv: choice.csv } : {}) },
       });
       onExportRequested(d.requestInvoiceExport);
       setNotice(`Export demandé : ${kindLabel(kind)} (${format}) de ${count} pièce${count > 1 ? 's' : ''}. Suivez-le dans « Exports ».`);
@@ -228,7 +229,17 @@ export function InvoiceList({ api, onExportRequested, roles = [] }: { api: Api; 
           busy={requesting}
           profiles={profiles}
           disabledReason={canExport(roles) ? undefined : exportingAbsentReason(roles)}
-          onExport={(k, f, p) => void requestExport(k, f, p)}
+          onExport={(k, f, p, c) => void requestExport(k, f, p, c)}
+          loadColumns={(kind) => api.query(ExportColumnsQuery, { kind }).then((d) => d.exportColumns)}
+          saveProfile={
+            canExport(roles)
+              ? async (input) => {
+                  const d = await api.mutate(CreateProfileMutation, { input });
+                  setProfiles((ps) => [...ps, d.createExportProfile]);
+                  return d.createExportProfile;
+                }
+              : undefined
+          }
         />
         <p class="selection-summary">{describeSelection(selection, totalCount)}</p>
       </div>

@@ -113,3 +113,19 @@ export const RunScheduleNowMutation = graphql(`
     runExportScheduleNow(id: $id) { id status }
   }
 `);
+
+export const ExportColumnsQuery = graphql(`
+  query ExportColumns($kind: ExportKind!) {
+    exportColumns(kind: $kind) { key header type }
+  }
+`);
+
+export const CreateProfileMutation = graphql(`
+  mutation CreateProfile($input: ExportProfileInput!) {
+    createExportProfile(input: $input) { id name kind format columns { key header } }
+  }
+`);
+
+export type ProfileInput = VariablesOf<typeof CreateProfileMutation>['input'];
+export type CsvOptionsValue = NonNullable<ProfileInput['csv']>;
+export type ColumnChoiceValue = NonNullable<ProfileInput['columns']>[number];
