@@ -127,6 +127,20 @@ describeBrowser('profiles, scheduled sends and roles on the page', () => {
     // The seeded school bills in past school years: the month just ended is empty.
     await schedules.getByRole('status').getByText(/rien à envoyer|Envoi lancé/).waitFor();
     await schedules.getByText(/Dernier envoi \(période du \d{2}\/\d{2}\/\d{4}\) : (période vide|export en cours|envoyé)/).waitFor();
+
+    // A new one: a refusal first (day 31), in French with its code; then created and listed.
+    const form = schedules.getByRole('form', { name: 'Nouvel envoi programmé' });
+    await form.getByRole('combobox', { name: 'Profil', exact: true }).selectOption({ label: 'Cabinet Dupont' });
+    await form.getByRole('textbox', { name: 'Jour', exact: true }).fill('31');
+    await form.getByRole('textbox', { name: 'Destinataires', exact: true }).fill('a@compta.example, b@compta.example');
+    await form.getByRole('button', { name: "Créer l'envoi" }).click();
+    await form.getByRole('status').filter({ hasText: 'Création refusée (BAD_USER_INPUT) : La demande a été refusée' }).waitFor();
+    await form.getByRole('textbox', { name: 'Jour', exact: true }).fill('15');
+    await form.getByRole('button', { name: "Créer l'envoi" }).click();
+    await form.getByRole('status').filter({ hasText: 'Envoi programmé créé.' }).waitFor();
+    await schedules.getByText('Chaque mois, le 15 à 6 h · à a@compta.example, b@compta.example').waitFor();
+    const { data } = await gql(`{ exportSchedules { day recipients } }`, {}, Role.VIEWER);
+    expect(data.exportSchedules).toContainEqual({ day: 15, recipients: ['a@compta.example', 'b@compta.example'] });
   });
 
   it('the column picker: tick, reorder, rename, CSV options, save as a profile, export with it', async () => {

@@ -129,3 +129,17 @@ export const CreateProfileMutation = graphql(`
 export type ProfileInput = VariablesOf<typeof CreateProfileMutation>['input'];
 export type CsvOptionsValue = NonNullable<ProfileInput['csv']>;
 export type ColumnChoiceValue = NonNullable<ProfileInput['columns']>[number];
+
+export const CreateScheduleMutation = graphql(`
+  mutation CreateSchedule($input: ExportScheduleInput!) {
+    createExportSchedule(input: $input) { id }
+  }
+`);
+
+export type ScheduleInput = VariablesOf<typeof CreateScheduleMutation>['input'];
+
+export const DeleteScheduleMutation = graphql(`
+  mutation DeleteSchedule($id: ID!) {
+    deleteExportSchedule(id: $id)
+  }
+`);
