@@ -6,6 +6,7 @@ import { InitialSchema1764201600000 } from './migrations/1764201600000-initial-s
 import { FoldNormalizesUnicode1764288000000 } from './migrations/1764288000000-fold-normalizes-unicode';
 import { AttemptLeases1764300000000 } from './migrations/1764300000000-attempt-leases';
 import { Accounting1764400000000 } from './migrations/1764400000000-accounting';
+import { AuditEvents1765200000000 } from './migrations/1765200000000-audit-events';
 import { ExportProfiles1765400000000 } from './migrations/1765400000000-export-profiles';
 
 // A `date` is a calendar date: keep PostgreSQL's yyyy-mm-dd text instead of a
@@ -15,7 +16,7 @@ types.setTypeParser(types.builtins.DATE, (v) => v);
 // Money (numeric) stays a string on purpose.
 types.setTypeParser(types.builtins.INT8, (v) => Number(v));
 
-export const MIGRATIONS = [InitialSchema1764201600000, FoldNormalizesUnicode1764288000000, AttemptLeases1764300000000, Accounting1764400000000, ExportProfiles1765400000000];
+export const MIGRATIONS = [InitialSchema1764201600000, FoldNormalizesUnicode1764288000000, AttemptLeases1764300000000, Accounting1764400000000, AuditEvents1765200000000, ExportProfiles1765400000000];
 
 export function createDataSource(databaseUrl: string, opts: { poolSize?: number; applicationName?: string } = {}): DataSource {
   return new DataSource({

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Principal } from '../auth/jwt';
+import { AuditAction, AuditActor, AuditTarget, recordAudit } from '../audit/audit';
+import { selectionSummary } from '../audit/details';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import { ExportFormat, ExportKind, ExportStatus, FINAL_EXPORT_STATUSES } from '../entities/enums';
 import { badInput, notFound } from '../errors';
@@ -84,7 +86,7 @@ export class ExportService {
    * is the outbox, and the dispatcher puts it on the queue (at once when
    * Redis is up and the tenant has a free slot; later otherwise).
    */
-  async request(principal: Principal, req: ExportRequest): Promise<InvoiceExport> {
+  async request(principal: Principal, req: ExportRequest, who: AuditActor): Promise<InvoiceExport> {
     const { tenantId } = principal;
     // KINDS: the default format is the kind's (XLSX; FEC for ACCOUNTING_ENTRIES); FEC only for ACCOUNTING_ENTRIES.
     // PROFILES: a profile's format, locale and layout apply; an inline column choice or CSV layout is checked here.
@@ -107,8 +109,8 @@ export class ExportService {
     // KINDS: a kind's own checks (ACCOUNTING_ENTRIES: every VAT rate has an account), before anything is written.
     await exportKind(req.kind).validateRequest?.(this.ds, tenantId, selection, format);
     const expectedRows = documents * (ROWS_PER_DOCUMENT[req.kind] ?? 1);
-    const id = await admitExport(this.ds.manager, tenantId, this.config, (tx) =>
-      this.lifecycle.record(tx, {
+    const id = await admitExport(this.ds.manager, tenantId, this.config, async (tx) => {
+      const recorded = await this.lifecycle.record(tx, {
         tenantId,
         requestedBy: principal.userId,
         kind: req.kind,
@@ -119,8 +121,15 @@ export class ExportService {
         expectedRows,
         queuePrefix: this.config.queuePrefix,
         options: layout,
-      }),
-    );
+      });
+      if (recorded) {
+        await recordAudit(tx, who, {
+          action: AuditAction.EXPORT_REQUESTED, targetType: AuditTarget.EXPORT, targetId: recorded,
+          details: { kind: req.kind, format, locale, expectedRows, selection: selectionSummary(selection, documents) },
+        });
+      }
+      return recorded;
+    });
     if (!id) {
       // A concurrent request with the same key won the race.
       return repo.findOneByOrFail({ tenantId, idempotencyKey: key! });
@@ -217,13 +226,15 @@ export class ExportService {
    * QUEUED: the job leaves the queue. RUNNING: the worker sees the status at
    * its next progress tick (≤ 250 ms), aborts its upload and stops.
    */
-  async cancel(tenantId: string, id: string): Promise<InvoiceExport> {
+  async cancel(tenantId: string, id: string, who: AuditActor): Promise<InvoiceExport> {
     const current = await this.getOrFail(tenantId, id);
     if (current.status === ExportStatus.CANCELLED) return current;
     if (FINAL_EXPORT_STATUSES.includes(current.status)) {
       throw badInput(`The export is already ${current.status} and can no longer be cancelled`);
     }
-    const cancelled = await this.lifecycle.cancel(tenantId, id);
+    const cancelled = await this.lifecycle.cancel(tenantId, id, (tx) =>
+      recordAudit(tx, who, { action: AuditAction.EXPORT_CANCELLED, targetType: AuditTarget.EXPORT, targetId: id, details: { kind: current.kind, was: current.status } }),
+    );
     const after = await this.getOrFail(tenantId, id);
     if (!cancelled) {
       // It finished in between: say what it became.

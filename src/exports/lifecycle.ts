@@ -124,13 +124,25 @@ export class ExportLifecycle {
     return rows[0]?.id;
   }
 
-  /** QUEUED or RUNNING → CANCELLED (a running attempt sees it at its next heartbeat); undefined if it had finished. */
-  async cancel(tenantId: string, id: string): Promise<InvoiceExport | undefined> {
-    return this.publishOne(
-      `UPDATE invoice_exports e SET status = 'CANCELLED', completed_at = now(), waiting_reason = NULL
-       WHERE e.tenant_id = $1 AND e.id = $2 AND e.status IN ('QUEUED', 'RUNNING') RETURNING ${this.published}`,
-      [tenantId, id],
-    );
+  /**
+   * QUEUED or RUNNING → CANCELLED (a running attempt sees it at its next
+   * heartbeat); undefined if it had finished. `inTransaction` runs in the same
+   * transaction when the row changed (the audit event).
+   */
+  async cancel(tenantId: string, id: string, inTransaction?: (tx: Queries) => Promise<void>): Promise<InvoiceExport | undefined> {
+    const row = await this.transaction(async (qr) => {
+      const [changed] = await returning<Record<string, unknown>>(qr.manager,
+        `UPDATE invoice_exports e SET status = 'CANCELLED', completed_at = now(), waiting_reason = NULL
+         WHERE e.tenant_id = $1 AND e.id = $2 AND e.status IN ('QUEUED', 'RUNNING') RETURNING ${this.published}`,
+        [tenantId, id],
+      );
+      if (changed && inTransaction) await inTransaction(qr.manager);
+      return changed;
+    });
+    if (!row) return undefined;
+    const e = this.hydrate(row);
+    await this.publish(e);
+    return e;
   }
 
   // ── The outbox (the dispatcher and the reconciler) ───────────────────

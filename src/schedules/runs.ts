@@ -80,15 +80,17 @@ export async function requestRun(
     }
     return { status: 'EMPTY', exportId: null };
   }
+  const principal = { tenantId: s.tenantId, userId: scheduleRequester(s.id), roles: [Role.ADMIN] };
+  // Audited like any export request, the schedule as its actor.
   const exp = await exports.request(
-    { tenantId: s.tenantId, userId: scheduleRequester(s.id), roles: [Role.ADMIN] },
+    principal,
     { kind: profile.kind, profileId: profile.id, selection: { filter }, idempotencyKey: `${scheduleRequester(s.id)}:${period.start}` },
+    { principal },
   );
   await ds.query(
     `UPDATE export_schedule_runs SET status = 'REQUESTED', export_id = $3 WHERE schedule_id = $1 AND period_start = $2 AND status = 'PENDING'`,
     [s.id, period.start, exp.id],
   );
-  // TODO(audit, DESIGN §18): record "scheduled export requested" once src/audit is on main.
   return { status: 'REQUESTED', exportId: exp.id };
 }
 

@@ -58,6 +58,8 @@ const CONTRACT_COLUMNS: Record<string, string[]> = {
     'account_labels', 'fallback_auxiliary_account', 'fiscal_year_end', 'updated_at',
   ],
   accounting_transfers: ['id', 'tenant_id', 'invoice_id', 'export_id', 'transferred_at'],
+  // DESIGN §18
+  audit_events: ['id', 'tenant_id', 'actor', 'roles', 'action', 'target_type', 'target_id', 'at', 'request_id', 'ip', 'details'],
 };
 
 /** Tables of the service's own bookkeeping, beyond docs/data-model.md. */
