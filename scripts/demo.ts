@@ -22,6 +22,7 @@ import { exportWsClient, followExport, gql, requestExport } from '../src/client/
 import { signToken } from '../src/auth/jwt';
 import { webDistDir } from '../src/api/web';
 import { Running, boot } from '../src/boot';
+import { demoScheduledSend } from './demo-schedule';
 import { loadConfigOrExit, type Config } from '../src/config';
 import { ensureDatabase } from '../src/db/migrate';
 import { ExportFormat, Role } from '../src/entities/enums';
@@ -526,8 +527,14 @@ async function main(): Promise<void> {
   if (stopping) return;
   for (const [k, line] of importer.lines.entries()) say(`${k === 0 ? '  ' : '      '}${line}`);
   say();
-  const allOk = outcomes.length === 3 && outcomes.every((o) => o.ok) && importer.ok;
-  say(allOk ? green('The three exports and the Sage 50 / Ciel import file completed; every total matches the database to the cent.') : red('Something did not match: see ✗ above.'));
+  const exportsOk = outcomes.length === 3 && outcomes.every((o) => o.ok) && importer.ok;
+  say(exportsOk ? green('The three exports and the Sage 50 / Ciel import file completed; every total matches the database to the cent.') : red('Something did not match: see ✗ above.'));
+
+  say();
+  say(bold('Scheduled send') + dim(' — "Envois programmés": the monthly mail to the accountant (docs/profiles.md)'));
+  const scheduled = await demoScheduledSend(running, apiUrl, admin).catch((err: Error) => ({ ok: false, lines: [['✗', err.message] as [string, string]] }));
+  for (const [label, value, note] of scheduled.lines) say(`  ${label.padEnd(10)}${value}${note ? `  ${dim(note)}` : ''}`);
+  const allOk = exportsOk && scheduled.ok;
 
   if (args.once) {
     await stop(allOk ? 0 : 1);

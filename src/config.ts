@@ -90,6 +90,15 @@ export interface Config {
   wsMaxPayloadBytes: number;
   /** Most operations open at once on one WebSocket. */
   wsMaxSubscriptions: number;
+  /** Scheduled sends (DESIGN §17). Unset: the single-process modes start an embedded sink; separate processes refuse schedules. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** Base of the links in the mails (`<PUBLIC_URL>/d/<token>`); unset: the API's own address. */
+  publicUrl: string | undefined;
+  /** Days a link in a mail stays valid. */
+  exportLinkDays: number;
+  /** Where the embedded SMTP sink writes its .eml files (local modes only). */
+  mailLocalDir: string;
 }
 
 export interface JwksConfig {
@@ -267,7 +276,22 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 1024, 16 * 1024 * 1024, 'a number of bytes'),
     wsMaxSubscriptions: int(env, 'WS_MAX_SUBSCRIPTIONS', 20, 1, 1000),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 3_600_000, 'a number of milliseconds'),
+    ...mailPolicy(env),
   });
+}
+
+/** Scheduled sends to the accountant (DESIGN §17). */
+function mailPolicy(env: Env) {
+  const mailFrom = str(env, 'MAIL_FROM', 'Exports <exports@localhost>');
+  if (!/@/.test(mailFrom) || /[\r\n]/.test(mailFrom)) throw new ConfigError(`MAIL_FROM must be an e-mail address, e.g. "Exports <exports@example.org>" (got "${mailFrom}")`);
+  const publicUrl = url(env, 'PUBLIC_URL', undefined, ['http:', 'https:']);
+  return {
+    smtpUrl: url(env, 'SMTP_URL', undefined, ['smtp:', 'smtps:']),
+    mailFrom,
+    publicUrl: publicUrl?.replace(/\/+$/, ''),
+    exportLinkDays: int(env, 'EXPORT_LINK_DAYS', 14, 1, 365, 'a number of days'),
+    mailLocalDir: str(env, 'MAIL_LOCAL_DIR', '.data/mail'),
+  };
 }
 
 /** Retries, fairness and the reconciler (issue 8, docs/fairness.md). */

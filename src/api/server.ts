@@ -18,6 +18,7 @@ import { checkReadiness, publicReadiness } from './health';
 import { isOperator } from './ops-auth';
 import { mountWeb } from './web';
 import { createSchema } from './schema';
+import { downloadLinkHandler } from '../links/links';
 
 export interface ApiServer {
   httpServer: http.Server;
@@ -103,6 +104,8 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
   mountAdmin(app, services);
   mountMetrics(app, services);
   mountWeb(app);
+  // DESIGN §17: the links of the scheduled mails.
+  app.get('/d/:token', downloadLinkHandler(services));
   app.use(
     '/graphql',
     express.json({ limit: bodyLimitBytes(config.exportMaxIds) }),

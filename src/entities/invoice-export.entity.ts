@@ -2,6 +2,7 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { ExportFormat, ExportKind, ExportStatus, WaitingReason } from './enums';
 import type { StoredSelection } from '../exports/selection';
+import type { FileLayout } from '../profiles/file-layout';
 
 @ObjectType()
 export class ExportError {
@@ -155,6 +156,10 @@ export class InvoiceExport {
 
   @Column({ name: 'files_cleaned_at', type: 'timestamptz', nullable: true })
   filesCleanedAt: Date | null;
+
+  /** The profile's (or the request's) columns, CSV layout and file name, as they were when requested (DESIGN §17); null: the defaults. */
+  @Column({ type: 'jsonb', nullable: true })
+  options: FileLayout | null;
 
   /** QUEUE_PREFIX of the deployment that recorded it (NULL: any deployment's). */
   @Column({ name: 'queue_prefix', type: 'text', nullable: true })

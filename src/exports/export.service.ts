@@ -19,8 +19,10 @@ import type { ExportQueues } from './queue';
 import { InvoiceFilterSpec, SqlParams, StoredSelection, invoiceConditions, isUuid, validateFilter } from './selection';
 import type { ExportStorage } from './storage';
 import { currentTraceparent } from '../telemetry/tracing';
+import { layoutOfRequest, type LayoutRequest } from '../profiles/request-layout';
+import { ProfileService } from '../profiles/profile.service';
 
-export interface ExportRequest {
+export interface ExportRequest extends LayoutRequest {
   kind: ExportKind;
   format?: ExportFormat | null;
   locale?: string | null;
@@ -66,6 +68,8 @@ function checkIds(ids: string[], field: string, max: number): string[] {
  * not found.
  */
 export class ExportService {
+  private readonly profiles: ProfileService;
+
   constructor(
     private readonly ds: DataSource,
     private readonly queues: ExportQueues,
@@ -75,7 +79,9 @@ export class ExportService {
     private readonly logger: Logger,
     private readonly dispatcher: Dispatcher,
     private readonly rateLimiter: RateLimiter,
-  ) {}
+  ) {
+    this.profiles = new ProfileService(ds);
+  }
 
   /**
    * Validates everything first; only then records the export, within its
@@ -85,9 +91,10 @@ export class ExportService {
    */
   async request(principal: Principal, req: ExportRequest, who: AuditActor): Promise<InvoiceExport> {
     const { tenantId } = principal;
-    const locale = req.locale ?? 'fr-FR';
     // KINDS: the default format is the kind's (XLSX; the accountant's software for ACCOUNTING_ENTRIES); FEC and the importer layouts only for ACCOUNTING_ENTRIES.
-    const format = resolveExportFormat(req.kind, req.format ?? (await exportKind(req.kind).defaultFormat?.(this.ds, tenantId)));
+    // PROFILES: a profile's format, locale and layout apply; an inline column choice or CSV layout is checked here.
+    const kindDefault = req.format || req.profileId ? undefined : await exportKind(req.kind).defaultFormat?.(this.ds, tenantId);
+    const { format, locale, layout } = await layoutOfRequest(this.profiles, tenantId, { ...req, format: req.format ?? kindDefault });
     if (!(SUPPORTED_LOCALES as readonly string[]).includes(locale)) {
       throw badInput(`locale must be one of ${SUPPORTED_LOCALES.join(', ')} (got "${locale}")`);
     }
@@ -118,6 +125,7 @@ export class ExportService {
         expectedRows,
         queuePrefix: this.config.queuePrefix,
         traceParent: currentTraceparent(),
+        options: layout,
       });
       if (recorded) {
         await recordAudit(tx, who, {

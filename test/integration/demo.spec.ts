@@ -43,6 +43,8 @@ function runDemo(outDir: string) {
       S3_ENDPOINT: '',
       S3_LOCAL_PORT: '0',
       S3_LOCAL_DIR: path.join(tmp, 's3'),
+      MAIL_LOCAL_DIR: path.join(tmp, 'mail'),
+      SMTP_URL: '',
       QUEUE_PREFIX: `demo-test-${randomUUID().slice(0, 8)}`,
       LOG_LEVEL: 'warn',
       NODE_ENV: 'development',
@@ -97,6 +99,10 @@ it('runs from an empty database to three downloaded, correct files, then reuses 
   }
   expect(output).not.toMatch(/✗/);
   expect(output).not.toMatch(/Try next/); // --once: no invitation to stay
+  // DESIGN §17: the monthly send, its mail in the embedded sink, the file through the mail's link.
+  expect(output).toMatch(/mail\s+\S+\.eml\s+.*Cabinet comptable/);
+  expect(output).toMatch(/link\s+http:\/\/localhost:\d+\/d\/[A-Za-z0-9_-]{43}/);
+  expect(output).toMatch(/✓\s+downloaded ecritures-Conservatoire-de-demonstration-\d{8}\.csv through the link: \d+ bytes\s+first line: EcritureDate;JournalCode;CompteNum/);
 
   // What it leaves.
   const files = (await fs.readdir(outDir)).sort();
@@ -142,9 +148,14 @@ it('runs from an empty database to three downloaded, correct files, then reuses 
 
   // Second run: same database, the school is reused, not seeded again.
   const second = runDemo(path.join(tmp, 'exports-2'));
-  expect(await finish(second, 60_000)).toBe(0);
+  const secondCode = await finish(second, 60_000);
+  expect(`exit ${secondCode}\n${second.output()}`).toBe(`exit 0\n${second.output()}`);
   expect(second.output()).toMatch(/already there: reused/);
   expect(second.output()).toMatch(/schema up to date/);
+  // The same period again: the same mail shown, nothing sent twice.
+  expect(second.output()).toMatch(/✓\s+downloaded/);
+  const mails = (await fs.readdir(path.join(tmp, 'mail'))).filter((n) => n.endsWith('.eml'));
+  expect(mails).toHaveLength(1);
   expect(second.output()).toContain(`Demo school "${DEMO_TENANT}": 3,000 invoices and credit notes`);
 }, 200_000);
 

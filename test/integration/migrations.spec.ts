@@ -65,7 +65,11 @@ const CONTRACT_COLUMNS: Record<string, string[]> = {
 };
 
 /** Tables of the service's own bookkeeping, beyond docs/data-model.md. */
-const SERVICE_TABLES = ['service_counters'];
+const SERVICE_TABLES = [
+  'service_counters',
+  // DESIGN §17
+  'export_profiles', 'export_schedules', 'export_schedule_runs', 'export_deliveries', 'export_links', 'export_link_uses',
+];
 
 const dbName = `invoice_export_mig_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 const cliDbName = `invoice_export_mig_cli_${randomUUID().replace(/-/g, '').slice(0, 12)}`;

@@ -3,6 +3,7 @@ import { createApi, readToken } from './api';
 import { AuditLog, useCanAudit } from './AuditLog';
 import { ExportsPanel, useExports } from './ExportsPanel';
 import { InvoiceList } from './InvoiceList';
+import { SchedulesPanel } from './SchedulesPanel';
 import { clearToken, saveToken, takeTokenFromLocation } from './session';
 import { SignIn } from './SignIn';
 import { formatDateTime } from './format';
@@ -85,11 +86,12 @@ function Workspace({ token, onSignOut }: { token: string; onSignOut: (why?: stri
       <main class="content">
         {/* Hidden, not unmounted: the list keeps its filter and ticks while the journal is shown. */}
         <div class="view" hidden={showAudit}>
-          <InvoiceList api={api} onExportRequested={exportsState.add} />
+          <InvoiceList api={api} onExportRequested={exportsState.add} roles={info?.roles ?? []} />
+          <SchedulesPanel api={api} roles={info?.roles ?? []} />
         </div>
         {showAudit ? <AuditLog api={api} /> : null}
       </main>
-      <ExportsPanel state={exportsState} live={live} />
+      <ExportsPanel state={exportsState} live={live} roles={info?.roles ?? []} />
     </div>
   );
 }

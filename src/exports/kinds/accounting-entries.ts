@@ -221,6 +221,7 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
       output,
       maxRowsPerSheet,
       timeZone: tenant.timezone,
+      layout: exp.options,
     });
     const payersWithoutIdentifier = Number(totals.payersWithoutIdentifier);
     const writer = new AccountingEntriesWriter(inner, { settings, validDate }, {

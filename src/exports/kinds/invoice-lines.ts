@@ -176,7 +176,7 @@ export const INVOICE_LINES_KIND: ExportKindDefinition<InvoiceLineRow, InvoiceLin
   async openAttempt({ exp, tenant, locale, output, maxRowsPerSheet }) {
     return {
       fileName: stampedFileName(this.fileStem[locale], exp.format, exp.createdAt, tenant.timezone),
-      writer: createWriterFor({ columns: this.columns, sheetName: this.sheetName[locale], format: exp.format, locale, output, maxRowsPerSheet, timeZone: tenant.timezone }),
+      writer: createWriterFor({ columns: this.columns, sheetName: this.sheetName[locale], format: exp.format, locale, output, maxRowsPerSheet, timeZone: tenant.timezone, layout: exp.options }),
       warnings: () => null,
     };
   },

@@ -3,6 +3,7 @@ import { ExportFormat } from '../../entities/enums';
 import type { ColumnDef } from '../cells';
 import type { ExportLocale } from '../labels';
 import type { ExportSummary } from '../rows';
+import { chooseColumns, type FileLayout } from '../../profiles/file-layout';
 import { CsvExportWriter } from './csv';
 import { FecExportWriter } from './fec';
 import { XlsxExportWriter } from './xlsx';
@@ -41,10 +42,13 @@ export interface WriterForOptions<Row> {
   output: Writable;
   maxRowsPerSheet?: number;
   timeZone?: string;
+  /** The export's chosen columns, headers and CSV layout (invoice_exports.options); FEC keeps its fixed layout. */
+  layout?: FileLayout | null;
 }
 
 /** The writer of a format for a list of columns (the kind's registry entry gives them). */
 export function createWriterFor<Row>(opts: WriterForOptions<Row>): ExportWriter<Row> {
+  if (opts.layout && opts.format !== ExportFormat.FEC) opts = { ...opts, columns: chooseColumns(opts.columns, opts.layout.columns) };
   switch (opts.format) {
     case ExportFormat.XLSX: {
       const maxRowsPerSheet = opts.maxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS;
@@ -61,7 +65,7 @@ export function createWriterFor<Row>(opts: WriterForOptions<Row>): ExportWriter<
       });
     }
     case ExportFormat.CSV:
-      return new CsvExportWriter<Row>({ columns: opts.columns, locale: opts.locale, output: opts.output });
+      return new CsvExportWriter<Row>({ columns: opts.columns, locale: opts.locale, output: opts.output, options: opts.layout?.csv });
     case ExportFormat.FEC:
       return new FecExportWriter<Row>({ columns: opts.columns, output: opts.output });
     default:
@@ -80,8 +84,9 @@ const CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = {
   [ExportFormat.SAGE100]: 'text/plain; charset=utf-8',
 };
 
-export function contentTypeFor(format: ExportFormat): string {
+export function contentTypeFor(format: ExportFormat, layout?: FileLayout | null): string {
   const type = CONTENT_TYPES[format];
   if (!type) throw new Error(`Unknown export format: ${String(format)}`);
+  if (format === ExportFormat.CSV && layout?.csv?.encoding === 'WINDOWS_1252') return 'text/csv; charset=windows-1252';
   return type;
 }

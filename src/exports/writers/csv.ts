@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { formatDecimal, parseCalendarDate, type ColumnDef } from '../cells';
 import type { ExportLocale } from '../labels';
 import { DelimitedTextWriter, type FieldFormatter } from './delimited';
+import { windows1252Bytes } from './windows-1252';
 
 /**
  * How each locale writes a CSV that its spreadsheet opens as columns: a
@@ -18,20 +19,56 @@ export const CSV_DIALECTS: Readonly<Record<ExportLocale, CsvDialect>> = {
   'fr-FR': {
     separator: ';',
     decimalSeparator: ',',
-    formatDate: (iso) => {
-      parseCalendarDate(iso);
-      return `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
-    },
+    formatDate: (iso) => formatCalendarDate(iso, 'dd/mm/yyyy'),
   },
   'en-GB': {
     separator: ',',
     decimalSeparator: '.',
-    formatDate: (iso) => {
-      parseCalendarDate(iso);
-      return iso;
-    },
+    formatDate: (iso) => formatCalendarDate(iso, 'yyyy-mm-dd'),
   },
 };
+
+/** Date layouts an importer may ask for (DESIGN §17). */
+export const CSV_DATE_FORMATS = ['dd/mm/yyyy', 'yyyy-mm-dd', 'ddmmyyyy', 'yyyymmdd'] as const;
+export type CsvDateFormat = (typeof CSV_DATE_FORMATS)[number];
+export const CSV_SEPARATORS = [';', ',', '\t'] as const;
+export const CSV_DECIMAL_SEPARATORS = [',', '.'] as const;
+export type CsvEncodingName = 'UTF8_BOM' | 'WINDOWS_1252';
+
+/** A CSV's layout chosen by a profile or a request (DESIGN §17); without it, the locale's dialect in UTF-8 with a BOM. */
+export interface CsvFileOptions {
+  encoding: CsvEncodingName;
+  separator: string;
+  decimalSeparator: string;
+  dateFormat: CsvDateFormat;
+  /** Whether the first line names the columns. */
+  header: boolean;
+}
+
+export function formatCalendarDate(iso: string, format: CsvDateFormat): string {
+  parseCalendarDate(iso);
+  const [y, m, d] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10)];
+  switch (format) {
+    case 'dd/mm/yyyy':
+      return `${d}/${m}/${y}`;
+    case 'yyyy-mm-dd':
+      return iso;
+    case 'ddmmyyyy':
+      return d + m + y;
+    case 'yyyymmdd':
+      return y + m + d;
+    default:
+      throw new Error(`Unknown date format: ${String(format)}`);
+  }
+}
+
+function dialectOf(options: CsvFileOptions): CsvDialect {
+  return {
+    separator: options.separator,
+    decimalSeparator: options.decimalSeparator,
+    formatDate: (iso) => formatCalendarDate(iso, options.dateFormat),
+  };
+}
 
 const BOM = '\uFEFF';
 /** A spreadsheet runs a cell starting with one of these as a formula (CSV injection). */
@@ -45,8 +82,7 @@ export function csvTextField(value: string, separator: string): string {
   return text;
 }
 
-function fieldFormatter<Row>(column: ColumnDef<Row>, locale: ExportLocale): FieldFormatter<Row> {
-  const dialect = CSV_DIALECTS[locale];
+function fieldFormatter<Row>(column: ColumnDef<Row>, locale: ExportLocale, dialect: CsvDialect): FieldFormatter<Row> {
   const { separator, decimalSeparator } = dialect;
   switch (column.type) {
     case 'text':
@@ -86,22 +122,38 @@ export interface CsvWriterOptions<Row> {
   columns: readonly ColumnDef<Row>[];
   locale: ExportLocale;
   output: Writable;
+  /** A chosen layout; omitted: the locale's dialect, UTF-8 with a BOM, a header line. */
+  options?: CsvFileOptions | null;
+}
+
+/** The first chunk starts with the BOM (so that Excel reads the accents), header line or not. */
+function utf8WithBom(): (text: string) => string {
+  let first = true;
+  return (text) => {
+    if (!first) return text;
+    first = false;
+    return BOM + text;
+  };
 }
 
 /**
- * RFC 4180 CSV in UTF-8 with a BOM (so that Excel reads the accents) and CRLF.
+ * RFC 4180 CSV with CRLF, by default in UTF-8 with a BOM in the locale's
+ * dialect; a chosen layout sets the encoding (Windows-1252, transliterated),
+ * separators, date format and whether there is a header line.
  * Rows are joined into ~64 KiB chunks; a chunk that the output does not
  * accept right away (write() → false) makes the next writeRow wait for 'drain'.
  */
 export class CsvExportWriter<Row> extends DelimitedTextWriter<Row> {
   constructor(opts: CsvWriterOptions<Row>) {
-    const separator = CSV_DIALECTS[opts.locale].separator;
+    const dialect = opts.options ? dialectOf(opts.options) : CSV_DIALECTS[opts.locale];
+    const { separator } = dialect;
+    const header = opts.options?.header === false ? null : opts.columns.map((c) => csvTextField(c.header[opts.locale], separator)).join(separator);
     super(
       opts.output,
-      opts.columns.map((c) => fieldFormatter(c, opts.locale)),
+      opts.columns.map((c) => fieldFormatter(c, opts.locale, dialect)),
       separator,
-      BOM + opts.columns.map((c) => csvTextField(c.header[opts.locale], separator)).join(separator),
-      (text) => text,
+      header,
+      opts.options?.encoding === 'WINDOWS_1252' ? windows1252Bytes : utf8WithBom(),
     );
   }
 }
