@@ -56,7 +56,7 @@ export function pageInvoicesQuery(): string {
   return m[1];
 }
 
-const EXPORT_MUTATION = `mutation($input: RequestInvoiceExportInput!) { requestInvoiceExport(input: $input) { id totalRows } }`;
+const EXPORT_MUTATION = `mutation($input: RequestInvoiceExportInput!) { requestInvoiceExport(input: $input) { id } }`;
 
 interface InvoicesAnswer {
   invoices: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: { number: string } }[] };
@@ -215,13 +215,14 @@ function cases(query: string, p: Probe, runs: number, url: string): CaseDef[] {
         try {
           for (let r = 0; r < WARM_UP + runs; r++) {
             const t0 = performance.now();
-            const data = await send<{ requestInvoiceExport: { id: string; totalRows: number | null } }>(EXPORT_MUTATION, {
+            const data = await send<{ requestInvoiceExport: { id: string } }>(EXPORT_MUTATION, {
               input: { kind: 'INVOICES', format: 'CSV', locale: 'fr-FR', selection: { filter: { search: p.lastFirst } } },
             });
             if (r >= WARM_UP) ms.push(performance.now() - t0);
-            count = data.requestInvoiceExport.totalRows ?? -1;
-            // No worker here: the export is only recorded; remove it so that the tenant's active exports stay at 0.
-            await db.query('DELETE FROM invoice_exports WHERE id = $1', [data.requestInvoiceExport.id]);
+            // No worker here: the export is only recorded (with the selection's count); remove it so that
+            // the tenant's active exports stay at 0.
+            const { rows } = await db.query('DELETE FROM invoice_exports WHERE id = $1 RETURNING expected_rows', [data.requestInvoiceExport.id]);
+            count = rows[0]?.expected_rows ?? -1;
           }
         } finally {
           await db.end();
