@@ -248,7 +248,7 @@ async function measure(opts: BenchOptions, tenants: number, query: string, prefi
     S3_ENDPOINT: process.env.S3_ENDPOINT || 'http://127.0.0.1:9',
     EXPORT_RATE_LIMIT_PER_MINUTE: '0',
   }, { allowDevJwtSecret: true });
-  const api: Running = await boot('api', { config, logger: pino({ level: 'warn' }, pino.destination(2)) });
+  const api: Running = await boot('api', { config, logger: pino({ level: 'error' }, pino.destination(2)) });
   const endpoint = `http://127.0.0.1:${api.port}/graphql`;
   const token = signToken(config.jwtSecret, { tenantId: db.tenantId, roles: [Role.ACCOUNTANT], userId: 'bench-list' });
   const send: Sender = (q, v) => gql(endpoint, token, q, v);
