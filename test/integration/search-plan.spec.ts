@@ -15,6 +15,7 @@
  */
 import { DataSource } from 'typeorm';
 import { createDataSource } from '../../src/db/data-source';
+import { InvoiceStatus } from '../../src/entities/enums';
 import { InvoiceFilterSpec, SqlParams, selectionConditions } from '../../src/exports/selection';
 import { SqlQuery, invoiceCountQuery, invoicePageQuery } from '../../src/invoices/invoice-query';
 import { seedTenant } from '../../src/seed/seed';
@@ -73,7 +74,7 @@ const SEARCHES: [string, InvoiceFilterSpec][] = [
   ['a payer, LASTNAME Firstname', { search: 'LEFÈVRE Héloïse' }],
   ['a payer, Firstname LASTNAME, unaccented', { search: 'heloise lefevre' }],
   ['a number prefix', { search: 'F1002' }],
-  ['a search with other filters', { search: 'lefevre', statuses: ['TO_COLLECT', 'PAID'], billingYear: '2018/2019' }],
+  ['a search with other filters', { search: 'lefevre', statuses: [InvoiceStatus.TO_COLLECT, InvoiceStatus.PAID], billingYear: '2018/2019' }],
 ];
 
 describe.each(SEARCHES)('search by %s', (_, filter) => {

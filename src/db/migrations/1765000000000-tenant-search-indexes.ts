@@ -14,7 +14,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * interrupted half-way finishes on the next start).
  */
 
-const BATCH = 20_000;
+/** Rows per backfill transaction: a write to one of them waits at most for one batch (well under a second). */
+const BATCH = 5_000;
 /** Each brief ACCESS EXCLUSIVE / SHARE ROW EXCLUSIVE lock waits at most this long behind a running export, then retries. */
 const LOCK_TIMEOUT = '2s';
 const LOCK_ATTEMPTS = 30;
@@ -53,6 +54,8 @@ const FOLDED: Folded[] = [
     oldIndexDefinition: `ON payers USING gin (ie_fold(last_name || ' ' || first_name) gin_trgm_ops)`,
   },
 ];
+
+const YEAR_STATUS_INDEX = 'invoices_tenant_year_status_idx';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -115,9 +118,13 @@ export class TenantSearchIndexes1765000000000 implements MigrationInterface {
       // scans (the list's counts) read the heap until autovacuum comes by. VACUUM takes no lock that blocks writes.
       await q.query(`VACUUM (ANALYZE) ${f.table}`);
     }
+    // The list's usual filter, a school year and statuses, and its count: read from the index alone.
+    await dropInvalidIndex(q, YEAR_STATUS_INDEX);
+    await q.query(`CREATE INDEX CONCURRENTLY IF NOT EXISTS ${YEAR_STATUS_INDEX} ON invoices (tenant_id, billing_year, status)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX CONCURRENTLY IF EXISTS ${YEAR_STATUS_INDEX}`);
     for (const f of FOLDED) {
       await dropInvalidIndex(q, f.oldIndex);
       await q.query(`CREATE INDEX CONCURRENTLY IF NOT EXISTS ${f.oldIndex} ${f.oldIndexDefinition}`);
