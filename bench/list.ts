@@ -84,6 +84,9 @@ export interface ListDbResult {
   database: string;
   invoices: number;
   payers: number;
+  /** School 1's id and what its searches looked for. */
+  tenantId: string;
+  probe: Probe;
   cases: ListCaseResult[];
 }
 
@@ -233,7 +236,7 @@ function cases(query: string, p: Probe, runs: number, url: string): CaseDef[] {
   ];
 }
 
-async function measure(opts: BenchOptions, tenants: number, query: string, prefix: string): Promise<{ result: ListDbResult; probe: Probe }> {
+async function measure(opts: BenchOptions, tenants: number, query: string, prefix: string): Promise<ListDbResult> {
   const url = listDbUrl(opts, tenants);
   log(`database ${redactUrl(url)}: ${tenants} schools × ${opts.invoices.toLocaleString('en-US')} invoices (seeded once, then reused)`);
   const db = await prepareDatabase(url, tenants, opts.invoices);
@@ -262,7 +265,7 @@ async function measure(opts: BenchOptions, tenants: number, query: string, prefi
   } finally {
     await api.shutdown();
   }
-  return { result: { tenants, database: redactUrl(url), invoices: db.invoices, payers: db.payers, cases: results }, probe: p };
+  return { tenants, database: redactUrl(url), invoices: db.invoices, payers: db.payers, tenantId: db.tenantId, probe: p, cases: results };
 }
 
 async function removeQueueKeys(prefix: string): Promise<void> {
@@ -326,8 +329,8 @@ export async function runListBench(opts: BenchOptions): Promise<number> {
   const query = pageInvoicesQuery();
   let big: ListDbResult, small: ListDbResult;
   try {
-    big = (await measure(opts, opts.listTenants, query, prefix)).result;
-    small = (await measure(opts, opts.listSmallTenants, query, prefix)).result;
+    big = await measure(opts, opts.listTenants, query, prefix);
+    small = await measure(opts, opts.listSmallTenants, query, prefix);
   } catch (err) {
     process.stderr.write(`\nList benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`);
     return 1;
