@@ -1,5 +1,5 @@
 /**
- * Environment → one typed, validated, frozen object (DESIGN §7).
+ * Environment → one typed, validated, frozen object (docs/configuration.md).
  * Read once; a bad value stops the process with a message naming the variable.
  */
 export const DEV_JWT_SECRET = 'dev-only-insecure-secret-change-me';
@@ -28,7 +28,15 @@ export interface Config {
   s3AccessKeyId: string;
   s3SecretAccessKey: string;
   s3ForcePathStyle: boolean;
-  jwtSecret: string;
+  /** HS256 key (development, single-process modes); unset when the identity provider's JWKS alone is trusted. */
+  jwtSecret: string | undefined;
+  /** The suite's identity provider (DESIGN §18); unset: HS256 tokens only. */
+  jwt: JwksConfig | undefined;
+  /** Claim paths (dotted) of the tenant and the roles, for every kind of token. */
+  jwtTenantClaim: string;
+  jwtRolesClaim: string;
+  /** Audit rows older than this are deleted by the sweep. */
+  auditRetentionDays: number;
   port: number;
   workerConcurrency: number;
   exportUrlTtlSeconds: number;
@@ -46,9 +54,9 @@ export interface Config {
   /** First retry delay after a transient failure; doubles up to exportRetryMaxDelayMs, with jitter. */
   exportRetryDelayMs: number;
   exportRetryMaxDelayMs: number;
-  /** Most exports of one tenant running at once, over all workers (DESIGN §11). */
+  /** Most exports of one tenant running at once, over all workers (docs/fairness.md). */
   exportTenantConcurrency: number;
-  /** Most exports of one tenant queued or running; one more is RATE_LIMITED (DESIGN §11). */
+  /** Most exports of one tenant queued or running; one more is RATE_LIMITED (docs/fairness.md). */
   exportTenantMaxActive: number;
   /** requestInvoiceExport calls per user and minute (0 = no limit). */
   exportRateLimitPerMinute: number;
@@ -60,7 +68,12 @@ export interface Config {
   exportPriorityAgingSeconds: number;
   /** How often each worker process runs the reconciler (one process at a time). */
   reconcileIntervalMs: number;
-  /** The platform operator's credential (DESIGN §12); unset: /admin/queues and the other operator surfaces are off. */
+  /**
+   * On SIGTERM/SIGINT: how long running exports may finish and connections
+   * close before running attempts are handed back and what is left is forced.
+   */
+  shutdownGraceMs: number;
+  /** The platform operator's credential (SECURITY.md); unset: /admin/queues and the other operator surfaces are off. */
   opsToken: string | undefined;
   /** The dashboard may change queues (pause, retry, clean…) only when true. */
   opsDashboardWrite: boolean;
@@ -77,6 +90,12 @@ export interface Config {
   wsMaxPayloadBytes: number;
   /** Most operations open at once on one WebSocket. */
   wsMaxSubscriptions: number;
+}
+
+export interface JwksConfig {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
 }
 
 export interface LoadConfigOptions {
@@ -150,13 +169,32 @@ function weakness(secret: string): string | undefined {
 
 const GENERATE_HINT = 'generate one with `openssl rand -base64 48`';
 
-function jwtSecretOf(env: Env, nodeEnv: string, options: LoadConfigOptions): string {
+function jwksOf(env: Env): JwksConfig | undefined {
+  const jwksUrl = url(env, 'JWT_JWKS_URL', undefined, ['http:', 'https:']);
+  const issuer = str(env, 'JWT_ISSUER', '');
+  const audience = str(env, 'JWT_AUDIENCE', '');
+  if (!jwksUrl) {
+    if (issuer || audience) throw new ConfigError('JWT_ISSUER and JWT_AUDIENCE go with JWT_JWKS_URL (the identity provider\'s key set), which is not set');
+    return undefined;
+  }
+  // Without them, a token the provider issued for another application (or another realm) would be accepted here.
+  if (!issuer) throw new ConfigError('JWT_ISSUER must be set with JWT_JWKS_URL: the `iss` of the identity provider\'s tokens (e.g. https://sso.example.org/realms/school)');
+  if (!audience) throw new ConfigError('JWT_AUDIENCE must be set with JWT_JWKS_URL: the `aud` the identity provider puts in tokens for this service');
+  return { jwksUrl, issuer, audience };
+}
+
+function jwtSecretOf(env: Env, nodeEnv: string, options: LoadConfigOptions, jwks: JwksConfig | undefined): string | undefined {
   const raw = str(env, 'JWT_SECRET', '');
   if (raw === '' || raw === DEV_JWT_SECRET) {
+    // The local modes keep their development secret even beside a JWKS: `npm run token` still signs for them.
     if (options.allowDevJwtSecret && isDevelopmentEnv(nodeEnv)) return DEV_JWT_SECRET;
+    if (jwks && raw === '') return undefined;
     throw new ConfigError(
-      `JWT_SECRET must be set (${GENERATE_HINT}): the development default is accepted only by the single-process local modes ` +
-        `(npm start, npm run demo) with NODE_ENV development or test (NODE_ENV is "${nodeEnv}")`,
+      jwks
+        ? `JWT_SECRET is the published development default: unset it (JWT_JWKS_URL is enough) or ${GENERATE_HINT}`
+        : `JWT_SECRET must be set (HS256, ${GENERATE_HINT}), or JWT_JWKS_URL, JWT_ISSUER and JWT_AUDIENCE (the identity provider's keys): ` +
+          `without either no token can be verified. The development secret is accepted only by the single-process local modes ` +
+          `(npm start, npm run demo) with NODE_ENV development or test (NODE_ENV is "${nodeEnv}")`,
     );
   }
   const weak = weakness(raw);
@@ -164,7 +202,14 @@ function jwtSecretOf(env: Env, nodeEnv: string, options: LoadConfigOptions): str
   return raw;
 }
 
-function opsTokenOf(env: Env, jwtSecret: string): string | undefined {
+/** A claim name or a dotted path into nested claims (`roles`, `realm_access.roles`). */
+function claimPath(env: Env, name: string, fallback: string): string {
+  const v = str(env, name, fallback).trim();
+  if (!v || v.split('.').some((part) => part === '')) throw new ConfigError(`${name} must be a claim name or a dotted path such as realm_access.roles (got "${v}")`);
+  return v;
+}
+
+function opsTokenOf(env: Env, jwtSecret: string | undefined): string | undefined {
   const raw = str(env, 'OPS_TOKEN', '');
   if (raw === '') return undefined;
   const weak = weakness(raw);
@@ -175,7 +220,8 @@ function opsTokenOf(env: Env, jwtSecret: string): string | undefined {
 
 export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): Readonly<Config> {
   const nodeEnv = str(env, 'NODE_ENV', 'development');
-  const jwtSecret = jwtSecretOf(env, nodeEnv, options);
+  const jwt = jwksOf(env);
+  const jwtSecret = jwtSecretOf(env, nodeEnv, options, jwt);
   const opsToken = opsTokenOf(env, jwtSecret);
   const logLevel = str(env, 'LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
@@ -195,6 +241,10 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     s3SecretAccessKey: str(env, 'S3_SECRET_ACCESS_KEY', 'S3RVER'),
     s3ForcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', true),
     jwtSecret,
+    jwt,
+    jwtTenantClaim: claimPath(env, 'JWT_TENANT_CLAIM', 'tenantId'),
+    jwtRolesClaim: claimPath(env, 'JWT_ROLES_CLAIM', 'roles'),
+    auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 400, 1, 36_500, 'a number of days'),
     port: int(env, 'PORT', 4000, 0, 65535, 'a port number'),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 2, 1, 64),
     exportUrlTtlSeconds: int(env, 'EXPORT_URL_TTL_SECONDS', 900, 1, 604800, 'a number of seconds'),
@@ -216,10 +266,11 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     graphqlIntrospection: bool(env, 'GRAPHQL_INTROSPECTION', isDevelopmentEnv(nodeEnv)),
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 1024, 16 * 1024 * 1024, 'a number of bytes'),
     wsMaxSubscriptions: int(env, 'WS_MAX_SUBSCRIPTIONS', 20, 1, 1000),
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 3_600_000, 'a number of milliseconds'),
   });
 }
 
-/** Retries, fairness and the reconciler (issue 8, DESIGN §11). */
+/** Retries, fairness and the reconciler (issue 8, docs/fairness.md). */
 function exportPolicy(env: Env) {
   const exportRetryDelayMs = int(env, 'EXPORT_RETRY_DELAY_MS', 1000, 10, 600_000, 'a number of milliseconds');
   const exportRetryMaxDelayMs = int(env, 'EXPORT_RETRY_MAX_DELAY_MS', 30_000, 10, 3_600_000, 'a number of milliseconds');

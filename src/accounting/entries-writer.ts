@@ -1,4 +1,4 @@
-import { ExportRefusal } from '../exports/export-refusal';
+import { ExportErrorCode, ExportRefusal } from '../errors';
 import type { Queryable } from '../exports/kinds/kind';
 import type { ExportSummary, SummaryFact } from '../exports/rows';
 import type { ExportWriter } from '../exports/writers/create';
@@ -53,11 +53,11 @@ export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow
   async finish(summary: ExportSummary): Promise<void> {
     if (this.pending.length) await this.flushEntry();
     if (this.debit !== this.credit) {
-      throw new ExportRefusal('UNBALANCED_ENTRIES', `The file does not balance: total debit ${formatCents(this.debit)}, total credit ${formatCents(this.credit)}. Nothing was exported.`);
+      throw new ExportRefusal(ExportErrorCode.UNBALANCED_ENTRIES, `The file does not balance: total debit ${formatCents(this.debit)}, total credit ${formatCents(this.credit)}. Nothing was exported.`);
     }
     const expected = toCents(summary.totalDue);
     if (this.receivable !== expected) {
-      throw new ExportRefusal('UNBALANCED_ENTRIES', `The receivable total ${formatCents(this.receivable)} differs from the amount due of the selection ${summary.totalDue}. Nothing was exported.`);
+      throw new ExportRefusal(ExportErrorCode.UNBALANCED_ENTRIES, `The receivable total ${formatCents(this.receivable)} differs from the amount due of the selection ${summary.totalDue}. Nothing was exported.`);
     }
     const documents = summary.invoiceCount + summary.creditNoteCount;
     if (this.entries !== documents) {

@@ -3,13 +3,14 @@ import { GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { AccountingResolver } from './resolvers/accounting.resolver';
+import { AuditResolver } from './resolvers/audit.resolver';
 import { ExportResolver } from './resolvers/export.resolver';
 import { InvoiceResolver } from './resolvers/invoice.resolver';
 
 /** The executable schema; `schema.graphql` at the root is its printed form. */
 export async function createSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [InvoiceResolver, ExportResolver, AccountingResolver],
+    resolvers: [InvoiceResolver, ExportResolver, AccountingResolver, AuditResolver],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     // Inputs are checked by the services, which know the tenant and the limits.
     validate: false,

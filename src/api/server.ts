@@ -112,7 +112,7 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
         const given = req.headers['x-request-id'];
         const requestId = typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
         try {
-          return await contextFromAuthorization(services, req.headers.authorization, requestId);
+          return await contextFromAuthorization(services, req.headers.authorization, requestId, req.socket.remoteAddress);
         } catch (err) {
           const e = toGraphQLError(err);
           if (!(err instanceof AppError)) logger.error({ err: boundedError(err) }, 'Could not authenticate a request');

@@ -7,6 +7,7 @@ import { FoldNormalizesUnicode1764288000000 } from './migrations/1764288000000-f
 import { AttemptLeases1764300000000 } from './migrations/1764300000000-attempt-leases';
 import { Accounting1764400000000 } from './migrations/1764400000000-accounting';
 import { TenantSearchIndexes1765000000000 } from './migrations/1765000000000-tenant-search-indexes';
+import { AuditEvents1765200000000 } from './migrations/1765200000000-audit-events';
 
 // A `date` is a calendar date: keep PostgreSQL's yyyy-mm-dd text instead of a
 // JS Date at local midnight, which shifts by a day in zones west of UTC.
@@ -15,7 +16,10 @@ types.setTypeParser(types.builtins.DATE, (v) => v);
 // Money (numeric) stays a string on purpose.
 types.setTypeParser(types.builtins.INT8, (v) => Number(v));
 
-export const MIGRATIONS = [InitialSchema1764201600000, FoldNormalizesUnicode1764288000000, AttemptLeases1764300000000, Accounting1764400000000, TenantSearchIndexes1765000000000];
+export const MIGRATIONS = [
+  InitialSchema1764201600000, FoldNormalizesUnicode1764288000000, AttemptLeases1764300000000, Accounting1764400000000,
+  TenantSearchIndexes1765000000000, AuditEvents1765200000000,
+];
 
 export function createDataSource(databaseUrl: string, opts: { poolSize?: number; applicationName?: string } = {}): DataSource {
   return new DataSource({

@@ -1,8 +1,6 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-
-/** Any constant: API and worker processes starting together migrate one at a time. */
-const MIGRATION_LOCK_KEY = 7_240_118_311;
+import { AdvisoryLock } from './advisory-locks';
 
 /** Runs pending migrations under a PostgreSQL advisory lock; idempotent. */
 export async function runMigrations(dataSource: DataSource): Promise<string[]> {
@@ -10,10 +8,11 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
   const lock = new Client({ connectionString: (dataSource.options as { url: string }).url, connectionTimeoutMillis: 5000 });
   await lock.connect();
   try {
-    // Polled rather than waited for: a session blocked in pg_advisory_lock() holds a snapshot for as long as
-    // it waits, and CREATE INDEX CONCURRENTLY (in the migration the lock holder runs) waits for every older
-    // snapshot — the two would wait for each other forever.
-    while (!(await lock.query('SELECT pg_try_advisory_lock($1) AS ok', [MIGRATION_LOCK_KEY])).rows[0].ok) {
+    // API and worker processes starting together migrate one at a time. Polled rather than waited for: a
+    // session blocked in pg_advisory_lock() holds a snapshot for as long as it waits, and CREATE INDEX
+    // CONCURRENTLY (in the migration the lock holder runs) waits for every older snapshot — the two would
+    // wait for each other forever.
+    while (!(await lock.query('SELECT pg_try_advisory_lock($1) AS ok', [AdvisoryLock.MIGRATIONS])).rows[0].ok) {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const done = await dataSource.runMigrations({ transaction: 'each' });

@@ -2,7 +2,7 @@
  * The page "Factures et avoirs" in a real browser (Debian's Chromium driven by
  * playwright-core) against the real API, worker, PostgreSQL, Redis and an
  * s3rver, all started here. Finds the controls by role and accessible name:
- * those names are the contract of DESIGN.md §10.
+ * those names are the contract of docs/frontend.md.
  *
  * Screenshots of each final state go to test-output/browser/;
  * `UPDATE_SCREENSHOTS=1 npx jest test/browser` also refreshes docs/page.png,
@@ -410,6 +410,47 @@ describeBrowser('the page "Factures et avoirs" in Chromium', () => {
     await actionButton(page).click();
     await page.getByRole('menuitem', { name: 'Exporter les lignes de facturation' }).waitFor();
     await shot(page, '9-phone');
+    await page.close();
+  });
+
+  test("the Journal d'audit view: offered to an ADMIN only, newest first, filtered by action", async () => {
+    // An export requested and its URL read by an accountant of this tenant: two events to find.
+    const accountant = app.token(tenantId, [Role.ACCOUNTANT], 'comptable-audit');
+    const [invoice] = await ds.query(`SELECT id FROM invoices WHERE tenant_id = $1 LIMIT 1`, [tenantId]);
+    const req = await app.gql('mutation($input: RequestInvoiceExportInput!) { requestInvoiceExport(input: $input) { id } }',
+      { input: { kind: 'INVOICES', format: 'CSV', selection: { invoiceIds: [invoice.id] } } }, accountant);
+    const cancelled = await app.gql('mutation($id: ID!) { cancelInvoiceExport(id: $id) { id } }', { id: req.data.requestInvoiceExport.id }, accountant);
+    expect(cancelled.errors).toBeUndefined();
+
+    // The accountant's page has no such view.
+    const plain = await signedIn();
+    await plain.waitForTimeout(500);
+    expect(await plain.getByRole('button', { name: "Journal d'audit" }).count()).toBe(0);
+    await plain.close();
+
+    const page = await signedIn(undefined, app.token(tenantId, [Role.ADMIN], 'directrice'));
+    await page.getByRole('button', { name: "Journal d'audit" }).click();
+    const journal = page.getByRole('table', { name: "Journal d'audit" });
+    await journal.getByRole('row', { name: /Export annulé/ }).first().waitFor();
+    expect(await page.getByRole('table', { name: 'Factures et avoirs' }).isVisible()).toBe(false);
+    const rows = await journal.getByRole('row').allInnerTexts();
+    // Header, then newest first: the cancellation before the request, both by the accountant.
+    const cancelRow = rows.findIndex((r) => r.includes('Export annulé') && r.includes('comptable-audit'));
+    const requestRow = rows.findIndex((r) => r.includes('Export demandé') && r.includes('comptable-audit'));
+    expect(cancelRow).toBeGreaterThan(0);
+    expect(requestRow).toBeGreaterThan(cancelRow);
+    expect(rows[cancelRow]).toContain(req.data.requestInvoiceExport.id);
+    await shot(page, '10-audit-journal');
+
+    await page.getByRole('combobox', { name: 'Action' }).selectOption({ label: 'Export annulé' });
+    await journal.getByRole('row', { name: /Export demandé/ }).first().waitFor({ state: 'detached' });
+    const filtered = (await journal.getByRole('row').allInnerTexts()).slice(1);
+    expect(filtered.length).toBeGreaterThan(0);
+    expect(filtered.every((r) => r.includes('Export annulé'))).toBe(true);
+
+    // Back to the list, as it was.
+    await page.getByRole('button', { name: 'Factures et avoirs' }).click();
+    await page.getByRole('table', { name: 'Factures et avoirs' }).waitFor();
     await page.close();
   });
 });

@@ -10,7 +10,7 @@ import { decodeLatin9, toLatin9Text } from '../../src/accounting/fec-text';
 import { DEFAULT_ACCOUNTING_SETTINGS, accountingSettingsProblems, fiscalYearEndOf } from '../../src/accounting/settings';
 import { includedVatCents, rateHundredths } from '../../src/accounting/vat';
 import { ExportFormat, ExportKind, InvoiceType } from '../../src/entities/enums';
-import { ExportRefusal } from '../../src/exports/export-refusal';
+import { ExportRefusal } from '../../src/errors';
 import { EXPORT_KINDS, checkExportKinds, resolveExportFormat } from '../../src/exports/kinds';
 import { sirenOf } from '../../src/exports/kinds/accounting-entries';
 import { createExportWriter } from '../../src/exports/writers';

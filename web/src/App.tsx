@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { createApi, readToken } from './api';
+import { AuditLog, useCanAudit } from './AuditLog';
 import { ExportsPanel, useExports } from './ExportsPanel';
 import { InvoiceList } from './InvoiceList';
 import { clearToken, saveToken, takeTokenFromLocation } from './session';
@@ -54,6 +55,9 @@ function Workspace({ token, onSignOut }: { token: string; onSignOut: (why?: stri
   const exportsState = useExports(api);
   reconnected.handler = exportsState.reload;
   const info = readToken(token);
+  const canAudit = useCanAudit(api);
+  const [view, setView] = useState<'invoices' | 'audit'>('invoices');
+  const showAudit = canAudit && view === 'audit';
 
   return (
     <div class="layout">
@@ -62,6 +66,12 @@ function Workspace({ token, onSignOut }: { token: string; onSignOut: (why?: stri
           <p class="crumb">Facturation</p>
           <h1 id="page-title">Factures et avoirs</h1>
         </div>
+        {canAudit ? (
+          <nav class="views" aria-label="Vues">
+            <button type="button" class="secondary" aria-pressed={!showAudit} onClick={() => setView('invoices')}>Factures et avoirs</button>
+            <button type="button" class="secondary" aria-pressed={showAudit} onClick={() => setView('audit')}>Journal d'audit</button>
+          </nav>
+        ) : null}
         <div class="who">
           <span>
             Connecté{info?.roles.length ? ` · ${info.roles.join(', ')}` : ''}
@@ -73,7 +83,11 @@ function Workspace({ token, onSignOut }: { token: string; onSignOut: (why?: stri
         </div>
       </header>
       <main class="content">
-        <InvoiceList api={api} onExportRequested={exportsState.add} />
+        {/* Hidden, not unmounted: the list keeps its filter and ticks while the journal is shown. */}
+        <div class="view" hidden={showAudit}>
+          <InvoiceList api={api} onExportRequested={exportsState.add} />
+        </div>
+        {showAudit ? <AuditLog api={api} /> : null}
       </main>
       <ExportsPanel state={exportsState} live={live} />
     </div>

@@ -85,3 +85,16 @@ export const ExportUpdatedSubscription = graphql(`
     invoiceExportUpdated(id: $id) { ...ExportFields }
   }
 `, [ExportFields]);
+
+/** The audit trail, for ADMINs (anyone else gets FORBIDDEN: the page asks once to know whether to offer the view). */
+export const AuditEventsQuery = graphql(`
+  query AuditEvents($filter: AuditEventFilter, $first: Int!, $after: String) {
+    auditEvents(filter: $filter, first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      edges { node { id action actor roles targetType targetId at requestId } }
+    }
+  }
+`);
+
+export type AuditEventItem = ResultOf<typeof AuditEventsQuery>['auditEvents']['edges'][number]['node'];
+export type AuditActionName = AuditEventItem['action'];

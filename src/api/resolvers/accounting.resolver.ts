@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { loadAccountingSettings, updateAccountingSettings, type AccountingSettingsData, type AccountingSettingsPatch } from '../../accounting/settings';
 import { revertAccountingTransfer } from '../../accounting/transfers';
+import { AuditAction, AuditTarget, recordAudit } from '../../audit/audit';
 import { Invoice } from '../../entities';
 import { Role } from '../../entities/enums';
 import { InvoiceExport } from '../../entities/invoice-export.entity';
@@ -44,7 +45,18 @@ function toPatch(input: AccountingSettingsInput): AccountingSettingsPatch {
   return patch;
 }
 
-/** "Exporter les écritures comptables": the settings and the transfer marks (DESIGN §9). */
+/** The settings' fields that changed, before and after (the audit row's details). */
+function changedFields(before: AccountingSettingsData, after: AccountingSettingsData): { before: Record<string, unknown>; after: Record<string, unknown> } {
+  const diff = { before: {} as Record<string, unknown>, after: {} as Record<string, unknown> };
+  for (const key of Object.keys(after) as (keyof AccountingSettingsData)[]) {
+    if (JSON.stringify(before[key]) === JSON.stringify(after[key])) continue;
+    diff.before[key] = before[key];
+    diff.after[key] = after[key];
+  }
+  return diff;
+}
+
+/** "Exporter les écritures comptables": the settings and the transfer marks (docs/accounting.md). */
 @Resolver(() => Invoice)
 export class AccountingResolver {
   @Query(() => AccountingSettings, { description: 'ACCOUNTANT or ADMIN' })
@@ -59,7 +71,15 @@ export class AccountingResolver {
     @Arg('input', () => AccountingSettingsInput) input: AccountingSettingsInput,
   ): Promise<AccountingSettings> {
     if (!ctx.principal.roles.includes(Role.ADMIN)) throw forbidden('Changing the accounting settings needs the ADMIN role');
-    const saved = await updateAccountingSettings(ctx.services.dataSource, ctx.principal.tenantId, toPatch(input));
+    const saved = await ctx.services.dataSource.transaction(async (tx) => {
+      const before = await loadAccountingSettings(tx, ctx.principal.tenantId);
+      const after = await updateAccountingSettings(tx, ctx.principal.tenantId, toPatch(input));
+      await recordAudit(tx, ctx.audit, {
+        action: AuditAction.ACCOUNTING_SETTINGS_CHANGED, targetType: AuditTarget.ACCOUNTING_SETTINGS, targetId: ctx.principal.tenantId,
+        details: changedFields(before, after),
+      });
+      return after;
+    });
     ctx.logger.info('Accounting settings updated');
     return toGraphql(saved);
   }
@@ -67,7 +87,7 @@ export class AccountingResolver {
   @Mutation(() => InvoiceExport, { description: 'Removes the transfer marks of one ACCOUNTING_ENTRIES export (its import failed)' })
   async revertAccountingTransfer(@Ctx() ctx: ApiContext, @Arg('exportId', () => ID) exportId: string): Promise<InvoiceExport> {
     assertCanExport(ctx.principal);
-    const { export: exp, removed } = await revertAccountingTransfer(ctx.services.dataSource, ctx.principal.tenantId, exportId);
+    const { export: exp, removed } = await revertAccountingTransfer(ctx.services.dataSource, ctx.principal.tenantId, exportId, ctx.audit);
     ctx.logger.info({ exportId, removed }, 'Accounting transfer reverted');
     return exp;
   }

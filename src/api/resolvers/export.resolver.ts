@@ -2,6 +2,8 @@ import { Arg, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, ObjectType, Q
 import type { SubscribeResolverData } from 'type-graphql';
 import { ExportError, InvoiceExport } from '../../entities/invoice-export.entity';
 import { ExportStatus, FINAL_EXPORT_STATUSES } from '../../entities/enums';
+import { AuditAction, AuditTarget, recordAudit } from '../../audit/audit';
+import { AppError, ErrorCode, exportError } from '../../errors';
 import { isNewer } from '../../exports/events';
 import { isUuid } from '../../exports/selection';
 import { ApiContext, assertCanExport, canExport } from '../context';
@@ -9,6 +11,15 @@ import { PageInfo, checkPageSize, decodeCursor, encodeCursor } from './types/con
 import { RequestInvoiceExportInput } from './types/export.input';
 
 const CURSOR_TAG = 'exp';
+
+/** A request refused for rate (RATE_LIMITED) is recorded; nothing was written, so on its own. */
+async function auditRefusal(ctx: ApiContext, input: RequestInvoiceExportInput, err: unknown): Promise<void> {
+  if (!(err instanceof AppError) || err.code !== ErrorCode.RATE_LIMITED) return;
+  await recordAudit(ctx.services.dataSource, ctx.audit, {
+    action: AuditAction.EXPORT_REFUSED, targetType: AuditTarget.EXPORT,
+    details: { code: err.code, reason: err.message, kind: input.kind, format: input.format ?? null, retryAfterSeconds: err.details?.retryAfterSeconds ?? null },
+  }).catch((e) => ctx.logger.warn({ err: e }, 'Could not record a refused export in the audit trail'));
+}
 const MAX_EXPORT_PAGE = 100;
 
 @ObjectType()
@@ -38,7 +49,7 @@ class InvoiceExportConnection {
 
 /**
  * One presigned URL per export and operation, shared by downloadUrl and
- * downloadUrlExpiresAt. Downloading is exporting (DESIGN §4): a VIEWER sees
+ * downloadUrlExpiresAt. Downloading is exporting (docs/api.md): a VIEWER sees
  * the tenant's exports and their states, never a URL to the file.
  */
 const links = new WeakMap<InvoiceExport, Promise<{ url: string; expiresAt: Date } | null>>();
@@ -176,15 +187,20 @@ export class ExportResolver {
   }
 
   @Mutation(() => InvoiceExport, { description: 'Records the export and enqueues it; follow it with invoiceExportUpdated' })
-  requestInvoiceExport(@Ctx() ctx: ApiContext, @Arg('input', () => RequestInvoiceExportInput) input: RequestInvoiceExportInput): Promise<InvoiceExport> {
+  async requestInvoiceExport(@Ctx() ctx: ApiContext, @Arg('input', () => RequestInvoiceExportInput) input: RequestInvoiceExportInput): Promise<InvoiceExport> {
     assertCanExport(ctx.principal);
-    return ctx.services.exports.request(ctx.principal, input);
+    try {
+      return await ctx.services.exports.request(ctx.principal, input, ctx.audit);
+    } catch (err) {
+      await auditRefusal(ctx, input, err);
+      throw err;
+    }
   }
 
   @Mutation(() => InvoiceExport)
   cancelInvoiceExport(@Ctx() ctx: ApiContext, @Arg('id', () => ID) id: string): Promise<InvoiceExport> {
     assertCanExport(ctx.principal);
-    return ctx.services.exports.cancel(ctx.principal.tenantId, id);
+    return ctx.services.exports.cancel(ctx.principal.tenantId, id, ctx.audit);
   }
 
   @Subscription(() => InvoiceExport, {
@@ -204,7 +220,14 @@ export class ExportResolver {
 
   @FieldResolver(() => String, { nullable: true, description: 'Signed, fresh at each read, only when COMPLETED' })
   async downloadUrl(@Root() e: InvoiceExport, @Ctx() ctx: ApiContext): Promise<string | null> {
-    return (await link(e, ctx))?.url ?? null;
+    const issued = await link(e, ctx);
+    if (!issued) return null;
+    // No record, no URL: whoever reads the file must show in the trail.
+    await recordAudit(ctx.services.dataSource, ctx.audit, {
+      action: AuditAction.DOWNLOAD_URL_ISSUED, targetType: AuditTarget.EXPORT, targetId: e.id,
+      details: { kind: e.kind, format: e.format, expiresAt: issued.expiresAt.toISOString() },
+    });
+    return issued.url;
   }
 
   @FieldResolver(() => Date, { nullable: true })
@@ -222,6 +245,6 @@ export class ExportResolver {
 
   @FieldResolver(() => ExportError, { nullable: true })
   error(@Root() e: InvoiceExport): ExportError | null {
-    return e.errorCode ? { code: e.errorCode, message: e.errorMessage ?? e.errorCode } : null;
+    return exportError(e.errorCode, e.errorMessage);
   }
 }
