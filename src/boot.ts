@@ -3,6 +3,7 @@ import { AppServices, StartupError, createServices } from './app';
 import type { ApiServer } from './api/server';
 import { Config, isDevelopmentEnv, loadConfigOrExit } from './config';
 import { createLogger } from './logger';
+import { shutdownTracing } from './telemetry/tracing';
 import { EmbeddedS3, EmbeddedS3UnavailableError, startEmbeddedS3 } from './s3-local';
 import { RunningWorker, startWorker } from './worker/worker';
 
@@ -145,6 +146,7 @@ async function stopWithin(running: Running, graceMs: number): Promise<ShutdownRe
     ]);
     await services.close();
     await embeddedS3?.close();
+    await shutdownTracing(); // the spans still buffered
     return false;
   })();
   const forced = await Promise.race([graceful, sleep(graceMs + HAND_BACK_MS).then(() => true)]);

@@ -21,7 +21,8 @@ as JSON under bench/results/.
   --flatness              also run the memory-flatness case: ~100,000 vs >1,048,575 lines (seeds a 300,000-invoice tenant once, ~1 min)
   --flatness-invoices N   invoices of the big flatness tenant (default 300000, ~1.08M lines)
   --full                  everything (= --flatness)
-  --skip LIST             comma-separated phases to skip: e2e,copy,writer,naive,small,scaling
+  --skip LIST             comma-separated phases to skip: e2e,copy,writer,naive,small,scaling,tracing
+                          (tracing: INVOICE_LINES CSV on a worker without and with OTEL_EXPORTER_OTLP_ENDPOINT, --runs times each; bench/tracing.ts)
   --only LIST             limit the main cases to these kind:format pairs, e.g. INVOICES:XLSX,ACCOUNTING_ENTRIES:FEC (profiling)
   --compiled-worker       run the workers from a tsc build (npm run build's output, built into bench/results/build)
                           instead of src/worker/main.ts through the swc hook of npm run start:worker (~50 MB less RSS)
@@ -57,8 +58,8 @@ List at platform scale (issue 16; bench/list.ts):
 Needs PostgreSQL and Redis (DATABASE_URL's server, REDIS_URL); starts its own
 s3rver, API (in this process) and worker processes with a unique QUEUE_PREFIX.`;
 
-export type Phase = 'e2e' | 'copy' | 'writer' | 'naive' | 'small' | 'scaling';
-const PHASES: Phase[] = ['e2e', 'copy', 'writer', 'naive', 'small', 'scaling'];
+export type Phase = 'e2e' | 'copy' | 'writer' | 'naive' | 'small' | 'scaling' | 'tracing';
+const PHASES: Phase[] = ['e2e', 'copy', 'writer', 'naive', 'small', 'scaling', 'tracing'];
 
 export interface BenchOptions {
   invoices: number;
@@ -170,8 +171,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   const only = new Set<string>();
   for (const pair of (s('only') ?? '').split(',').map((x) => x.trim().toUpperCase()).filter(Boolean)) {
-    if (!/^(INVOICES|INVOICE_LINES):(XLSX|CSV)$|^ACCOUNTING_ENTRIES:FEC$/.test(pair)) {
-      throw new UsageError(`--only: "${pair}" is not KIND:FORMAT (INVOICES or INVOICE_LINES with XLSX or CSV, or ACCOUNTING_ENTRIES:FEC)`);
+    if (!/^(INVOICES|INVOICE_LINES):(XLSX|CSV)$|^ACCOUNTING_ENTRIES:(FEC|QUADRA|XIMPORT|EBP|CEGID|SAGE100)$/.test(pair)) {
+      throw new UsageError(`--only: "${pair}" is not KIND:FORMAT (INVOICES or INVOICE_LINES with XLSX or CSV, or ACCOUNTING_ENTRIES with FEC, QUADRA, XIMPORT, EBP, CEGID or SAGE100)`);
     }
     only.add(pair);
   }

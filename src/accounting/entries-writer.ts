@@ -3,6 +3,7 @@ import type { Queryable } from '../exports/kinds/kind';
 import type { ExportSummary, SummaryFact } from '../exports/rows';
 import type { ExportWriter } from '../exports/writers/create';
 import { formatCents, toCents } from '../money';
+import type { ProblemList } from './layouts/problems';
 import { buildEntry, type AccountingEntryLine, type AccountingSourceRow, type EntryContext } from './entries';
 
 /** Facts of the `Résumé` that only the entries know (the totals query gives the others). */
@@ -35,7 +36,19 @@ export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow
     private readonly inner: ExportWriter<AccountingEntryLine>,
     private readonly ctx: EntryContext,
     private readonly facts: EntryFileFacts,
+    /** The pre-flight check: a refused entry is recorded here (with its document) instead of stopping everything. */
+    private readonly refusals: ProblemList | null = null,
   ) {}
+
+  /** Total debit and credit of the entries so far, cents. */
+  get totals(): { debit: bigint; credit: bigint } {
+    return { debit: this.debit, credit: this.credit };
+  }
+
+  /** Turns the rows still pending into their entry (the end of the rows, without finishing the file). */
+  async endOfRows(): Promise<void> {
+    if (this.pending.length) await this.flushEntry();
+  }
 
   get rowCount(): number {
     return this.inner.rowCount;
@@ -51,7 +64,7 @@ export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow
   }
 
   async finish(summary: ExportSummary): Promise<void> {
-    if (this.pending.length) await this.flushEntry();
+    await this.endOfRows();
     if (this.debit !== this.credit) {
       throw new ExportRefusal(ExportErrorCode.UNBALANCED_ENTRIES, `The file does not balance: total debit ${formatCents(this.debit)}, total credit ${formatCents(this.credit)}. Nothing was exported.`);
     }
@@ -97,7 +110,15 @@ export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow
   private async flushEntry(): Promise<void> {
     const rows = this.pending;
     this.pending = [];
-    const entry = buildEntry(this.entries + 1, rows, this.ctx);
+    let entry;
+    try {
+      entry = buildEntry(this.entries + 1, rows, this.ctx);
+    } catch (err) {
+      if (!this.refusals || !(err instanceof ExportRefusal)) throw err;
+      this.refusals.add(err.code, err.field, null, rows[0].number);
+      this.entries++; // numbered as the file would have numbered it
+      return;
+    }
     this.entries++;
     this.debit += entry.debit;
     this.credit += entry.credit;

@@ -22,6 +22,18 @@ export class ExportWarning {
 
   @Field()
   message: string;
+
+  @Field(() => String, { nullable: true, description: 'The rule (same as code) of a warning found by the accounting checks, e.g. LABEL_SHORTENED' })
+  rule?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The field concerned (EcritureLib, CompAuxLib…)' })
+  field?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'The width of that field in the layout' })
+  width?: number | null;
+
+  @Field(() => [String], { nullable: true, description: 'The first 20 documents concerned, in export order (count says how many in all)' })
+  documents?: string[] | null;
 }
 
 /** bigint columns come back from pg as strings; file sizes fit a JS number. */

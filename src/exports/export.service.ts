@@ -10,12 +10,15 @@ import { badInput, notFound } from '../errors';
 import { RateLimiter, admitExport } from './admission';
 import type { Dispatcher } from './dispatcher';
 import { waitingOrder } from './dispatcher';
+import type { AccountingCheckResult } from '../accounting/check';
 import { exportKind, resolveExportFormat } from './kinds';
+import { accountingExportCheck } from './kinds/accounting-entries';
 import type { ExportLifecycle } from './lifecycle';
 import { SUPPORTED_LOCALES } from './labels';
 import type { ExportQueues } from './queue';
 import { InvoiceFilterSpec, SqlParams, StoredSelection, invoiceConditions, isUuid, validateFilter } from './selection';
 import type { ExportStorage } from './storage';
+import { currentTraceparent } from '../telemetry/tracing';
 
 export interface ExportRequest {
   kind: ExportKind;
@@ -83,8 +86,8 @@ export class ExportService {
   async request(principal: Principal, req: ExportRequest, who: AuditActor): Promise<InvoiceExport> {
     const { tenantId } = principal;
     const locale = req.locale ?? 'fr-FR';
-    // KINDS: the default format is the kind's (XLSX; FEC for ACCOUNTING_ENTRIES); FEC only for ACCOUNTING_ENTRIES.
-    const format = resolveExportFormat(req.kind, req.format);
+    // KINDS: the default format is the kind's (XLSX; the accountant's software for ACCOUNTING_ENTRIES); FEC and the importer layouts only for ACCOUNTING_ENTRIES.
+    const format = resolveExportFormat(req.kind, req.format ?? (await exportKind(req.kind).defaultFormat?.(this.ds, tenantId)));
     if (!(SUPPORTED_LOCALES as readonly string[]).includes(locale)) {
       throw badInput(`locale must be one of ${SUPPORTED_LOCALES.join(', ')} (got "${locale}")`);
     }
@@ -114,6 +117,7 @@ export class ExportService {
         idempotencyKey: key,
         expectedRows,
         queuePrefix: this.config.queuePrefix,
+        traceParent: currentTraceparent(),
       });
       if (recorded) {
         await recordAudit(tx, who, {
@@ -131,6 +135,13 @@ export class ExportService {
     // Enqueued now if it may run (the answer then says QUEUED with no waiting reason).
     await this.dispatcher.pass(tenantId).catch((err) => this.logger.warn({ err, exportId: id }, 'Dispatch after request failed'));
     return (await this.lifecycle.publishCurrent(id)) ?? repo.findOneByOrFail({ id });
+  }
+
+  /** The pre-flight check of an accounting export (DESIGN §14): the same selection rules as a request, nothing written. */
+  async checkAccounting(principal: Principal, sel: ExportRequest['selection'], format: ExportFormat): Promise<AccountingCheckResult> {
+    resolveExportFormat(ExportKind.ACCOUNTING_ENTRIES, format);
+    const { selection } = await this.resolveSelection(principal.tenantId, sel);
+    return accountingExportCheck(this.ds, principal.tenantId, selection, format);
   }
 
   /**

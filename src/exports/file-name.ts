@@ -9,6 +9,11 @@ const EXTENSIONS: Readonly<Record<ExportFormat, string>> = {
   [ExportFormat.XLSX]: 'xlsx',
   [ExportFormat.CSV]: 'csv',
   [ExportFormat.FEC]: 'txt',
+  [ExportFormat.QUADRA]: 'txt',
+  [ExportFormat.XIMPORT]: 'TXT',
+  [ExportFormat.EBP]: 'txt',
+  [ExportFormat.CEGID]: 'txt',
+  [ExportFormat.SAGE100]: 'txt',
 };
 
 /** `xlsx` / `csv` / `txt` (no dot). */

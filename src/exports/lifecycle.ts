@@ -77,6 +77,8 @@ export interface NewExport {
   idempotencyKey: string | null;
   expectedRows: number;
   queuePrefix: string;
+  /** The request's W3C traceparent (tracing on): the enqueue and the worker join its trace. */
+  traceParent?: string | null;
 }
 
 /** The lease-held condition of every write of an attempt ($1 export id, $2 token). */
@@ -110,13 +112,13 @@ export class ExportLifecycle {
    */
   async record(tx: Queries, x: NewExport): Promise<string | undefined> {
     const rows = (await tx.query(
-      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key, expected_rows, queue_prefix)
+      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key, expected_rows, queue_prefix, trace_parent)
        VALUES ($1, $2, $3, $4, $5,
          CASE WHEN $6::jsonb->>'mode' = 'filter' THEN jsonb_set($6::jsonb, '{createdBefore}', to_jsonb(now())) ELSE $6::jsonb END,
-         $7, $8, $9)
+         $7, $8, $9, $10)
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING id`,
-      [x.tenantId, x.requestedBy, x.kind, x.format, x.locale, JSON.stringify(x.selection), x.idempotencyKey, x.expectedRows, x.queuePrefix],
+      [x.tenantId, x.requestedBy, x.kind, x.format, x.locale, JSON.stringify(x.selection), x.idempotencyKey, x.expectedRows, x.queuePrefix, x.traceParent ?? null],
     )) as { id: string }[];
     return rows[0]?.id;
   }

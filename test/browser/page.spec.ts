@@ -224,6 +224,36 @@ describeBrowser('the page "Factures et avoirs" in Chromium', () => {
     await page.close();
   });
 
+  test('Exporter les écritures comptables runs the pre-flight check: counts and totals, and a blocking problem disables the launch', async () => {
+    const page = await signedIn();
+    const [a] = await rowNumbers(page);
+    const [{ payer_id: payerId, customer_identifier: before }] = await ds.query(
+      `SELECT p.id AS payer_id, p.customer_identifier FROM invoices i JOIN payers p ON p.id = i.payer_id WHERE i.tenant_id = $1 AND i.number = $2`, [tenantId, a]);
+    await ds.query(`UPDATE payers SET customer_identifier = 'CLIENT-TROP-LONG' WHERE id = $1`, [payerId]);
+    try {
+      await page.getByRole('checkbox', { name: `Sélectionner ${a}` }).check();
+      await page.getByRole('button', { name: 'Action pour 1 sélectionné' }).click();
+      await page.getByRole('menuitem', { name: 'Exporter les écritures comptables' }).click();
+      const dialog = page.getByRole('dialog');
+      // FEC: no identifier width, the check passes and shows the entry, its lines and equal totals.
+      await dialog.getByText(/^1 écriture, \d+ lignes? · débit [\d,]+ € · crédit [\d,]+ €$/).waitFor();
+      await expect(page.getByRole('button', { name: "Lancer l'export" }).isEnabled()).resolves.toBe(true);
+      // Quadra: the customer account is longer than 8 characters: refused, and said so before launching.
+      await page.getByRole('radio', { name: /Quadra/ }).check();
+      await dialog.getByRole('alert').getByText(/AUXILIARY_TOO_LONG : CompAuxNum dépasse 8 caractères \(1 document : /).waitFor();
+      await expect(page.getByRole('button', { name: "Lancer l'export" }).isDisabled()).resolves.toBe(true);
+      await dialog.getByText(/Lancement impossible/).waitFor();
+      await shot(page, '2c-accounting-preflight-blocked');
+      // Sage 50 (11 characters at most... 16 here) is refused too; Cegid has no width: launch enabled again.
+      await page.getByRole('radio', { name: /Cegid/ }).check();
+      await dialog.getByText(/^1 écriture/).waitFor();
+      await expect(page.getByRole('button', { name: "Lancer l'export" }).isEnabled()).resolves.toBe(true);
+    } finally {
+      await ds.query(`UPDATE payers SET customer_identifier = $2 WHERE id = $1`, [payerId, before]);
+      await page.close();
+    }
+  });
+
   test('"Tous les résultats" with a filter, one row unticked on page 2 → lines CSV = the filter\'s lines minus that invoice', async () => {
     const page = await signedIn();
     // A ticked row, then a filter: the selection is cleared, and the page says so.

@@ -81,8 +81,13 @@ it('runs every case on a small tenant, prints the table and writes the JSON', as
   }
   expect(stdout).toContain('| COPY ACCOUNTING_ENTRIES (CSV, to a null sink)');
   expect(stdout).toContain('| end to end ACCOUNTING_ENTRIES FEC ');
+  for (const format of ['QUADRA', 'XIMPORT', 'EBP', 'CEGID', 'SAGE100']) {
+    expect(stdout).toContain(`| end to end ACCOUNTING_ENTRIES ${format} `);
+    expect(stdout).toContain(`| pre-flight check ACCOUNTING_ENTRIES ${format} (nothing written)`);
+  }
   expect(stdout).toMatch(/Small export \(100 invoices, INVOICES XLSX, 3 runs on a warm worker\): mutation → COMPLETED p50 \d+ ms, p95 \d+ ms/);
   expect(stdout).toMatch(/Scaling \(4 concurrent INVOICE_LINES XLSX exports .*\): 1 worker process [\d.]+ s, 2 worker processes [\d.]+ s → [\d.]+× faster/);
+  expect(stdout).toMatch(/Tracing \(INVOICE_LINES CSV, [\d,]+ rows.*\): off \(no OTEL_EXPORTER_OTLP_ENDPOINT\) [\d.]+ s, on \(OTLP http\/protobuf to a local sink\) [\d.]+ s → [\d.]+×/);
   expect(stdout).toContain('Targets (reported, not asserted):');
 
   // The JSON holds the same cases, with the row counts of the database.
@@ -111,6 +116,11 @@ it('runs every case on a small tenant, prints the table and writes the JSON', as
   // The accounting kind's SELECT streams the billing lines; its file has one line per entry line (more).
   expect(rows('copy', 'ACCOUNTING_ENTRIES', null)).toEqual([counts.lines]);
   expect(rows('e2e', 'ACCOUNTING_ENTRIES', 'FEC')[0]).toBeGreaterThan(counts.lines);
+  // Each importer layout writes the FEC's entry lines, and its pre-flight check counts them.
+  for (const format of ['QUADRA', 'XIMPORT', 'EBP', 'CEGID', 'SAGE100']) {
+    expect(rows('e2e', 'ACCOUNTING_ENTRIES', format)).toEqual(rows('e2e', 'ACCOUNTING_ENTRIES', 'FEC'));
+    expect(rows('check', 'ACCOUNTING_ENTRIES', format)).toEqual(rows('e2e', 'ACCOUNTING_ENTRIES', 'FEC'));
+  }
   const naive = json.cases.filter((c: any) => c.group === 'naive');
   expect(naive.map((c: any) => [c.kind, c.invoices])).toEqual([['INVOICES', 500], ['INVOICE_LINES', 500]]);
   expect(naive[0].rows).toBe(500);
@@ -129,8 +139,11 @@ it('runs every case on a small tenant, prints the table and writes the JSON', as
   }
   expect(json.small).toMatchObject({ runs: 3, rows: 100 });
   expect(json.scaling).toMatchObject({ exports: 4, rowsPerExport: counts.lines });
+  // The traced worker sent its spans; both workers wrote the whole export.
+  expect(json.tracing).toMatchObject({ kind: 'INVOICE_LINES', format: 'CSV', rows: counts.lines, off: { seconds: [expect.any(Number)] }, on: { seconds: [expect.any(Number)] } });
+  expect(json.tracing.otlpRequests).toBeGreaterThan(0);
   expect(json.targets.length).toBeGreaterThan(0);
-}, 240_000);
+}, 480_000); // the tracing case (two more worker processes) and a row per importer layout
 
 describe('--list (the list at platform scale)', () => {
   const PREFIX = `invoice_export_bench_smoke_list_${process.pid}_`;

@@ -88,15 +88,25 @@ it('runs from an empty database to three downloaded, correct files, then reuses 
   }
   expect(output).toMatch(/debit = credit\s+[\d,]+\.\d{2} EUR\s+✓ the file and each of its [\d,]+ entries balance/);
   expect(output).toMatch(/receivable \(411\)\s+-?[\d,]+\.\d{2} EUR\s+✓ matches the database to the cent/);
-  expect(output).toContain('The three exports completed; every total matches the database to the cent.');
+  expect(output).toContain('The three exports and the Sage 50 / Ciel import file completed; every total matches the database to the cent.');
+  // DESIGN §14: the pre-flight check, then the importer file read back against the FEC of the same selection.
+  expect(output).toMatch(/Pre-flight check, XIMPORT/);
+  expect(output).toMatch(/problems\s+0\s+✓ nothing refuses the export/);
+  for (const name of ['entries', 'lines', 'debit', 'credit']) {
+    expect(output).toMatch(new RegExp(`${name}\\s+[\\d,.]+( EUR)?\\s+✓ the same as the FEC and the pre-flight check`));
+  }
   expect(output).not.toMatch(/✗/);
   expect(output).not.toMatch(/Try next/); // --once: no invitation to stay
 
   // What it leaves.
   const files = (await fs.readdir(outDir)).sort();
-  // The demo school has a SIREN: its FEC is named <SIREN>FEC<end of the fiscal year>.txt.
-  expect(files).toEqual([expect.stringMatching(/^\d{9}FEC\d{8}\.txt$/), expect.stringMatching(/^factures_\d{8}-\d{4}\.xlsx$/), expect.stringMatching(/^lignes-de-facturation_\d{8}-\d{4}\.csv$/)]);
-  files.push(files.shift()!); // factures, lignes, FEC: the order the checks below read them
+  // The demo school has a SIREN, but its school year 2024/2025 spans two fiscal years (ending 12-31):
+  // its FEC takes the dated name rather than <SIREN>FEC<AAAAMMJJ>.txt (DESIGN §14, SPANS_FISCAL_YEARS).
+  expect(files).toEqual([
+    'XIMPORT.TXT', // the Sage 50 / Ciel import file of the same selection
+    expect.stringMatching(/^ecritures-comptables_\d{8}-\d{4}\.txt$/), expect.stringMatching(/^factures_\d{8}-\d{4}\.xlsx$/), expect.stringMatching(/^lignes-de-facturation_\d{8}-\d{4}\.csv$/),
+  ]);
+  files.push(files.shift()!, files.shift()!); // factures, lignes, then XIMPORT and the FEC: the order the checks below read them
   const xlsx = await fs.readFile(path.join(outDir, files[0]));
   const csv = await fs.readFile(path.join(outDir, files[1]));
   expect(xlsx.length).toBeGreaterThan(0);

@@ -56,6 +56,8 @@ const CONTRACT_COLUMNS: Record<string, string[]> = {
   tenant_accounting_settings: [
     'tenant_id', 'journal_code', 'journal_label', 'receivable_account', 'default_revenue_account', 'vat_accounts',
     'account_labels', 'fallback_auxiliary_account', 'fiscal_year_end', 'updated_at',
+    // DESIGN §14
+    'accounting_software', 'ximport_decimal_comma', 'quadra_update_existing_accounts',
   ],
   accounting_transfers: ['id', 'tenant_id', 'invoice_id', 'export_id', 'transferred_at'],
   // DESIGN §18

@@ -67,7 +67,7 @@ describe('the contract of docs/api.md', () => {
   it.each([
     ['InvoiceType', ['INVOICE', 'CREDIT_NOTE']],
     ['ExportKind', ['INVOICES', 'INVOICE_LINES', 'ACCOUNTING_ENTRIES']],
-    ['ExportFormat', ['XLSX', 'CSV', 'FEC']],
+    ['ExportFormat', ['XLSX', 'CSV', 'FEC', 'QUADRA', 'XIMPORT', 'EBP', 'CEGID', 'SAGE100']],
     ['ExportStatus', ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'EXPIRED']],
     ['InvoiceStatus', ['TO_COLLECT', 'PARTIALLY_PAID', 'PAID', 'SETTLED', 'CANCELLED']],
     ['BillingPeriod', ['ANNUAL', 'SEMESTER_1', 'SEMESTER_2', 'QUARTER_1', 'QUARTER_2', 'QUARTER_3', 'QUARTER_4', 'MONTHLY']],
@@ -117,7 +117,7 @@ describe('the contract of docs/api.md', () => {
       idempotencyKey: 'String',
     });
     expect(fields.format.defaultValue).toBeUndefined();
-    expect(fields.format.description).toMatch(/XLSX for INVOICES and INVOICE_LINES, FEC for ACCOUNTING_ENTRIES/);
+    expect(fields.format.description).toMatch(/XLSX for INVOICES and INVOICE_LINES, the accountant's software of the accounting settings \(FEC unless set\) for ACCOUNTING_ENTRIES/);
     expect(fields.locale.defaultValue).toBe('fr-FR');
     expect(fields.kind.defaultValue).toBeUndefined();
     expect(fields.idempotencyKey.defaultValue).toBeUndefined();
@@ -187,7 +187,10 @@ describe('the contract of docs/api.md', () => {
       }),
     );
     expect(fieldTypes(objectType('ExportError').getFields())).toEqual({ code: 'String!', message: 'String!' });
-    expect(fieldTypes(objectType('ExportWarning').getFields())).toEqual({ code: 'String!', count: 'Int!', message: 'String!' });
+    // DESIGN §14: the accounting checks' item shape (rule, field, width, documents) on top of code, count, message.
+    expect(fieldTypes(objectType('ExportWarning').getFields())).toEqual({
+      code: 'String!', count: 'Int!', message: 'String!', rule: 'String', field: 'String', width: 'Int', documents: '[String!]',
+    });
   });
 
   it('docs/accounting.md: accountingSettings, updateAccountingSettings, revertAccountingTransfer, Invoice.accountingTransferredAt', () => {
@@ -207,6 +210,25 @@ describe('the contract of docs/api.md', () => {
       accountLabels: '[AccountLabel!]!',
       fallbackAuxiliaryAccount: 'String!',
       fiscalYearEnd: 'String!',
+      accountingSoftware: 'ExportFormat!',
+      ximportDecimalComma: 'Boolean!',
+      quadraUpdateExistingAccounts: 'Boolean!',
+    });
+  });
+
+  it('DESIGN §14: accountingExportCheck(selection, format): AccountingExportCheck!', () => {
+    const q = objectType('Query').getFields();
+    expect(String(q.accountingExportCheck.type)).toBe('AccountingExportCheck!');
+    expect(argsOf(q.accountingExportCheck)).toEqual({
+      selection: { type: 'InvoiceSelection!', defaultValue: undefined },
+      format: { type: 'ExportFormat!', defaultValue: undefined },
+    });
+    expect(fieldTypes(objectType('AccountingExportCheck').getFields())).toEqual({
+      entryCount: 'Int!', lineCount: 'Int!', totalDebit: 'String!', totalCredit: 'String!',
+      problems: '[AccountingExportProblem!]!', warnings: '[AccountingExportProblem!]!',
+    });
+    expect(fieldTypes(objectType('AccountingExportProblem').getFields())).toEqual({
+      rule: 'String!', field: 'String', width: 'Int', count: 'Int!', documents: '[String!]!', message: 'String!',
     });
   });
 

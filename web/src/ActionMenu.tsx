@@ -1,15 +1,31 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ExportFormat, ExportKind } from './graphql';
-import { EXPORT_KINDS, FORMAT_LABELS, type KindEntry } from './kinds';
+import type { AccountingCheck, ExportFormat, ExportKind } from './graphql';
+import { CHECKED_KINDS, EXPORT_KINDS, FORMAT_LABELS, formatsOf, type KindEntry } from './kinds';
+import { PreflightResult, usePreflight } from './Preflight';
+
+export interface ActionMenuProps {
+  count: number;
+  busy: boolean;
+  onExport: (kind: ExportKind, format: ExportFormat) => void;
+  /** The accountant's software, offered first for the accounting export. */
+  preferredFormat?: ExportFormat | null;
+  /** The pre-flight check of the accounting export for the current selection. */
+  check?: (format: ExportFormat) => Promise<AccountingCheck>;
+}
 
 /**
  * "Action pour X sélectionnés": a menu button (Enter or Space opens it, the
  * arrows move, Escape closes it), then the file format of the chosen export.
+ * For "Exporter les écritures comptables" the chosen format is checked first
+ * (counts, totals, problems): blocking problems disable "Lancer l'export".
  */
-export function ActionMenu({ count, busy, onExport }: { count: number; busy: boolean; onExport: (kind: ExportKind, format: ExportFormat) => void }) {
+export function ActionMenu({ count, busy, onExport, preferredFormat = null, check }: ActionMenuProps) {
   const [open, setOpen] = useState(false);
   const [chosen, setChosen] = useState<KindEntry | null>(null);
   const [format, setFormat] = useState<ExportFormat | null>(null);
+  const checked = chosen && check && CHECKED_KINDS.includes(chosen.kind) ? (check as (f: string) => Promise<AccountingCheck>) : null;
+  const preflight = usePreflight(open && chosen ? format : null, checked);
+  const blocked = preflight?.state === 'running' || (preflight?.state === 'done' && preflight.check.problems.length > 0);
   const button = useRef<HTMLButtonElement>(null);
   const popup = useRef<HTMLDivElement>(null);
 
@@ -87,7 +103,7 @@ export function ActionMenu({ count, busy, onExport }: { count: number; busy: boo
               tabIndex={-1}
               onClick={() => {
                 setChosen(k);
-                setFormat(k.formats[0]);
+                setFormat(formatsOf(k, preferredFormat)[0]);
               }}
             >
               {k.label}
@@ -100,7 +116,8 @@ export function ActionMenu({ count, busy, onExport }: { count: number; busy: boo
           <form
             onSubmit={(e) => {
               e.preventDefault();
-              const f = format ?? chosen.formats[0];
+              if (blocked) return;
+              const f = format ?? formatsOf(chosen, preferredFormat)[0];
               close();
               onExport(chosen.kind, f);
             }}
@@ -110,21 +127,27 @@ export function ActionMenu({ count, busy, onExport }: { count: number; busy: boo
             </h3>
             <fieldset>
               <legend>Format du fichier</legend>
-              {chosen.formats.map((f) => (
+              {formatsOf(chosen, preferredFormat).map((f) => (
                 <label key={f} class="radio">
                   <input type="radio" name="format" value={f} checked={format === f} onChange={() => setFormat(f)} />
                   <span>{FORMAT_LABELS[f] ?? f}</span>
                 </label>
               ))}
             </fieldset>
+            <PreflightResult result={preflight} />
             <div class="popup-actions">
-              <button type="submit" class="primary">
+              <button type="submit" class="primary" disabled={blocked} aria-describedby={blocked ? 'launch-blocked' : undefined}>
                 Lancer l'export
               </button>
               <button type="button" class="secondary" onClick={() => close()}>
                 Fermer
               </button>
             </div>
+            {blocked && (
+              <p id="launch-blocked" class="hint">
+                {preflight?.state === 'running' ? 'Lancement possible une fois la vérification terminée.' : 'Lancement impossible : corrigez les problèmes ci-dessus ou choisissez un autre format.'}
+              </p>
+            )}
           </form>
         </div>
       )}

@@ -1,7 +1,7 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { toApiError, type Api } from './api';
 import { ActionMenu } from './ActionMenu';
-import { InvoicesQuery, RequestExportMutation, type ExportFormat, type ExportItem, type ExportKind, type InvoiceFilterInput, type InvoiceRow } from './graphql';
+import { AccountingCheckQuery, AccountingSoftwareQuery, InvoicesQuery, RequestExportMutation, type ExportFormat, type ExportItem, type ExportKind, type InvoiceFilterInput, type InvoiceRow } from './graphql';
 import { PAYMENT_LABELS, PERIOD_LABELS, STATUS_LABELS, TYPE_LABELS, formatDate, formatDecimal, formatInt, formatMoney } from './format';
 import { kindLabel } from './kinds';
 import {
@@ -138,6 +138,28 @@ export function InvoiceList({ api, onExportRequested }: { api: Api; onExportRequ
 
   const change = (k: keyof Filters) => (e: Event) => setDraft((d) => ({ ...d, [k]: (e.currentTarget as HTMLInputElement).value }));
 
+  // The accountant's software (the accounting export's first format); the page works without it.
+  const [software, setSoftware] = useState<ExportFormat | null>(null);
+  useEffect(() => {
+    api.query(AccountingSoftwareQuery, {}).then((d) => setSoftware(d.accountingSettings.accountingSoftware), () => setSoftware(null));
+  }, [api]);
+
+  // The pre-flight check of the current selection (a new function when the selection changes: the dialog checks again).
+  const selectionInput = toSelectionInput(selection, filter, totalCount);
+  const selectionKey = JSON.stringify(selectionInput);
+  const checkAccounting = useCallback(
+    async (format: ExportFormat) => {
+      if (!selectionInput) throw new Error('aucune pièce sélectionnée');
+      try {
+        return (await api.query(AccountingCheckQuery, { selection: selectionInput, format })).accountingExportCheck;
+      } catch (err) {
+        const e = toApiError(err);
+        throw new Error(`${e.message} (${e.code})`);
+      }
+    },
+    [api, selectionKey],
+  );
+
   async function requestExport(kind: ExportKind, format: ExportFormat) {
     const sel = toSelectionInput(selection, filter, totalCount);
     if (!sel) return;
@@ -217,7 +239,7 @@ export function InvoiceList({ api, onExportRequested }: { api: Api; onExportRequ
       </form>
 
       <div class="toolbar">
-        <ActionMenu count={count} busy={requesting} onExport={(k, f) => void requestExport(k, f)} />
+        <ActionMenu count={count} busy={requesting} onExport={(k, f) => void requestExport(k, f)} preferredFormat={software} check={checkAccounting} />
         <p class="selection-summary">{describeSelection(selection, totalCount)}</p>
       </div>
       <div class="messages">

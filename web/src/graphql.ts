@@ -98,3 +98,21 @@ export const AuditEventsQuery = graphql(`
 
 export type AuditEventItem = ResultOf<typeof AuditEventsQuery>['auditEvents']['edges'][number]['node'];
 export type AuditActionName = AuditEventItem['action'];
+
+/** The pre-flight check of "Exporter les écritures comptables" (nothing written). */
+export const AccountingCheckQuery = graphql(`
+  query AccountingCheck($selection: InvoiceSelection!, $format: ExportFormat!) {
+    accountingExportCheck(selection: $selection, format: $format) {
+      entryCount lineCount totalDebit totalCredit
+      problems { rule field width count documents message }
+      warnings { rule field width count documents message }
+    }
+  }
+`);
+
+export type AccountingCheck = ResultOf<typeof AccountingCheckQuery>['accountingExportCheck'];
+
+/** The accountant's software: the format offered first for the accounting export. */
+export const AccountingSoftwareQuery = graphql(`
+  query AccountingSoftware { accountingSettings { accountingSoftware } }
+`);

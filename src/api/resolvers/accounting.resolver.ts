@@ -7,7 +7,12 @@ import { Role } from '../../entities/enums';
 import { InvoiceExport } from '../../entities/invoice-export.entity';
 import { badInput, forbidden } from '../../errors';
 import { ApiContext, assertCanExport } from '../context';
-import { AccountingSettings, AccountingSettingsInput } from './types/accounting.input';
+import { describeProblem, type LayoutProblem } from '../../accounting/layouts/problems';
+import { ExportFormat } from '../../entities/enums';
+import { AccountingExportCheck, AccountingExportProblem, AccountingSettings, AccountingSettingsInput } from './types/accounting.input';
+import { InvoiceSelection } from './types/export.input';
+
+const withMessage = (p: LayoutProblem): AccountingExportProblem => ({ ...p, message: describeProblem(p) });
 
 function toGraphql(s: AccountingSettingsData): AccountingSettings {
   return {
@@ -25,6 +30,11 @@ function toPatch(input: AccountingSettingsInput): AccountingSettingsPatch {
   for (const key of scalar) {
     const v = input[key];
     if (v !== undefined && v !== null) patch[key] = v.trim();
+  }
+  if (input.accountingSoftware !== undefined && input.accountingSoftware !== null) patch.accountingSoftware = input.accountingSoftware as AccountingSettingsPatch['accountingSoftware'];
+  for (const flag of ['ximportDecimalComma', 'quadraUpdateExistingAccounts'] as const) {
+    const v = input[flag];
+    if (v !== undefined && v !== null) patch[flag] = v;
   }
   if (input.vatAccounts) {
     const map: Record<string, string> = {};
@@ -63,6 +73,19 @@ export class AccountingResolver {
   async accountingSettings(@Ctx() ctx: ApiContext): Promise<AccountingSettings> {
     assertCanExport(ctx.principal);
     return toGraphql(await loadAccountingSettings(ctx.services.dataSource, ctx.principal.tenantId));
+  }
+
+  @Query(() => AccountingExportCheck, {
+    description: 'ACCOUNTANT or ADMIN. The pre-flight check of "Exporter les écritures comptables": counts, totals and every problem of the selection in that format, without writing anything',
+  })
+  async accountingExportCheck(
+    @Ctx() ctx: ApiContext,
+    @Arg('selection', () => InvoiceSelection) selection: InvoiceSelection,
+    @Arg('format', () => ExportFormat) format: ExportFormat,
+  ): Promise<AccountingExportCheck> {
+    assertCanExport(ctx.principal);
+    const result = await ctx.services.exports.checkAccounting(ctx.principal, selection, format);
+    return { ...result, problems: result.problems.map(withMessage), warnings: result.warnings.map(withMessage) };
   }
 
   @Mutation(() => AccountingSettings, { description: 'ADMIN only; each wrong field is refused with a message naming it' })

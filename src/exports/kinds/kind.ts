@@ -36,6 +36,11 @@ export interface ExportWarningData {
   code: string;
   count: number;
   message: string;
+  /** Importer layouts (LABEL_SHORTENED) and the FEC's name: the rule (= code), the field, its width, the first documents. */
+  rule?: string;
+  field?: string | null;
+  width?: number | null;
+  documents?: string[];
 }
 
 export interface OpenAttemptArgs<Totals> {
@@ -81,6 +86,8 @@ export interface ExportKindDefinition<SqlRow = any, FileRow = any, Totals extend
   totalsQuery(tenantId: string, selection: StoredSelection): BuiltQuery;
   /** Rows the SELECT will stream: the progress bar's total. */
   totalRows(totals: Totals): number;
+  /** The format of a request that names none, when it depends on the tenant (else `formats[0]`). */
+  defaultFormat?(ds: DataSource, tenantId: string): Promise<ExportFormat>;
   /** Extra checks at request time, after the selection was resolved and before anything is written. */
   validateRequest?(ds: DataSource, tenantId: string, selection: StoredSelection, format: ExportFormat): Promise<void>;
   openAttempt(args: OpenAttemptArgs<Totals>): Promise<KindAttempt<SqlRow>>;

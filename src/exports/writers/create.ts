@@ -73,6 +73,11 @@ const CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = {
   [ExportFormat.XLSX]: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   [ExportFormat.CSV]: 'text/csv; charset=utf-8',
   [ExportFormat.FEC]: 'text/plain; charset=ISO-8859-15',
+  [ExportFormat.QUADRA]: 'text/plain; charset=us-ascii',
+  [ExportFormat.XIMPORT]: 'text/plain; charset=windows-1252',
+  [ExportFormat.EBP]: 'text/plain; charset=windows-1252',
+  [ExportFormat.CEGID]: 'text/plain; charset=windows-1252',
+  [ExportFormat.SAGE100]: 'text/plain; charset=utf-8',
 };
 
 export function contentTypeFor(format: ExportFormat): string {

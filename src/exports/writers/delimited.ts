@@ -10,7 +10,7 @@ export type FieldFormatter<Row> = (row: Row) => string;
 
 /**
  * One line per row, fields joined by a separator, CRLF — the CSV and FEC
- * writers. Rows are joined into ~64 KiB chunks, encoded by `encode`; a chunk
+ * writers, and the importer layouts (accounting/layouts). Rows are joined into ~64 KiB chunks, encoded by `encode`; a chunk
  * that the output does not accept right away (write() → false) makes the
  * next writeRow wait for 'drain'.
  */
@@ -24,11 +24,13 @@ export abstract class DelimitedTextWriter<Row> implements ExportWriter<Row> {
     private readonly output: Writable,
     private readonly formatters: FieldFormatter<Row>[],
     private readonly separator: string,
-    /** The first line(s), already formatted and without the final EOL. */
-    header: string,
+    /** The first line(s), already formatted and without the final EOL; null: none (importer layouts). */
+    header: string | null,
     private readonly encode: (text: string) => string | Buffer,
+    /** Text before the header, e.g. a byte order mark. */
+    preamble = '',
   ) {
-    this.buffer = header + EOL;
+    this.buffer = preamble + (header === null ? '' : header + EOL);
     this.output.on('error', (err) => this.fail(err));
     this.output.once('close', () => {
       if (!this.output.writableFinished) this.fail(new Error('The export output closed before the file was complete'));

@@ -23,7 +23,7 @@ export class RequestInvoiceExportInput {
 
   @Field(() => ExportFormat, {
     nullable: true,
-    description: "Omitted or null: the kind's default, XLSX for INVOICES and INVOICE_LINES, FEC for ACCOUNTING_ENTRIES. FEC is refused with the other kinds",
+    description: "Omitted or null: the kind's default, XLSX for INVOICES and INVOICE_LINES, the accountant's software of the accounting settings (FEC unless set) for ACCOUNTING_ENTRIES. FEC, QUADRA, XIMPORT, EBP, CEGID and SAGE100 are refused with the other kinds",
   })
   format?: ExportFormat | null;
 
