@@ -38,6 +38,7 @@ import { allInvoices, copyOnce } from './lib/sql';
 import { fmt, markdownTable, median, MiB, percentile } from './lib/util';
 import { xlsxSheetNames } from './lib/zip';
 import { runFairness } from './fairness';
+import { runListBench } from './list';
 import { TracingResult, tracingPhase, tracingReport } from './tracing';
 import type { NaiveResult } from './naive';
 import { EXCELJS_BASELINE } from './baseline/xlsx-exceljs';
@@ -929,6 +930,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (opts.fairness) return runFairness(opts);
+  if (opts.list) return runListBench(opts);
   const bench = new Bench(opts);
   stopChildrenOnSignal(bench.children, log);
 

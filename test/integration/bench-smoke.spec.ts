@@ -144,3 +144,48 @@ it('runs every case on a small tenant, prints the table and writes the JSON', as
   expect(json.tracing.otlpRequests).toBeGreaterThan(0);
   expect(json.targets.length).toBeGreaterThan(0);
 }, 480_000); // the tracing case (two more worker processes) and a row per importer layout
+
+describe('--list (the list at platform scale)', () => {
+  const PREFIX = `invoice_export_bench_smoke_list_${process.pid}_`;
+  const LIST_INVOICES = 300;
+
+  afterAll(async () => {
+    for (const n of [1, 2]) await onServer('postgres', (c) => c.query(`DROP DATABASE IF EXISTS "${PREFIX}${n}" WITH (FORCE)`));
+  });
+
+  it("times the page's query on a 2-school and a 1-school database, with the counts of the database", async () => {
+    const listOut = path.join(tmp, 'list.json');
+    const { code, stdout, stderr } = await runBench([
+      '--list', '--invoices', String(LIST_INVOICES), '--list-tenants', '2', '--list-small-tenants', '1', '--list-runs', '2',
+      '--list-db-prefix', PREFIX, '--out', listOut,
+    ]);
+    expect({ code, tail: code === 0 ? '' : `${stdout}\n${stderr}`.slice(-4000) }).toEqual({ code: 0, tail: '' });
+    for (const row of ['| first page ', '| next page ', '| search payer "', '| search number "', '| status TO_COLLECT+PARTIALLY_PAID, year ', '| 8 front ends, first page at once ', '| requestInvoiceExport, search "']) {
+      expect(stdout).toContain(row);
+    }
+    expect(stdout).toContain('p50 2/1');
+
+    const json = JSON.parse(await fs.readFile(listOut, 'utf8'));
+    expect([json.big.tenants, json.small.tenants, json.big.invoices, json.small.invoices]).toEqual([2, 1, 2 * LIST_INVOICES, LIST_INVOICES]);
+    // What the API counted is what SQL counts in school 1, in each database.
+    for (const db of [json.big, json.small]) {
+      const expected = await onServer(`${PREFIX}${db.tenants}`, async (c) => {
+        const q = async (sql: string, params: unknown[]) => Number((await c.query(sql, [db.tenantId, ...params])).rows[0].n);
+        return {
+          all: await q('SELECT count(*) AS n FROM invoices WHERE tenant_id = $1', []),
+          payer: await q(`SELECT count(*) AS n FROM invoices i JOIN payers p ON p.id = i.payer_id
+                          WHERE i.tenant_id = $1 AND strpos(lower(p.last_name || ' ' || p.first_name), lower($2)) > 0`, [db.probe.lastFirst]),
+          number: await q(`SELECT count(*) AS n FROM invoices WHERE tenant_id = $1 AND strpos(lower(number), lower($2)) > 0`, [db.probe.numberPrefix]),
+        };
+      });
+      const count = (prefix: string) => db.cases.find((c: any) => c.name.startsWith(prefix)).count;
+      expect(expected.payer).toBeGreaterThan(0);
+      expect({
+        all: count('first page'),
+        payer: count(`search payer "${db.probe.lastFirst}"`),
+        number: count('search number'),
+        exportSelection: count('requestInvoiceExport'),
+      }).toEqual({ ...expected, exportSelection: expected.payer });
+    }
+  }, 240_000);
+});
