@@ -26,7 +26,7 @@ export function toExportProfile(p: ProfileData): ExportProfile {
   };
 }
 
-/** Saved export profiles (DESIGN §17): every role reads them; ACCOUNTANT and ADMIN manage them. */
+/** Saved export profiles (docs/profiles.md): every role reads them; ACCOUNTANT and ADMIN manage them. */
 @Resolver(() => ExportProfile)
 export class ProfileResolver {
   @Query(() => [ExportColumn], { description: 'The columns an export of the kind can hold, in their default order' })

@@ -35,7 +35,7 @@ function assertAdmin(ctx: ApiContext): void {
   if (!ctx.principal.roles.includes(Role.ADMIN)) throw forbidden('Managing scheduled sends needs the ADMIN role');
 }
 
-/** Scheduled sends (DESIGN §17): ADMIN manages them; ACCOUNTANT and VIEWER read them. */
+/** Scheduled sends (docs/profiles.md): ADMIN manages them; ACCOUNTANT and VIEWER read them. */
 @Resolver(() => ExportSchedule)
 export class ScheduleResolver {
   @Query(() => [ExportSchedule])
