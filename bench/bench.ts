@@ -29,7 +29,7 @@ import { loadConfig } from '../src/config';
 import { createDataSource } from '../src/db/data-source';
 import { ensureDatabase, runMigrations } from '../src/db/migrate';
 import { ExportFormat, ExportKind, Role } from '../src/entities/enums';
-import { EXCEL_MAX_DATA_ROWS } from '../src/exports/writers';
+import { EXCEL_MAX_DATA_ROWS } from '../src/exports/formats';
 import { seedTenant, SeedResult } from '../src/seed/seed';
 import { Child, ROOT, runJsonChild, runTs, stopChildrenOnSignal } from './lib/children';
 import { BenchClient, ExportTiming } from './lib/client';

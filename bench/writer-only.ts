@@ -2,7 +2,7 @@
  * Baseline "writer only" (run by bench.ts in a child process of its own, so
  * that the rows held in memory never weigh on the API or the workers):
  * loads the export's rows once with the export's own SELECT, then writes them
- * with the project's writer (createExportWriter) into a null sink, `--runs`
+ * with the kind's own file writer (openExportFile, as an attempt opens it) into a null sink, `--runs`
  * times per format. Only the writing is timed: the floor for formatting.
  *
  * Prints one line `RESULT <json>` and exits.
@@ -12,9 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { ExportFormat, ExportKind } from '../src/entities/enums';
-import { exportRowsQuery } from '../src/exports/export-query';
-import type { ExportSummary } from '../src/exports/rows';
-import { createExportWriter } from '../src/exports/writers';
+import { exportKind, openExportFile } from '../src/exports/kinds';
+import type { ExportSummary } from '../src/exports/writers/writer';
 import { allInvoices } from './lib/sql';
 import { nullSink, procMemory } from './lib/util';
 
@@ -43,7 +42,7 @@ async function main(): Promise<void> {
 
   const client = new Client({ connectionString: values['database-url'], application_name: 'invoice-export-bench-writer' });
   await client.connect();
-  const q = exportRowsQuery(kind, values['tenant-id']!, allInvoices(values['created-before']));
+  const q = exportKind(kind).rowsQuery(values['tenant-id']!, allInvoices(values['created-before']));
   const t0 = performance.now();
   const { rows } = await client.query(q.text, q.values);
   const loadSeconds = (performance.now() - t0) / 1000;
@@ -68,7 +67,7 @@ async function main(): Promise<void> {
     let bytes = 0;
     for (let run = 0; run < runs; run++) {
       const sink = nullSink();
-      const writer = createExportWriter({ kind, format, locale: 'fr-FR', output: sink, timeZone: 'Europe/Paris' });
+      const { writer } = openExportFile(kind, { format, locale: 'fr-FR', output: sink, at: new Date(), timeZone: 'Europe/Paris' });
       const start = performance.now();
       for (const row of rows) await writer.writeRow(row);
       await writer.finish(summary);

@@ -30,3 +30,19 @@ export const forbidden = (message: string) => new AppError(ErrorCode.FORBIDDEN, 
 export const unauthenticated = (message: string) => new AppError(ErrorCode.UNAUTHENTICATED, message);
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   new AppError(ErrorCode.RATE_LIMITED, message, { retryAfterSeconds });
+
+/**
+ * A failure that another attempt cannot fix, with the code and message the
+ * user reads in `error { code message }` (e.g. entries that do not balance).
+ * The worker fails the export at once instead of retrying. Here, below the
+ * domains, so that accounting can refuse without importing the exports.
+ */
+export class ExportRefusal extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ExportRefusal';
+  }
+}

@@ -1,6 +1,6 @@
 import { InvoiceType } from '../entities/enums';
 import { payerDisplayName } from '../entities/payer.entity';
-import { ExportRefusal } from '../exports/export-refusal';
+import { ExportRefusal } from '../errors';
 import { formatCents, toCents } from '../money';
 import { accountLabel, type AccountingSettingsData } from './settings';
 import { includedVatCents, rateHundredths, rateKey, rateLabel } from './vat';

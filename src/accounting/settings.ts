@@ -1,5 +1,5 @@
 import { badInput } from '../errors';
-import type { Queryable } from '../exports/kinds/kind';
+import type { Queryable } from '../db/sql';
 
 /**
  * A tenant's accounting settings (DESIGN §9), one row of

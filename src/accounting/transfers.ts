@@ -1,9 +1,8 @@
 import type { DataSource } from 'typeorm';
-import { returning } from '../db/sql';
+import { isUuid, returning } from '../db/sql';
 import { ExportKind, ExportStatus } from '../entities/enums';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import { badInput, notFound } from '../errors';
-import { isUuid } from '../exports/selection';
 
 /**
  * Transfer to accounting (DESIGN §9): a completed ACCOUNTING_ENTRIES export

@@ -15,6 +15,7 @@ export * from './cells';
 export { INVOICE_COLUMNS } from './kinds/invoices';
 export { INVOICE_LINE_COLUMNS } from './kinds/invoice-lines';
 export { ACCOUNTING_ENTRY_COLUMNS } from './kinds/accounting-entries';
+export type { InvoiceLineRow, InvoiceRow, AccountingEntryLine };
 
 /** The row shape each kind's file holds. */
 export interface ExportRowByKind {

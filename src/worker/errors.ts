@@ -1,4 +1,4 @@
-import { ExportRefusal } from '../exports/export-refusal';
+import { ExportRefusal } from '../errors';
 import { isTransientStorageError } from '../exports/storage';
 
 /** What the user reads in `error { code message }` once an export has failed. */

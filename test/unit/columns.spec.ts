@@ -16,7 +16,7 @@ import {
   PAYMENT_METHOD_LABELS,
   SUPPORTED_LOCALES,
 } from '../../src/exports/labels';
-import type { InvoiceLineRow, InvoiceRow } from '../../src/exports/rows';
+import type { InvoiceLineRow, InvoiceRow } from '../../src/exports/columns';
 
 const FR_INVOICES = [
   'Type de pièce',

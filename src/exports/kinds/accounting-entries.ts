@@ -1,17 +1,16 @@
 import type { DataSource } from 'typeorm';
-import { AccountingEntriesWriter } from '../../accounting/entries-writer';
 import type { AccountingEntryLine, AccountingSourceRow } from '../../accounting/entries';
 import { fiscalYearEndOf, loadAccountingSettings } from '../../accounting/settings';
 import { rateLabel } from '../../accounting/vat';
+import { SqlParams } from '../../db/sql';
 import { ExportFormat, ExportKind } from '../../entities/enums';
 import { badInput } from '../../errors';
-import type { ColumnDef } from '../cells';
-import { stampedFileName } from '../file-name';
-import { SqlParams, invoiceConditions, selectionConditions, type StoredSelection } from '../selection';
-import { createWriterFor } from '../writers/create';
+import { selectList, type ColumnDef, type SelectMap } from '../cells';
+import { invoiceConditions, selectionConditions, type StoredSelection } from '../selection';
 import { zonedDateTimeParts } from '../zoned-time';
+import { AccountingEntriesWriter } from './accounting-entries-writer';
 import { BASE_TOTALS_SQL } from './invoices';
-import type { BaseTotals, ExportKindDefinition, ExportWarningData } from './kind';
+import { attemptFileArgs, openKindFile, type BaseTotals, type ExportKindDefinition, type ExportWarningData } from './kind';
 
 /**
  * "Exporter les écritures comptables" (DESIGN §9): a sales journal in the
@@ -70,11 +69,23 @@ export const ACCOUNTING_ENTRY_COLUMNS: readonly ColumnDef<AccountingEntryLine>[]
   { ...text('CodeAnalytique', 14, 'code'), notInFec: true },
 ];
 
-const SELECT_LIST = `
-  i.id AS "invoiceId", i.type AS "type", i.number AS "number", i.billing_date AS "billingDate", i.amount_due AS "amountDue",
-  p.last_name AS "payerLastName", p.first_name AS "payerFirstName", p.customer_identifier AS "customerIdentifier",
-  l.position AS "position", l.label AS "label", l.amount AS "amount", l.vat_rate AS "vatRate",
-  l.accounting_account AS "accountingAccount", l.analytic_code AS "analyticCode"`;
+/** The fields of a source row and their SQL: the file's columns are computed (entries), not selected. */
+const SOURCE_FIELDS: SelectMap<AccountingSourceRow> = {
+  invoiceId: 'i.id',
+  type: 'i.type',
+  number: 'i.number',
+  billingDate: 'i.billing_date',
+  amountDue: 'i.amount_due',
+  payerLastName: 'p.last_name',
+  payerFirstName: 'p.first_name',
+  customerIdentifier: 'p.customer_identifier',
+  position: 'l.position',
+  label: 'l.label',
+  amount: 'l.amount',
+  vatRate: 'l.vat_rate',
+  accountingAccount: 'l.accounting_account',
+  analyticCode: 'l.analytic_code',
+};
 
 export interface AccountingTotals extends BaseTotals {
   /** Rows the SELECT streams: each document's lines, at least one per document. */
@@ -101,7 +112,7 @@ function requestConditions(params: SqlParams, tenantId: string, selection: Store
 
 export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, AccountingEntryLine, AccountingTotals> = {
   kind: ExportKind.ACCOUNTING_ENTRIES,
-  formats: [ExportFormat.FEC, ExportFormat.CSV, ExportFormat.XLSX],
+  defaultFormat: ExportFormat.FEC,
   columns: ACCOUNTING_ENTRY_COLUMNS,
   sheetName: { 'fr-FR': 'Écritures comptables', 'en-GB': 'Accounting entries' },
   fileStem: { 'fr-FR': 'ecritures-comptables', 'en-GB': 'accounting-entries' },
@@ -109,7 +120,7 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
     const params = new SqlParams();
     const where = selectionConditions(params, tenantId, selection).join(' AND ');
     // As INVOICE_LINES (LATERAL pins the streaming plan), but LEFT: a document without lines still has its entry.
-    const text = `SELECT ${SELECT_LIST}
+    const text = `SELECT ${selectList([], SOURCE_FIELDS)}
          FROM invoices i
          JOIN payers p ON p.tenant_id = i.tenant_id AND p.id = i.payer_id
          LEFT JOIN LATERAL (
@@ -155,24 +166,14 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
     }
   },
 
-  async openAttempt({ db, exp, tenant, totals, locale, output, maxRowsPerSheet }) {
+  async openAttempt(args) {
+    const { db, exp, tenant, totals, locale } = args;
     const settings = await loadAccountingSettings(db, exp.tenantId);
     const now = zonedDateTimeParts(new Date(), tenant.timezone);
     const validDate = `${now.year}-${String(now.month).padStart(2, '0')}-${String(now.day).padStart(2, '0')}`;
     const siren = sirenOf(tenant.siren);
-    const fileName =
-      exp.format === ExportFormat.FEC && siren
-        ? `${siren}FEC${fiscalYearEndOf(totals.latestBillingDate ?? validDate, settings.fiscalYearEnd)}.txt`
-        : stampedFileName(this.fileStem[locale], exp.format, exp.createdAt, tenant.timezone);
-    const inner = createWriterFor<AccountingEntryLine>({
-      columns: this.columns,
-      sheetName: this.sheetName[locale],
-      format: exp.format,
-      locale,
-      output,
-      maxRowsPerSheet,
-      timeZone: tenant.timezone,
-    });
+    const fiscalYearClosing = fiscalYearEndOf(totals.latestBillingDate ?? validDate, settings.fiscalYearEnd);
+    const { fileName, writer: inner } = openKindFile(this, { ...attemptFileArgs(args), statutory: siren ? { siren, fiscalYearClosing } : null });
     const payersWithoutIdentifier = Number(totals.payersWithoutIdentifier);
     const writer = new AccountingEntriesWriter(inner, { settings, validDate }, {
       payersWithoutIdentifier,

@@ -1,7 +1,8 @@
 import type { Writable } from 'node:stream';
-import { formatDecimal, parseCalendarDate, type ColumnDef } from '../cells';
+import type { ColumnDef } from '../cells';
 import type { ExportLocale } from '../labels';
-import { DelimitedTextWriter, type FieldFormatter } from './delimited';
+import { DelimitedTextWriter } from './delimited';
+import { textCellFormatter, type DateLayout } from './text-cells';
 
 /**
  * How each locale writes a CSV that its spreadsheet opens as columns: a
@@ -10,26 +11,19 @@ import { DelimitedTextWriter, type FieldFormatter } from './delimited';
 export interface CsvDialect {
   separator: string;
   decimalSeparator: string;
-  /** `yyyy-mm-dd` → the locale's date. */
-  formatDate(isoDate: string): string;
+  dateLayout: DateLayout;
 }
 
 export const CSV_DIALECTS: Readonly<Record<ExportLocale, CsvDialect>> = {
   'fr-FR': {
     separator: ';',
     decimalSeparator: ',',
-    formatDate: (iso) => {
-      parseCalendarDate(iso);
-      return `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
-    },
+    dateLayout: 'dd/mm/yyyy',
   },
   'en-GB': {
     separator: ',',
     decimalSeparator: '.',
-    formatDate: (iso) => {
-      parseCalendarDate(iso);
-      return iso;
-    },
+    dateLayout: 'yyyy-mm-dd',
   },
 };
 
@@ -45,43 +39,6 @@ export function csvTextField(value: string, separator: string): string {
   return text;
 }
 
-function fieldFormatter<Row>(column: ColumnDef<Row>, locale: ExportLocale): FieldFormatter<Row> {
-  const dialect = CSV_DIALECTS[locale];
-  const { separator, decimalSeparator } = dialect;
-  switch (column.type) {
-    case 'text':
-    case 'code':
-      return (row) => {
-        const v = column.value(row, locale);
-        return v === null || v === undefined ? '' : csvTextField(String(v), separator);
-      };
-    case 'date':
-      return (row) => {
-        const v = column.value(row, locale);
-        return v === null || v === undefined ? '' : dialect.formatDate(v);
-      };
-    case 'money':
-    case 'decimal':
-    case 'percent':
-      // Percent columns print the rate as stored (`20,00`); the header names it.
-      return (row) => {
-        const v = column.value(row, locale);
-        return v === null || v === undefined ? '' : formatDecimal(v, column.scale, decimalSeparator);
-      };
-    case 'integer':
-      return (row) => {
-        const v = column.value(row, locale);
-        if (v === null || v === undefined) return '';
-        if (!Number.isSafeInteger(v)) throw new TypeError(`Column ${column.key}: expected an integer, got ${v}`);
-        return String(v);
-      };
-    default: {
-      const never: never = column;
-      throw new Error(`Unknown column type: ${JSON.stringify(never)}`);
-    }
-  }
-}
-
 export interface CsvWriterOptions<Row> {
   columns: readonly ColumnDef<Row>[];
   locale: ExportLocale;
@@ -95,10 +52,11 @@ export interface CsvWriterOptions<Row> {
  */
 export class CsvExportWriter<Row> extends DelimitedTextWriter<Row> {
   constructor(opts: CsvWriterOptions<Row>) {
-    const separator = CSV_DIALECTS[opts.locale].separator;
+    const { separator, decimalSeparator, dateLayout } = CSV_DIALECTS[opts.locale];
+    const style = { locale: opts.locale, decimalSeparator, dateLayout, text: (v: string) => csvTextField(v, separator) };
     super(
       opts.output,
-      opts.columns.map((c) => fieldFormatter(c, opts.locale)),
+      opts.columns.map((c) => textCellFormatter(c, style)),
       separator,
       BOM + opts.columns.map((c) => csvTextField(c.header[opts.locale], separator)).join(separator),
       (text) => text,

@@ -1,7 +1,8 @@
 import type { Writable } from 'node:stream';
 import { latin9Bytes, toLatin9Text } from '../../accounting/fec-text';
-import { formatDecimal, parseCalendarDate, type ColumnDef } from '../cells';
-import { DelimitedTextWriter, type FieldFormatter } from './delimited';
+import type { ColumnDef } from '../cells';
+import { DelimitedTextWriter } from './delimited';
+import { textCellFormatter, type TextCellStyle } from './text-cells';
 
 /*
  * The FEC layout (Livre des procédures fiscales, art. A47 A-1; DESIGN §9):
@@ -13,41 +14,8 @@ import { DelimitedTextWriter, type FieldFormatter } from './delimited';
 
 const SEPARATOR = '\t';
 
-function fecField<Row>(column: ColumnDef<Row>): FieldFormatter<Row> {
-  switch (column.type) {
-    case 'text':
-    case 'code':
-      return (row) => {
-        const v = column.value(row, 'fr-FR');
-        return v === null || v === undefined ? '' : toLatin9Text(String(v));
-      };
-    case 'date':
-      return (row) => {
-        const v = column.value(row, 'fr-FR');
-        if (v === null || v === undefined) return '';
-        parseCalendarDate(v);
-        return v.slice(0, 4) + v.slice(5, 7) + v.slice(8, 10);
-      };
-    case 'money':
-    case 'decimal':
-    case 'percent':
-      return (row) => {
-        const v = column.value(row, 'fr-FR');
-        return v === null || v === undefined ? '' : formatDecimal(v, column.scale, ',');
-      };
-    case 'integer':
-      return (row) => {
-        const v = column.value(row, 'fr-FR');
-        if (v === null || v === undefined) return '';
-        if (!Number.isSafeInteger(v)) throw new TypeError(`Column ${column.key}: expected an integer, got ${v}`);
-        return String(v);
-      };
-    default: {
-      const never: never = column;
-      throw new Error(`Unknown column type: ${JSON.stringify(never)}`);
-    }
-  }
-}
+/** FEC cells: dates AAAAMMJJ, decimal comma, text in ISO-8859-15 without tab, CR, LF or `|`. */
+const FEC_CELLS: TextCellStyle = { locale: 'fr-FR', decimalSeparator: ',', dateLayout: 'yyyymmdd', text: toLatin9Text };
 
 export interface FecWriterOptions<Row> {
   /** Columns marked `notInFec` are left out. */
@@ -61,7 +29,7 @@ export class FecExportWriter<Row> extends DelimitedTextWriter<Row> {
     const columns = opts.columns.filter((c) => !c.notInFec);
     super(
       opts.output,
-      columns.map((c) => fecField(c)),
+      columns.map((c) => textCellFormatter(c, FEC_CELLS)),
       SEPARATOR,
       columns.map((c) => toLatin9Text(c.key)).join(SEPARATOR),
       latin9Bytes,

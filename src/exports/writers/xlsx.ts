@@ -4,8 +4,7 @@ import ExcelJS from 'exceljs';
 import { parseCalendarDate, percentToFraction, type ColumnDef, type ColumnType } from '../cells';
 import { zonedDateTimeParts } from '../zoned-time';
 import { SUMMARY_LABELS, type ExportLocale } from '../labels';
-import type { ExportSummary } from '../rows';
-import type { ExportWriter } from './create';
+import type { ExportSummary, ExportWriter } from './writer';
 
 /*
  * XLSX through exceljs's streaming WorkbookWriter. exceljs writes the package

@@ -1,9 +1,8 @@
-import { ExportRefusal } from '../exports/export-refusal';
-import type { Queryable } from '../exports/kinds/kind';
-import type { ExportSummary, SummaryFact } from '../exports/rows';
-import type { ExportWriter } from '../exports/writers/create';
-import { formatCents, toCents } from '../money';
-import { buildEntry, type AccountingEntryLine, type AccountingSourceRow, type EntryContext } from './entries';
+import { buildEntry, type AccountingEntryLine, type AccountingSourceRow, type EntryContext } from '../../accounting/entries';
+import type { Queryable } from '../../db/sql';
+import { ExportRefusal } from '../../errors';
+import { formatCents, toCents } from '../../money';
+import type { ExportSummary, ExportWriter, SummaryFact } from '../writers/writer';
 
 /** Facts of the `Résumé` that only the entries know (the totals query gives the others). */
 export interface EntryFileFacts {
