@@ -30,7 +30,7 @@ import { createDataSource } from '../src/db/data-source';
 import { ensureDatabase, runMigrations } from '../src/db/migrate';
 import { ExportFormat, ExportKind, Role } from '../src/entities/enums';
 import { EXCEL_MAX_DATA_ROWS } from '../src/exports/formats';
-import { seedTenant, SeedResult } from '../src/seed/seed';
+import { seedTenant, SeedResult } from '../dev/seed/seed';
 import { Child, ROOT, runJsonChild, runTs, stopChildrenOnSignal } from './lib/children';
 import { BenchClient, ExportTiming } from './lib/client';
 import { BenchOptions, parseOptions, USAGE, UsageError } from './lib/options';
@@ -213,7 +213,7 @@ class Bench {
     }
 
     this.s3Dir = await fs.mkdtemp(path.join(os.tmpdir(), 'invoice-export-bench-s3-'));
-    const s3 = this.spawn('s3rver', 'src/s3-local.cli.ts', { S3_LOCAL_PORT: '0', S3_LOCAL_DIR: this.s3Dir, S3_BUCKET: 'bench-exports', LOG_LEVEL: 'warn' });
+    const s3 = this.spawn('s3rver', 'dev/s3-local.cli.ts', { S3_LOCAL_PORT: '0', S3_LOCAL_DIR: this.s3Dir, S3_BUCKET: 'bench-exports', LOG_LEVEL: 'warn' });
     this.s3Child = s3;
     const endpoint = (await s3.waitFor(/^S3_ENDPOINT=(\S+)$/m, 30_000))[1];
     this.s3Env = {

@@ -30,9 +30,9 @@ import { loadConfig } from '../src/config';
 import { createDataSource } from '../src/db/data-source';
 import { ensureDatabase, runMigrations } from '../src/db/migrate';
 import { ExportFormat, ExportKind, Role } from '../src/entities/enums';
-import { seedTenant, SeedResult } from '../src/seed/seed';
+import { seedTenant, SeedResult } from '../dev/seed/seed';
 import { Child, ROOT, runTs, stopChildrenOnSignal } from './lib/children';
-import { FINAL_STATUSES, exportWsClient, followExport, requestExport } from '../src/client/export-client';
+import { FINAL_STATUSES, exportWsClient, followExport, requestExport } from '../dev/client/export-client';
 import { BenchClient, ExportTiming } from './lib/client';
 import { BenchOptions } from './lib/options';
 import { fmt, markdownTable, percentile, sleep } from './lib/util';
@@ -189,7 +189,7 @@ export class FairnessBench {
     this.pool = new Pool({ connectionString: opts.databaseUrl, max: 2, application_name: 'invoice-export-bench-fairness' });
 
     this.s3Dir = await fs.mkdtemp(path.join(os.tmpdir(), 'invoice-export-fairness-s3-'));
-    const s3 = this.spawn('s3rver', 'src/s3-local.cli.ts', { S3_LOCAL_PORT: '0', S3_LOCAL_DIR: this.s3Dir, S3_BUCKET: 'bench-exports', LOG_LEVEL: 'warn' });
+    const s3 = this.spawn('s3rver', 'dev/s3-local.cli.ts', { S3_LOCAL_PORT: '0', S3_LOCAL_DIR: this.s3Dir, S3_BUCKET: 'bench-exports', LOG_LEVEL: 'warn' });
     this.s3Child = s3;
     const endpoint = (await s3.waitFor(/^S3_ENDPOINT=(\S+)$/m, 30_000))[1];
     this.s3Env = {

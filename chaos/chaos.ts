@@ -20,7 +20,7 @@ import path from 'node:path';
 import { Client, Pool } from 'pg';
 import pino from 'pino';
 import { signToken } from '../src/auth/jwt';
-import { GraphQLRequestError, gql, requestExport } from '../src/client/export-client';
+import { GraphQLRequestError, gql, requestExport } from '../dev/client/export-client';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config';
 
@@ -33,7 +33,7 @@ import { Role } from '../src/entities/enums';
 import type { ExportEvents } from '../src/exports/events';
 import { ExportStorage, storageOptionsFromConfig } from '../src/exports/storage';
 import { toCents } from '../src/money';
-import { seedTenant } from '../src/seed/seed';
+import { seedTenant } from '../dev/seed/seed';
 import { runSweep } from '../src/worker/sweep';
 import { ROOT } from '../bench/lib/children';
 import { fmt, percentile, sleep } from '../bench/lib/util';
@@ -244,7 +244,7 @@ class Chaos {
     const echo = opts.verbose;
     this.s3 = new Slot(
       's3rver',
-      'src/s3-local.cli.ts',
+      'dev/s3-local.cli.ts',
       () => ({ S3_LOCAL_PORT: String(this.s3Port), S3_LOCAL_DIR: path.join(this.tmp, 's3'), S3_BUCKET: BUCKET, LOG_LEVEL: 'warn' }),
       /^S3_ENDPOINT=/m,
       this.logDir,
@@ -666,7 +666,7 @@ class Chaos {
   private rebuildS3(): Slot {
     return new Slot(
       's3rver',
-      'src/s3-local.cli.ts',
+      'dev/s3-local.cli.ts',
       () => ({ S3_LOCAL_PORT: String(this.s3Port), S3_LOCAL_DIR: path.join(this.tmp, 's3'), S3_BUCKET: BUCKET, LOG_LEVEL: 'warn' }),
       /^S3_ENDPOINT=/m,
       this.logDir,

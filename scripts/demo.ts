@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { StartupError, redactUrl } from '../src/app';
 import type { Client } from 'graphql-ws';
-import { exportWsClient, followExport, requestExport } from '../src/client/export-client';
+import { exportWsClient, followExport, requestExport } from '../dev/client/export-client';
 import { signToken } from '../src/auth/jwt';
 import { webDistDir } from '../src/api/web';
 import { Running, boot } from '../src/boot';
@@ -25,7 +25,7 @@ import { loadConfigOrExit, type Config } from '../src/config';
 import { ensureDatabase } from '../src/db/migrate';
 import { Role } from '../src/entities/enums';
 import { formatCents, toCents } from '../src/money';
-import { seedTenant } from '../src/seed/seed';
+import { seedTenant } from '../dev/seed/seed';
 import { INVOICE_MONEY_COLUMNS, LINE_MONEY_COLUMNS, csvTotals, fecTotals, xlsxTotals, type EntryTotals, type FileTotals } from './lib/file-totals';
 import { ProgressBoard } from './lib/progress';
 

@@ -16,7 +16,7 @@ import { chromium, type BrowserContext, type Locator, type Page } from 'playwrig
 import type { DataSource } from 'typeorm';
 import { signToken } from '../../src/auth/jwt';
 import { Role } from '../../src/entities/enums';
-import { seedTenant } from '../../src/seed/seed';
+import { seedTenant } from '../../dev/seed/seed';
 import { TestApp, startTestApp, uniqueName } from '../helpers/app';
 import { ROOT } from '../helpers/processes';
 import { FR_HEADERS, readCsv, readXlsx } from '../helpers/files';

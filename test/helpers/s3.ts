@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { StorageConfig } from '../../src/exports/storage';
-import { startEmbeddedS3, type EmbeddedS3 } from '../../src/s3-local';
+import { startEmbeddedS3, type EmbeddedS3 } from '../../dev/s3-local';
 
 export interface TestS3 {
   endpoint: string;

@@ -1,6 +1,6 @@
 /**
  * The storage module against a real s3rver (the embedded server of
- * src/s3-local.ts), through the AWS SDK — no mocks.
+ * dev/s3-local.ts), through the AWS SDK — no mocks.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -17,7 +17,7 @@ import {
   objectKey,
 } from '../../src/exports/storage';
 import { CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
-import { startEmbeddedS3 } from '../../src/s3-local';
+import { startEmbeddedS3 } from '../../dev/s3-local';
 import { startTestS3, type TestS3 } from '../helpers/s3';
 
 const MiB = 1024 * 1024;

@@ -6,7 +6,7 @@
  * S3_BUCKET, and prints the S3_* settings the other processes need.
  * Stops cleanly on SIGINT / SIGTERM (exit 0).
  */
-import { isDevelopmentEnv, loadConfigOrExit } from './config';
+import { isDevelopmentEnv, loadConfigOrExit } from '../src/config';
 import { startEmbeddedS3 } from './s3-local';
 
 async function main(): Promise<void> {
