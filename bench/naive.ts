@@ -19,7 +19,7 @@ import { Payer } from '../src/entities/payer.entity';
 import { columnsFor, DATA_SHEET_NAMES, type ColumnDef, type ExportRow } from '../src/exports/columns';
 import type { InvoiceLineRow } from '../src/exports/kinds/invoice-lines';
 import type { InvoiceRow } from '../src/exports/kinds/invoices';
-import { procMemory } from './lib/util';
+import { procMemory } from '../tools/lib/util';
 
 type Loaded = Invoice & { payer: Payer; lines?: InvoiceLine[] };
 

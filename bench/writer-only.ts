@@ -15,7 +15,7 @@ import { ExportFormat, ExportKind } from '../src/entities/enums';
 import { exportKind, openExportFile } from '../src/exports/kinds';
 import type { ExportSummary } from '../src/exports/writers/writer';
 import { allInvoices } from './lib/sql';
-import { nullSink, procMemory } from './lib/util';
+import { nullSink, procMemory } from '../tools/lib/util';
 
 export interface WriterOnlyResult {
   kind: ExportKind;

@@ -35,11 +35,11 @@ import { ExportStorage, storageOptionsFromConfig } from '../src/exports/storage'
 import { toCents } from '../src/money';
 import { seedTenant } from '../dev/seed/seed';
 import { runSweep } from '../src/worker/sweep';
-import { ROOT } from '../bench/lib/children';
-import { fmt, percentile, sleep } from '../bench/lib/util';
+import { ROOT } from '../tools/lib/children';
+import { fmt, percentile, sleep } from '../tools/lib/util';
 import { INVOICE_MONEY_COLUMNS, LINE_MONEY_COLUMNS, csvTotals, xlsxTotals, type FileTotals } from '../scripts/lib/file-totals';
 import { ChaosOptions, parseChaosOptions, rng, USAGE, UsageError } from './lib/options';
-import { RedisServer, Slot, freePort } from './lib/stack';
+import { API_ENTRY, EMBEDDED_S3_ENTRY, RedisServer, Slot, WORKER_ENTRY, freePort } from '../tools/lib/stack';
 
 const LEASE_MS = 5000;
 const RECONCILE_MS = 2000;
@@ -244,17 +244,17 @@ class Chaos {
     const echo = opts.verbose;
     this.s3 = new Slot(
       's3rver',
-      'dev/s3-local.cli.ts',
+      EMBEDDED_S3_ENTRY,
       () => ({ S3_LOCAL_PORT: String(this.s3Port), S3_LOCAL_DIR: path.join(this.tmp, 's3'), S3_BUCKET: BUCKET, LOG_LEVEL: 'warn' }),
       /^S3_ENDPOINT=/m,
       this.logDir,
       { echo },
     );
     await this.s3.start();
-    this.api = new Slot('api', 'src/api/main.ts', () => ({ ...this.serviceEnv(), PORT: String(this.apiPort) }), /API ready/, this.logDir, { echo });
+    this.api = new Slot('api', API_ENTRY, () => ({ ...this.serviceEnv(), PORT: String(this.apiPort) }), /API ready/, this.logDir, { echo });
     await this.api.start();
     for (let i = 0; i < opts.workers; i++) {
-      const w = new Slot(`worker-${i + 1}`, 'src/worker/main.ts', () => this.serviceEnv(), /Worker ready/, this.logDir, {
+      const w = new Slot(`worker-${i + 1}`, WORKER_ENTRY, () => this.serviceEnv(), /Worker ready/, this.logDir, {
         echo,
         onLine: (slot, line) => this.onWorkerLine(slot, line),
       });
@@ -666,7 +666,7 @@ class Chaos {
   private rebuildS3(): Slot {
     return new Slot(
       's3rver',
-      'dev/s3-local.cli.ts',
+      EMBEDDED_S3_ENTRY,
       () => ({ S3_LOCAL_PORT: String(this.s3Port), S3_LOCAL_DIR: path.join(this.tmp, 's3'), S3_BUCKET: BUCKET, LOG_LEVEL: 'warn' }),
       /^S3_ENDPOINT=/m,
       this.logDir,
