@@ -31,7 +31,7 @@ import { createDataSource } from '../src/db/data-source';
 import { ensureDatabase, runMigrations } from '../src/db/migrate';
 import { Role } from '../src/entities/enums';
 import type { ExportEvents } from '../src/exports/events';
-import { ExportStorage, storageOptionsFromConfig } from '../src/exports/storage';
+import { ExportStorage, storageOptionsFromConfig } from '../src/storage';
 import { toCents } from '../src/money';
 import { seedTenant } from '../dev/seed/seed';
 import { runSweep } from '../src/worker/sweep';

@@ -9,7 +9,7 @@ import { Dispatcher } from './exports/dispatcher';
 import { ExportService } from './exports/export.service';
 import { ExportEvents, createExportEvents } from './exports/events';
 import { ExportQueues, redisConnection } from './exports/queue';
-import { ExportStorage, storageOptionsFromConfig } from './exports/storage';
+import { ExportStorage, storageOptionsFromConfig } from './storage';
 
 /** Everything a process needs, built once at start and closed once at the end. */
 export interface AppServices {

@@ -14,7 +14,7 @@ import type { ExportEvents } from './events';
 import { SUPPORTED_LOCALES } from './labels';
 import type { ExportQueues } from './queue';
 import { InvoiceFilterSpec, SqlParams, StoredSelection, invoiceConditions, isUuid, validateFilter } from './selection';
-import type { ExportStorage } from './storage';
+import type { ExportStorage } from '../storage';
 
 export interface ExportRequest {
   kind: ExportKind;

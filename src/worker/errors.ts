@@ -1,5 +1,5 @@
 import { ExportRefusal } from '../errors';
-import { isTransientStorageError } from '../exports/storage';
+import { isTransientStorageError } from '../storage';
 
 /** What the user reads in `error { code message }` once an export has failed. */
 export enum ExportErrorCode {

@@ -13,7 +13,7 @@ import { ExportKindDefinition, KindAttempt, exportKind } from '../exports/kinds'
 import type { ExportLocale } from '../exports/labels';
 import type { JobPayloads, JobName } from '../exports/queue';
 import type { StoredSelection } from '../exports/selection';
-import type { ExportStorage } from '../exports/storage';
+import type { ExportStorage } from '../storage';
 import { contentTypeFor } from '../exports/formats';
 import type { ExportSummary, ExportWriter } from '../exports/writers/writer';
 import { bumpCounter } from '../ops/counters';

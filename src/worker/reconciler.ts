@@ -7,7 +7,7 @@ import { WaitingReason } from '../entities/enums';
 import { Dispatcher, ownRows } from '../exports/dispatcher';
 import { ExportEvents, publishCurrent } from '../exports/events';
 import type { ExportQueues } from '../exports/queue';
-import type { ExportStorage } from '../exports/storage';
+import type { ExportStorage } from '../storage';
 import { bumpCounter } from '../ops/counters';
 import { ExportErrorCode } from './errors';
 import { runSweep } from './sweep';
