@@ -117,7 +117,7 @@ describe('cancel', () => {
     try {
       const res = await request(tenantA, { kind: 'INVOICES', selection: { invoiceIds: idsA } });
       const id = res.data.requestInvoiceExport.id;
-      expect(await app.running.services.queues.getJob(id)).toBeTruthy();
+      expect((await app.running.services.queues.getJob(id))?.id).toBe(id);
       const cancelled = await app.gql(CANCEL, { id }, app.token(tenantA));
       expect(cancelled.data.cancelInvoiceExport.status).toBe('CANCELLED');
       expect(await app.running.services.queues.getJob(id)).toBeFalsy();
