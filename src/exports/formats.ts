@@ -53,7 +53,7 @@ export interface FormatDefinition {
   /** Without the dot. */
   readonly extension: string;
   readonly contentType: string;
-  /** Kinds that can be written in this format. */
+  /** Kinds that can be written in this format (`EVERY_KIND` for a tabular format: any kind has columns). */
   readonly kinds: readonly ExportKind[];
   createWriter<Row>(opts: FileWriterOptions<Row>): ExportWriter<Row>;
   fileName(facts: FileNameFacts): string;
@@ -67,6 +67,9 @@ export function stampedFileName(stem: string, extension: string, at: Date, timeZ
 }
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
+/** Tabular formats write any kind's columns: a new kind needs no entry here. */
+const EVERY_KIND: readonly ExportKind[] = Object.values(ExportKind);
+
 const stamped = (extension: string) => (f: FileNameFacts) => stampedFileName(f.stem, extension, f.at, f.timeZone);
 
 export const EXPORT_FORMATS: { readonly [F in ExportFormat]: FormatDefinition } = {
@@ -74,7 +77,7 @@ export const EXPORT_FORMATS: { readonly [F in ExportFormat]: FormatDefinition } 
     format: ExportFormat.XLSX,
     extension: 'xlsx',
     contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-    kinds: [ExportKind.INVOICES, ExportKind.INVOICE_LINES, ExportKind.ACCOUNTING_ENTRIES],
+    kinds: EVERY_KIND,
     createWriter(opts) {
       const maxRowsPerSheet = opts.maxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS;
       if (!Number.isInteger(maxRowsPerSheet) || maxRowsPerSheet < 1 || maxRowsPerSheet > EXCEL_MAX_DATA_ROWS) {
@@ -95,7 +98,7 @@ export const EXPORT_FORMATS: { readonly [F in ExportFormat]: FormatDefinition } 
     format: ExportFormat.CSV,
     extension: 'csv',
     contentType: 'text/csv; charset=utf-8',
-    kinds: [ExportKind.INVOICES, ExportKind.INVOICE_LINES, ExportKind.ACCOUNTING_ENTRIES],
+    kinds: EVERY_KIND,
     createWriter: (opts) => new CsvExportWriter({ columns: opts.columns, locale: opts.locale, output: opts.output }),
     fileName: stamped('csv'),
   },

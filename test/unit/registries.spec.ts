@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { ExportFormat, ExportKind } from '../../src/entities/enums';
 import { column, selectList } from '../../src/exports/cells';
+import { columnsFor } from '../../src/exports/columns';
 import { EXPORT_FORMATS, contentTypeFor, exportFormat, extensionFor, formatsAccepting } from '../../src/exports/formats';
 import { EXPORT_KINDS, exportColumns, exportFileName, formatsOf, openExportFile, resolveExportFormat } from '../../src/exports/kinds';
 import { allInvoices } from '../../bench/lib/sql';
@@ -91,7 +92,7 @@ describe('text cells, shared by every text format', () => {
 
   it("format each cell type by the format's separator, date layout and text rule", () => {
     const style = { locale: 'fr-FR' as const, decimalSeparator: ',', dateLayout: 'ddmmyy' as const, text: (v: string) => v.toUpperCase() };
-    const cells = exportColumnsOf(ExportKind.INVOICES).map((c) => textCellFormatter(c, style));
+    const cells = columnsFor(ExportKind.INVOICES).map((c) => textCellFormatter(c, style));
     const row = { type: 'CREDIT_NOTE', number: 'a-1', billingDate: '2026-03-09', roleNumber: 7, payerLastName: 'Dupont', payerFirstName: 'Léa', billingPeriod: 'ANNUAL', billingYear: '2025/2026', notes: null, amountDue: '-10.5', amountPaid: '0', remainingDue: '-10.50', pendingCollection: '0.00', status: 'PAID', uniqueIdentifier: null, customerIdentifier: '000417', familyQuotient: '512.345', paymentMethod: null };
     expect(cells.map((f) => f(row as never))).toEqual([
       'AVOIR', 'A-1', '090326', '7', 'DUPONT LÉA', 'ANNUEL', '2025/2026', '', '-10,50', '0,00', '-10,50', '0,00', 'ENCAISSÉE', '', '000417', '512,35', '',
@@ -104,5 +105,3 @@ describe('text cells, shared by every text format', () => {
     expect(() => fixedWidthField('123456789', 8)).toThrow('"123456789" does not fit in 8 characters');
   });
 });
-
-const exportColumnsOf = (kind: ExportKind) => EXPORT_KINDS[kind].columns;

@@ -18,14 +18,17 @@ export type { BaseTotals, BuiltQuery, ExportKindDefinition, ExportWarningData, K
  * the benchmark's COPY baseline and the tests take a kind's SELECT, columns,
  * totals and writer from here; nothing else branches on the kind.
  */
-export const EXPORT_KINDS: { readonly [K in ExportKind]: ExportKindDefinition } = {
+export const EXPORT_KINDS = {
   [ExportKind.INVOICES]: INVOICES_KIND,
   [ExportKind.INVOICE_LINES]: INVOICE_LINES_KIND,
   [ExportKind.ACCOUNTING_ENTRIES]: ACCOUNTING_ENTRIES_KIND,
-};
+} as const satisfies { readonly [K in ExportKind]: ExportKindDefinition };
+
+/** The row a kind's file holds (what its writer takes), derived from the registry. */
+export type FileRowOf<K extends ExportKind> = (typeof EXPORT_KINDS)[K] extends ExportKindDefinition<any, infer FileRow, any> ? FileRow : never;
 
 export function exportKind(kind: ExportKind): ExportKindDefinition {
-  const def = EXPORT_KINDS[kind];
+  const def: ExportKindDefinition | undefined = EXPORT_KINDS[kind];
   if (!def) throw new Error(`Unknown export kind: ${String(kind)}`);
   return def;
 }
