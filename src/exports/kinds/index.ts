@@ -6,9 +6,7 @@ import type { ExportLocale } from '../labels';
 import { ACCOUNTING_ENTRIES_KIND } from './accounting-entries';
 import { INVOICE_LINES_KIND } from './invoice-lines';
 import { INVOICES_KIND } from './invoices';
-import type { ExportKindDefinition } from './kind';
-
-import { openKindFile, type KindFileArgs } from './kind';
+import { openKindFile, type ExportKindDefinition, type KindFileArgs } from './kind';
 import type { ExportWriter } from '../writers/writer';
 
 export type { BaseTotals, BuiltQuery, ExportKindDefinition, ExportWarningData, KindAttempt, KindFileArgs, Queryable } from './kind';
