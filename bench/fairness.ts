@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --fairness` (issue 10, DESIGN §11): one tenant floods the
+ * `npm run bench -- --fairness` (issue 10, docs/fairness.md): one tenant floods the
  * service, another keeps asking for a small export.
  *
  * For each layout (API processes × worker processes, every one a child

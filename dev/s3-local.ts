@@ -1,7 +1,7 @@
 /**
  * Embedded S3-compatible server (s3rver) for the single-process modes
  * (`npm start`, `npm run demo`), `npm run s3:local` and the tests
- * (DESIGN §2: S3_ENDPOINT unset → loopback s3rver storing under `.data/s3`).
+ * (docs/architecture.md: S3_ENDPOINT unset → loopback s3rver storing under `.data/s3`).
  *
  * Local modes only: s3rver is a devDependency (unmaintained, fast-xml-parser
  * 3, dicer): it is loaded here lazily, and the production image has none.

@@ -8,6 +8,7 @@ import { RateLimiter } from './exports/admission';
 import { Dispatcher } from './exports/dispatcher';
 import { ExportService } from './exports/export.service';
 import { ExportEvents, createExportEvents } from './exports/events';
+import { ExportLifecycle } from './exports/lifecycle';
 import { ExportQueues, redisConnection } from './exports/queue';
 import { ExportStorage, storageOptionsFromConfig } from './storage';
 
@@ -22,9 +23,13 @@ export interface AppServices {
   /** The outbox relay (PostgreSQL → queue), running in every process. */
   dispatcher: Dispatcher;
   events: ExportEvents;
+  /** Every change of an export's row: its named transitions. */
+  lifecycle: ExportLifecycle;
   storage: ExportStorage;
   exports: ExportService;
   close(): Promise<void>;
+  /** Drops every connection without waiting for an answer (a shutdown past its grace). */
+  forceClose(): void;
 }
 
 /** A start-up failure a person can act on: one line, naming what failed and what to set. */
@@ -173,9 +178,10 @@ export async function createServices(
   const queues = new ExportQueues(redis.queue, config.queuePrefix, config.exportSmallMaxRows);
   queues.on('error', (err) => logger.debug({ err: err.message }, 'Queue connection error'));
   const events = createExportEvents(redis.publish, redis.subscribe, config.queuePrefix);
-  const dispatcher = new Dispatcher(dataSource, queues, events, config, logger);
+  const lifecycle = new ExportLifecycle(dataSource, events);
+  const dispatcher = new Dispatcher(dataSource, queues, lifecycle, config, logger);
   const rateLimiter = new RateLimiter(redis.queue, config.queuePrefix, config.exportRateLimitPerMinute, logger);
-  const exports = new ExportService(dataSource, queues, events, storage, config, logger, dispatcher, rateLimiter);
+  const exports = new ExportService(dataSource, queues, lifecycle, storage, config, logger, dispatcher, rateLimiter);
   dispatcher.start();
   let closed = false;
   return {
@@ -186,6 +192,7 @@ export async function createServices(
     queues,
     dispatcher,
     events,
+    lifecycle,
     storage,
     exports,
     async close() {
@@ -196,6 +203,14 @@ export async function createServices(
       for (const c of Object.values(redis)) c.disconnect();
       storage.destroy();
       await dataSource.destroy().catch(() => undefined);
+    },
+    forceClose() {
+      closed = true;
+      dispatcher.stop();
+      for (const c of Object.values(redis)) c.disconnect();
+      void queues.close();
+      storage.destroy();
+      void dataSource.destroy().catch(() => undefined);
     },
   };
 }

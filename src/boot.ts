@@ -17,8 +17,25 @@ export interface Running {
   worker?: RunningWorker;
   embeddedS3?: EmbeddedS3Handle;
   s3Endpoint: string;
-  shutdown(): Promise<void>;
+  /**
+   * Stops taking work and closes everything, within SHUTDOWN_GRACE_MS plus
+   * the hand-back window; past that, force-closes what is left. Resolves
+   * either way (`forced`: something had to be cut), at most about
+   * SHUTDOWN_GRACE_MS + 3 s after it was called, whatever is down.
+   */
+  shutdown(): Promise<ShutdownResult>;
 }
+
+export interface ShutdownResult {
+  forced: boolean;
+}
+
+/** After the grace, attempts handed back get this long to write their rows before the rest is forced. */
+export const HAND_BACK_MS = 2000;
+/** A forced close is given this long; whatever is still open then ends with the process. */
+const FORCE_CLOSE_MS = 1000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export interface BootOptions {
   config?: Readonly<Config>;
@@ -85,17 +102,16 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
     await embeddedS3?.close();
     throw err;
   }
+  let stopping: Promise<ShutdownResult> | undefined;
   const running: Running = {
     config,
     logger,
     services,
     embeddedS3,
     s3Endpoint,
-    async shutdown() {
-      await running.api?.close().catch((err) => logger.warn({ err }, 'HTTP server close failed'));
-      await running.worker?.close().catch((err) => logger.warn({ err }, 'Worker close failed'));
-      await services.close();
-      await embeddedS3?.close();
+    shutdown() {
+      stopping ??= stopWithin(running, config.shutdownGraceMs);
+      return stopping;
     },
   };
   try {
@@ -118,7 +134,40 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
   return running;
 }
 
-/** For the `main` files: start, stop cleanly on SIGTERM/SIGINT, one clear line on a start-up failure. */
+/**
+ * The graceful close, raced against its deadline: the API and the worker stop
+ * taking work at once; running exports get `graceMs`, then are handed back
+ * (worker.close); HAND_BACK_MS later, whatever has not closed — BullMQ
+ * waiting for a Redis that is gone, a pool whose server does not answer — is
+ * cut (found: a worker sent SIGTERM during a Redis outage still running 48
+ * minutes later).
+ */
+async function stopWithin(running: Running, graceMs: number): Promise<ShutdownResult> {
+  const { logger, services, embeddedS3 } = running;
+  const graceful = (async () => {
+    await Promise.all([
+      running.api?.close().catch((err) => logger.warn({ err }, 'HTTP server close failed')),
+      running.worker?.close(graceMs).catch((err) => logger.warn({ err }, 'Worker close failed')),
+    ]);
+    await services.close();
+    await embeddedS3?.close();
+    return false;
+  })();
+  const forced = await Promise.race([graceful, sleep(graceMs + HAND_BACK_MS).then(() => true)]);
+  if (!forced) return { forced };
+  logger.error({ graceMs }, 'Shutdown did not finish within SHUTDOWN_GRACE_MS (Redis or PostgreSQL unreachable?): closing what is left by force');
+  try {
+    running.worker?.forceClose();
+    services.forceClose();
+    void embeddedS3?.close(0).catch(() => undefined);
+  } catch (err) {
+    logger.warn({ err }, 'Forced close failed');
+  }
+  await Promise.race([graceful, sleep(FORCE_CLOSE_MS)]);
+  return { forced };
+}
+
+/** For the `main` files: start, stop on SIGTERM/SIGINT within the grace (exit 1 when forced), one clear line on a start-up failure. */
 export function runMain(role: Role): void {
   // `npm start` is the local all-in-one mode: like the demo, it creates a
   // missing database. Separate API and worker processes expect it to exist.
@@ -126,11 +175,15 @@ export function runMain(role: Role): void {
     (running) => {
       let stopping = false;
       const stop = (signal: string) => {
-        if (stopping) return;
+        if (stopping) {
+          // A second Ctrl-C or SIGTERM: the operator will not wait; running attempts are left to their lease's expiry.
+          running.logger.warn({ signal }, 'Second signal during the shutdown: exiting now');
+          process.exit(1);
+        }
         stopping = true;
-        running.logger.info({ signal }, 'Shutting down');
+        running.logger.info({ graceMs: running.config.shutdownGraceMs, signal }, 'Shutting down');
         running.shutdown().then(
-          () => process.exit(0),
+          ({ forced }) => process.exit(forced ? 1 : 0),
           (err) => {
             running.logger.error({ err }, 'Shutdown failed');
             process.exit(1);

@@ -1,5 +1,5 @@
 /**
- * Environment → one typed, validated, frozen object (DESIGN §7).
+ * Environment → one typed, validated, frozen object (docs/configuration.md).
  * Read once; a bad value stops the process with a message naming the variable.
  */
 export const DEV_JWT_SECRET = 'dev-only-insecure-secret-change-me';
@@ -46,9 +46,9 @@ export interface Config {
   /** First retry delay after a transient failure; doubles up to exportRetryMaxDelayMs, with jitter. */
   exportRetryDelayMs: number;
   exportRetryMaxDelayMs: number;
-  /** Most exports of one tenant running at once, over all workers (DESIGN §11). */
+  /** Most exports of one tenant running at once, over all workers (docs/fairness.md). */
   exportTenantConcurrency: number;
-  /** Most exports of one tenant queued or running; one more is RATE_LIMITED (DESIGN §11). */
+  /** Most exports of one tenant queued or running; one more is RATE_LIMITED (docs/fairness.md). */
   exportTenantMaxActive: number;
   /** requestInvoiceExport calls per user and minute (0 = no limit). */
   exportRateLimitPerMinute: number;
@@ -60,7 +60,12 @@ export interface Config {
   exportPriorityAgingSeconds: number;
   /** How often each worker process runs the reconciler (one process at a time). */
   reconcileIntervalMs: number;
-  /** The platform operator's credential (DESIGN §12); unset: /admin/queues and the other operator surfaces are off. */
+  /**
+   * On SIGTERM/SIGINT: how long running exports may finish and connections
+   * close before running attempts are handed back and what is left is forced.
+   */
+  shutdownGraceMs: number;
+  /** The platform operator's credential (SECURITY.md); unset: /admin/queues and the other operator surfaces are off. */
   opsToken: string | undefined;
   /** The dashboard may change queues (pause, retry, clean…) only when true. */
   opsDashboardWrite: boolean;
@@ -216,10 +221,11 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     graphqlIntrospection: bool(env, 'GRAPHQL_INTROSPECTION', isDevelopmentEnv(nodeEnv)),
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 1024, 16 * 1024 * 1024, 'a number of bytes'),
     wsMaxSubscriptions: int(env, 'WS_MAX_SUBSCRIPTIONS', 20, 1, 1000),
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 3_600_000, 'a number of milliseconds'),
   });
 }
 
-/** Retries, fairness and the reconciler (issue 8, DESIGN §11). */
+/** Retries, fairness and the reconciler (issue 8, docs/fairness.md). */
 function exportPolicy(env: Env) {
   const exportRetryDelayMs = int(env, 'EXPORT_RETRY_DELAY_MS', 1000, 10, 600_000, 'a number of milliseconds');
   const exportRetryMaxDelayMs = int(env, 'EXPORT_RETRY_MAX_DELAY_MS', 30_000, 10, 3_600_000, 'a number of milliseconds');

@@ -1,13 +1,14 @@
 /**
  * Domain errors carry a code; the API maps them to `extensions.code` in one
  * place (api/format-error.ts). No GraphQL import here: the worker uses them too.
+ * The codes of a failed export (`InvoiceExport.error.code`) are below.
  */
 export enum ErrorCode {
   UNAUTHENTICATED = 'UNAUTHENTICATED',
   FORBIDDEN = 'FORBIDDEN',
   BAD_USER_INPUT = 'BAD_USER_INPUT',
   NOT_FOUND = 'NOT_FOUND',
-  /** DESIGN §11: too many active exports, or too many requests; `extensions.retryAfterSeconds` says when to try again. */
+  /** Too many active exports, or too many requests (docs/fairness.md); `extensions.retryAfterSeconds` says when to try again. */
   RATE_LIMITED = 'RATE_LIMITED',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
@@ -31,15 +32,58 @@ export const unauthenticated = (message: string) => new AppError(ErrorCode.UNAUT
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   new AppError(ErrorCode.RATE_LIMITED, message, { retryAfterSeconds });
 
+/** What the user reads in `error { code message }` once an export has failed (docs/api.md lists them). */
+export enum ExportErrorCode {
+  STORAGE_UNAVAILABLE = 'STORAGE_UNAVAILABLE',
+  STORAGE_REJECTED = 'STORAGE_REJECTED',
+  DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
+  DATABASE_ERROR = 'DATABASE_ERROR',
+  WORKER_LOST = 'WORKER_LOST',
+  INTERNAL_ERROR = 'INTERNAL_ERROR',
+  /** ACCOUNTING_ENTRIES: an entry or the file does not balance (data whose lines do not add up to amount_due). */
+  UNBALANCED_ENTRIES = 'UNBALANCED_ENTRIES',
+  /** ACCOUNTING_ENTRIES: a VAT rate without an account (the settings changed after the request). */
+  VAT_ACCOUNT_MISSING = 'VAT_ACCOUNT_MISSING',
+  /** ACCOUNTING_ENTRIES: a billing line's accounting account is not a valid account number. */
+  INVALID_ACCOUNT = 'INVALID_ACCOUNT',
+}
+
+/** The codes of a kind refusing its own data: another attempt would refuse it again. */
+export type ExportRefusalCode = ExportErrorCode.UNBALANCED_ENTRIES | ExportErrorCode.VAT_ACCOUNT_MISSING | ExportErrorCode.INVALID_ACCOUNT;
+
+/** The one text of each failure code: a message starts with it, and its cause (if any) follows. */
+const EXPORT_FAILURE_TEXT: Record<ExportErrorCode, string> = {
+  [ExportErrorCode.STORAGE_UNAVAILABLE]: 'The file storage could not be reached',
+  [ExportErrorCode.STORAGE_REJECTED]: 'The file storage refused the file',
+  [ExportErrorCode.DATABASE_UNAVAILABLE]: 'The database could not be reached',
+  [ExportErrorCode.DATABASE_ERROR]: 'The database refused the export query',
+  [ExportErrorCode.WORKER_LOST]: 'The worker running this export stopped on every attempt',
+  [ExportErrorCode.INTERNAL_ERROR]: 'The export failed unexpectedly',
+  [ExportErrorCode.UNBALANCED_ENTRIES]: 'The accounting entries do not balance',
+  [ExportErrorCode.VAT_ACCOUNT_MISSING]: 'A VAT rate of the selection has no account in the accounting settings',
+  [ExportErrorCode.INVALID_ACCOUNT]: 'A billing line has an accounting account that is not a valid account number',
+};
+
+/** The message of a failure: the code's text, then its cause. */
+export function exportFailureMessage(code: ExportErrorCode, cause?: string): string {
+  const text = EXPORT_FAILURE_TEXT[code] ?? EXPORT_FAILURE_TEXT[ExportErrorCode.INTERNAL_ERROR];
+  return cause ? `${text}: ${cause}` : text;
+}
+
+/** What `InvoiceExport.error` shows for a stored code and message (a row written without a message gets the code's text). */
+export function exportError(code: string | null, message: string | null): { code: string; message: string } | null {
+  if (!code) return null;
+  return { code, message: message ?? (code in EXPORT_FAILURE_TEXT ? exportFailureMessage(code as ExportErrorCode) : code) };
+}
+
 /**
  * A failure that another attempt cannot fix, with the code and message the
  * user reads in `error { code message }` (e.g. entries that do not balance).
- * The worker fails the export at once instead of retrying. Here, below the
- * domains, so that accounting can refuse without importing the exports.
+ * The worker fails the export at once instead of retrying.
  */
 export class ExportRefusal extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ExportRefusalCode,
     message: string,
   ) {
     super(message);

@@ -3,7 +3,7 @@
  * downloaded file: the row count and the sums of its money columns, in
  * integer cents (src/money.ts), never in floats.
  *
- * Only the fr-FR headers are known here (DESIGN §6): the demo asks for fr-FR
+ * Only the fr-FR headers are known here (docs/files.md): the demo asks for fr-FR
  * files, as the product's users do.
  */
 import ExcelJS from 'exceljs';

@@ -1,12 +1,12 @@
 import { InvoiceType } from '../entities/enums';
 import { payerDisplayName } from '../entities/payer.entity';
-import { ExportRefusal } from '../errors';
+import { ExportErrorCode, ExportRefusal } from '../errors';
 import { formatCents, toCents } from '../money';
 import { accountLabel, type AccountingSettingsData } from './settings';
 import { includedVatCents, rateHundredths, rateKey, rateLabel } from './vat';
 
 /**
- * Invoices and credit notes → journal entries (DESIGN §9), in integer cents.
+ * Invoices and credit notes → journal entries (docs/accounting.md), in integer cents.
  *
  * Every amount is first a signed "debit value": positive goes to Debit,
  * negative to Credit. The receivable takes +amount_due, each revenue and VAT
@@ -83,7 +83,7 @@ function revenueAccount(raw: string | null, settings: AccountingSettingsData, do
   const account = raw?.replace(/\s+/g, '').toUpperCase();
   if (!account) return settings.defaultRevenueAccount;
   if (!/^[0-9A-Z]{1,20}$/.test(account)) {
-    throw new ExportRefusal('INVALID_ACCOUNT', `The ${doc.type === InvoiceType.CREDIT_NOTE ? 'credit note' : 'invoice'} ${doc.number} has a billing line with the accounting account ${JSON.stringify(raw)}, which is not 1 to 20 characters among 0-9 and A-Z`);
+    throw new ExportRefusal(ExportErrorCode.INVALID_ACCOUNT, `The ${doc.type === InvoiceType.CREDIT_NOTE ? 'credit note' : 'invoice'} ${doc.number} has a billing line with the accounting account ${JSON.stringify(raw)}, which is not 1 to 20 characters among 0-9 and A-Z`);
   }
   return account;
 }
@@ -149,13 +149,13 @@ export function buildEntry(ecritureNum: number, rows: readonly AccountingSourceR
     if (vat === 0n) continue;
     const account = settings.vatAccounts[key];
     if (!account) {
-      throw new ExportRefusal('VAT_ACCOUNT_MISSING', `No VAT account for the rate ${rateLabel(key)} % (document ${doc.number}): set vatAccounts["${key}"] in the accounting settings`);
+      throw new ExportRefusal(ExportErrorCode.VAT_ACCOUNT_MISSING, `No VAT account for the rate ${rateLabel(key)} % (document ${doc.number}): set vatAccounts["${key}"] in the accounting settings`);
     }
     push(account, -vat, `TVA ${rateLabel(key)} %`, null, null);
   }
   if (debit !== credit) {
     throw new ExportRefusal(
-      'UNBALANCED_ENTRIES',
+      ExportErrorCode.UNBALANCED_ENTRIES,
       `The entry of ${kindLabel.toLowerCase()} ${doc.number} does not balance (debit ${formatCents(debit)}, credit ${formatCents(credit)}): ` +
         `its billing lines add up to ${formatCents(credit - debit + receivable)} but its amount due is ${formatCents(receivable)}. Nothing was exported.`,
     );

@@ -2,7 +2,7 @@ import { badInput } from '../errors';
 import type { Queryable } from '../db/sql';
 
 /**
- * A tenant's accounting settings (DESIGN §9), one row of
+ * A tenant's accounting settings (docs/accounting.md), one row of
  * `tenant_accounting_settings`; the defaults when the tenant has none.
  */
 export interface AccountingSettingsData {

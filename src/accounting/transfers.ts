@@ -5,7 +5,7 @@ import { InvoiceExport } from '../entities/invoice-export.entity';
 import { badInput, notFound } from '../errors';
 
 /**
- * Transfer to accounting (DESIGN §9): a completed ACCOUNTING_ENTRIES export
+ * Transfer to accounting (docs/accounting.md): a completed ACCOUNTING_ENTRIES export
  * marks its documents in `accounting_transfers` (exports/kinds/accounting-entries.ts,
  * in the transaction that completes it); here, reading and removing marks.
  */

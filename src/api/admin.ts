@@ -8,7 +8,7 @@ import { requireOperator } from './ops-auth';
 export const ADMIN_PATH = '/admin/queues';
 
 /**
- * The queue dashboard belongs to the platform's operators (DESIGN §12), not
+ * The queue dashboard belongs to the platform's operators (SECURITY.md), not
  * to a tenant: it shows every tenant's jobs and can stop everyone's exports.
  * It needs OPS_TOKEN (off when unset) and is read-only unless
  * OPS_DASHBOARD_WRITE=true — twice: bull-board's own readOnlyMode hides and

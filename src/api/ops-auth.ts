@@ -1,5 +1,5 @@
 /**
- * The platform operator's credential (DESIGN §12): one secret, OPS_TOKEN,
+ * The platform operator's credential (SECURITY.md): one secret, OPS_TOKEN,
  * for every surface that belongs to the platform rather than to a tenant —
  * the queue dashboard (/admin/queues), the operator's view of /readyz, and
  * /metrics when it is mounted:

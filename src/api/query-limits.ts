@@ -1,6 +1,6 @@
 /**
  * Limits on every GraphQL operation, checked before anything runs, over HTTP
- * (Apollo) and WebSocket (graphql-ws) alike (DESIGN §11, issue 9):
+ * (Apollo) and WebSocket (graphql-ws) alike (docs/api.md, "Limits"; issue 9):
  *
  * - GRAPHQL_MAX_TOKENS: the parser stops counting lexical tokens beyond it,
  *   so a huge document costs no more than the limit to refuse;

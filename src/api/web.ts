@@ -3,7 +3,7 @@ import path from 'node:path';
 import express, { type Express } from 'express';
 
 /**
- * The page "Factures et avoirs" (web/, DESIGN.md §10): its built files from
+ * The page "Factures et avoirs" (web/, docs/frontend.md): its built files from
  * web/dist, index at GET /, on the same origin as /graphql so that it needs
  * no CORS and no other host. Nothing here imports from web/: the page is a
  * client of the API like any other, and only its build output is served.

@@ -1,8 +1,6 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-
-/** Any constant: API and worker processes starting together migrate one at a time. */
-const MIGRATION_LOCK_KEY = 7_240_118_311;
+import { AdvisoryLock } from './advisory-locks';
 
 /** Runs pending migrations under a PostgreSQL advisory lock; idempotent. */
 export async function runMigrations(dataSource: DataSource): Promise<string[]> {
@@ -10,7 +8,8 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
   const lock = new Client({ connectionString: (dataSource.options as { url: string }).url, connectionTimeoutMillis: 5000 });
   await lock.connect();
   try {
-    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    // API and worker processes starting together migrate one at a time.
+    await lock.query('SELECT pg_advisory_lock($1)', [AdvisoryLock.MIGRATIONS]);
     const done = await dataSource.runMigrations({ transaction: 'each' });
     return done.map((m) => m.name);
   } finally {

@@ -2,16 +2,15 @@ import type IORedis from 'ioredis';
 import type { Logger } from 'pino';
 import { EntityManager } from 'typeorm';
 import type { Config } from '../config';
+import { AdvisoryLock } from '../db/advisory-locks';
 import { rateLimited } from '../errors';
 
 /**
- * Who may ask for one more export (DESIGN §11). Both limits hold over any
+ * Who may ask for one more export (docs/fairness.md). Both limits hold over any
  * number of API processes: the per-user rate in Redis, the per-tenant count
  * of active exports in PostgreSQL under the tenant's advisory lock.
  */
 
-/** Advisory-lock namespace of "one tenant's admissions" (the key's first half). */
-const TENANT_ADMISSION_LOCK = 7_240_119;
 const WINDOW_SECONDS = 60;
 
 /** When a tenant at its cap may try again: about the time a typical export takes. */
@@ -69,7 +68,7 @@ export async function admitExport<T>(
   insert: (tx: EntityManager) => Promise<T>,
 ): Promise<T> {
   return manager.transaction(async (tx) => {
-    await tx.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [TENANT_ADMISSION_LOCK, tenantId]);
+    await tx.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [AdvisoryLock.TENANT_ADMISSION, tenantId]);
     const [{ n }] = await tx.query(
       `SELECT count(*)::int AS n FROM invoice_exports WHERE tenant_id = $1 AND status IN ('QUEUED', 'RUNNING')`,
       [tenantId],

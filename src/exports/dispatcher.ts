@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from '../config';
-import { returning } from '../db/sql';
 import { WaitingReason } from '../entities/enums';
-import { ExportEvents, publishCurrent } from './events';
+import type { ExportLifecycle } from './lifecycle';
 import type { ExportQueues } from './queue';
 
 /**
@@ -14,7 +13,8 @@ import type { ExportQueues } from './queue';
  * Every API and worker process runs one (a pass per second, and at once
  * after a request or a finished export); passes may overlap between
  * processes: claiming a row is conditional, adding a job is idempotent, and
- * the worker re-checks the tenant's slots when the job starts.
+ * the worker re-checks the tenant's slots when the job starts. The row's
+ * changes are the lifecycle's transitions (`enqueue`, `waitForTenantSlot`).
  */
 export class Dispatcher {
   private running: Promise<void> | undefined;
@@ -25,7 +25,7 @@ export class Dispatcher {
   constructor(
     private readonly ds: DataSource,
     private readonly queues: ExportQueues,
-    private readonly events: ExportEvents,
+    private readonly lifecycle: ExportLifecycle,
     private readonly config: Pick<Config, 'exportTenantConcurrency' | 'exportPriorityAgingSeconds' | 'queuePrefix'>,
     private readonly logger: Logger,
   ) {}
@@ -90,44 +90,22 @@ export class Dispatcher {
         if (r.waiting_reason !== WaitingReason.TENANT_CONCURRENCY) changed.push(r.id);
         continue;
       }
-      // The claim's instant as text: a JS Date would drop PostgreSQL's microseconds.
-      const [claimed] = await returning<{ enqueued_at: string }>(
-        this.ds,
-        `UPDATE invoice_exports SET enqueued_at = now(), waiting_reason = NULL
-         WHERE id = $1 AND status = 'QUEUED' AND enqueued_at IS NULL RETURNING enqueued_at::text`,
-        [r.id],
-      );
-      if (!claimed) continue;
-      try {
-        await this.queues.add(r.id, r.rows);
-        enqueued++;
-        if (this.redisDown) this.logger.info('The job queue is reachable again: dispatching the recorded exports');
-        this.redisDown = false;
-        if (r.waiting_reason) await this.publish(r.id);
-      } catch (err) {
-        // Redis is down: the export stays recorded, and is dispatched when it is back.
-        await this.ds.query(
-          `UPDATE invoice_exports SET enqueued_at = NULL, waiting_reason = $2 WHERE id = $1 AND enqueued_at = $3::timestamptz`,
-          [r.id, WaitingReason.QUEUE_UNAVAILABLE, claimed.enqueued_at],
-        );
-        if (!this.redisDown) this.logger.warn({ err: (err as Error).message }, 'The job queue is unreachable: exports are recorded and will be dispatched later');
+      const result = await this.lifecycle.enqueue(r.id, () => this.queues.add(r.id, r.rows));
+      if (result.outcome === 'taken') continue;
+      if (result.outcome === 'unavailable') {
+        // Redis is down: the export stays recorded (QUEUE_UNAVAILABLE), and is dispatched when it is back.
+        if (!this.redisDown) {
+          this.logger.warn({ err: (result.queueError as Error).message }, 'The job queue is unreachable: exports are recorded and will be dispatched later');
+        }
         this.redisDown = true;
-        if (r.waiting_reason !== WaitingReason.QUEUE_UNAVAILABLE) await this.publish(r.id);
         break;
       }
+      enqueued++;
+      if (this.redisDown) this.logger.info('The job queue is reachable again: dispatching the recorded exports');
+      this.redisDown = false;
     }
-    if (changed.length) {
-      await this.ds.query(`UPDATE invoice_exports SET waiting_reason = $2 WHERE id = ANY($1::uuid[]) AND status = 'QUEUED'`, [
-        changed,
-        WaitingReason.TENANT_CONCURRENCY,
-      ]);
-      for (const id of changed) await this.publish(id);
-    }
+    await this.lifecycle.waitForTenantSlot(changed);
     return { enqueued, waiting: rows.length - enqueued };
-  }
-
-  private publish(id: string): Promise<void> {
-    return publishCurrent(this.ds, this.events, id);
   }
 }
 

@@ -1,7 +1,6 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from '@graphql-yoga/subscription';
 import type IORedis from 'ioredis';
-import type { DataSource } from 'typeorm';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import { ExportStatus } from '../entities/enums';
 
@@ -88,14 +87,4 @@ export function createExportEvents(publishClient: IORedis, subscribeClient: IORe
       return iterator;
     },
   };
-}
-
-/**
- * Publishes the export's row as it is now (after a conditional update whose
- * result the caller did not read back). Best effort: pub/sub is at most
- * once anyway, and subscriptions re-read the row after RECHECK_MS of silence.
- */
-export async function publishCurrent(ds: DataSource, events: ExportEvents, id: string): Promise<void> {
-  const e = await ds.getRepository(InvoiceExport).findOneBy({ id });
-  if (e) await events.publish(e).catch(() => undefined);
 }

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { returning } from '../db/sql';
 import type { Config } from '../config';
 import type { Principal } from '../auth/jwt';
 import { InvoiceExport } from '../entities/invoice-export.entity';
@@ -10,7 +9,7 @@ import { RateLimiter, admitExport } from './admission';
 import type { Dispatcher } from './dispatcher';
 import { waitingOrder } from './dispatcher';
 import { exportKind, resolveExportFormat } from './kinds';
-import type { ExportEvents } from './events';
+import type { ExportLifecycle } from './lifecycle';
 import { SUPPORTED_LOCALES } from './labels';
 import type { ExportQueues } from './queue';
 import { InvoiceFilterSpec, SqlParams, StoredSelection, invoiceConditions, isUuid, validateFilter } from './selection';
@@ -65,7 +64,7 @@ export class ExportService {
   constructor(
     private readonly ds: DataSource,
     private readonly queues: ExportQueues,
-    private readonly events: ExportEvents,
+    private readonly lifecycle: ExportLifecycle,
     private readonly storage: ExportStorage,
     private readonly config: Readonly<Config>,
     private readonly logger: Logger,
@@ -102,29 +101,27 @@ export class ExportService {
     // KINDS: a kind's own checks (ACCOUNTING_ENTRIES: every VAT rate has an account), before anything is written.
     await exportKind(req.kind).validateRequest?.(this.ds, tenantId, selection, format);
     const expectedRows = documents * (ROWS_PER_DOCUMENT[req.kind] ?? 1);
-    const rows: { id: string }[] = await admitExport(this.ds.manager, tenantId, this.config, (tx) =>
-      tx.query(
-        // A filter means "the invoices that exist now": stamp the database's clock.
-        `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key, expected_rows, queue_prefix)
-         VALUES ($1, $2, $3, $4, $5,
-           CASE WHEN $6::jsonb->>'mode' = 'filter' THEN jsonb_set($6::jsonb, '{createdBefore}', to_jsonb(now())) ELSE $6::jsonb END,
-           $7, $8, $9)
-         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING id`,
-        [tenantId, principal.userId, req.kind, format, locale, JSON.stringify(selection), key, expectedRows, this.config.queuePrefix],
-      ),
+    const id = await admitExport(this.ds.manager, tenantId, this.config, (tx) =>
+      this.lifecycle.record(tx, {
+        tenantId,
+        requestedBy: principal.userId,
+        kind: req.kind,
+        format,
+        locale,
+        selection,
+        idempotencyKey: key,
+        expectedRows,
+        queuePrefix: this.config.queuePrefix,
+      }),
     );
-    if (!rows.length) {
+    if (!id) {
       // A concurrent request with the same key won the race.
       return repo.findOneByOrFail({ tenantId, idempotencyKey: key! });
     }
-    const id = rows[0].id;
     this.logger.info({ exportId: id, tenantId, kind: req.kind, format, expectedRows }, 'Export requested');
     // Enqueued now if it may run (the answer then says QUEUED with no waiting reason).
     await this.dispatcher.pass(tenantId).catch((err) => this.logger.warn({ err, exportId: id }, 'Dispatch after request failed'));
-    const created = await repo.findOneByOrFail({ id });
-    await this.events.publish(created).catch(() => undefined);
-    return created;
+    return (await this.lifecycle.publishCurrent(id)) ?? repo.findOneByOrFail({ id });
   }
 
   /**
@@ -219,13 +216,9 @@ export class ExportService {
     if (FINAL_EXPORT_STATUSES.includes(current.status)) {
       throw badInput(`The export is already ${current.status} and can no longer be cancelled`);
     }
-    const [updated] = await returning(this.ds,
-      `UPDATE invoice_exports SET status = 'CANCELLED', completed_at = now(), waiting_reason = NULL
-       WHERE tenant_id = $1 AND id = $2 AND status IN ('QUEUED', 'RUNNING') RETURNING id`,
-      [tenantId, id],
-    );
+    const cancelled = await this.lifecycle.cancel(tenantId, id);
     const after = await this.getOrFail(tenantId, id);
-    if (!updated) {
+    if (!cancelled) {
       // It finished in between: say what it became.
       if (after.status === ExportStatus.CANCELLED) return after;
       throw badInput(`The export is already ${after.status} and can no longer be cancelled`);
@@ -238,7 +231,6 @@ export class ExportService {
       this.logger.warn({ err, exportId: id }, 'Could not remove the cancelled job from the queue');
     }
     this.logger.info({ exportId: id, tenantId }, 'Export cancelled');
-    await this.events.publish(after).catch(() => undefined);
     // Its place may go to the tenant's next export.
     void this.dispatcher.kick();
     return after;

@@ -1,6 +1,6 @@
 import { BillingPeriod, InvoiceStatus, InvoiceType, PaymentMethod } from '../entities/enums';
 
-/** Locales an export can be written in (DESIGN §4: `locale` is fr-FR or en-GB). */
+/** Locales an export can be written in (docs/api.md: `locale` is fr-FR or en-GB). */
 export const SUPPORTED_LOCALES = ['fr-FR', 'en-GB'] as const;
 export type ExportLocale = (typeof SUPPORTED_LOCALES)[number];
 export const DEFAULT_EXPORT_LOCALE: ExportLocale = 'fr-FR';
@@ -14,7 +14,7 @@ export type Localized = Readonly<Record<ExportLocale, string>>;
 
 type EnumLabels<E extends string> = Readonly<Record<ExportLocale, Readonly<Record<E, string>>>>;
 
-/** The words of the product's list (DESIGN §3), as printed in files. */
+/** The words of the product's list (docs/data-model.md), as printed in files. */
 export const INVOICE_TYPE_LABELS: EnumLabels<InvoiceType> = {
   'fr-FR': { [InvoiceType.INVOICE]: 'facture', [InvoiceType.CREDIT_NOTE]: 'avoir' },
   'en-GB': { [InvoiceType.INVOICE]: 'invoice', [InvoiceType.CREDIT_NOTE]: 'credit note' },

@@ -5,7 +5,7 @@ import IORedis, { RedisOptions } from 'ioredis';
  * Redis only delivers jobs; PostgreSQL holds the truth of every export
  * (status, attempts, lease, what it waits for). Two queues: small exports
  * have a lane of their own in every worker process, so that they never wait
- * behind a tenant's large ones (DESIGN §11).
+ * behind a tenant's large ones (docs/fairness.md).
  */
 export const EXPORT_QUEUE_NAME = 'invoice-exports';
 export const SMALL_EXPORT_QUEUE_NAME = 'invoice-exports-small';

@@ -8,8 +8,8 @@ import type { Config } from '../config';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import { Tenant } from '../entities/tenant.entity';
 import type { Dispatcher } from '../exports/dispatcher';
-import { ExportEvents, publishCurrent } from '../exports/events';
 import { ExportKindDefinition, KindAttempt, exportKind } from '../exports/kinds';
+import type { Attempt, ExportLifecycle } from '../exports/lifecycle';
 import type { ExportLocale } from '../exports/labels';
 import type { JobPayloads, JobName } from '../exports/queue';
 import type { StoredSelection } from '../exports/selection';
@@ -17,8 +17,7 @@ import type { ExportStorage } from '../storage';
 import { contentTypeFor } from '../exports/formats';
 import type { ExportSummary, ExportWriter } from '../exports/writers/writer';
 import { bumpCounter } from '../ops/counters';
-import { Attempt, AttemptStore } from './attempt';
-import { StorageFailure, classifyExportError } from './errors';
+import { StorageFailure, decideRetry } from './retry-policy';
 
 /** Progress reaches the database and the subscribers at most this often. */
 export const PROGRESS_INTERVAL_MS = 250;
@@ -38,7 +37,7 @@ export interface ExportProcessorDeps {
   /** Connections for the long read-only snapshots (one per running export). */
   pool: Pool;
   storage: ExportStorage;
-  events: ExportEvents;
+  lifecycle: ExportLifecycle;
   dispatcher: Dispatcher;
   config: Readonly<Config>;
   logger: Logger;
@@ -78,7 +77,7 @@ class AttemptRun {
   readonly abort = new AbortController();
   stopped: Stop | undefined;
   processed = 0;
-  private published = 0;
+  private reported = 0;
   private lastBeat = Date.now();
   private lastHeld = Date.now();
   private beating = false;
@@ -88,9 +87,7 @@ class AttemptRun {
     readonly exp: InvoiceExport,
     readonly attempt: Attempt,
     readonly log: Logger,
-    private readonly attempts: AttemptStore,
-    private readonly events: ExportEvents,
-    private readonly leaseMs: number,
+    private readonly lifecycle: ExportLifecycle,
   ) {}
 
   stop(why: Stop): void {
@@ -117,22 +114,19 @@ class AttemptRun {
   private async beat(): Promise<void> {
     const now = Date.now();
     if (this.beating || this.stopped) return;
-    if (this.processed === this.published && now - this.lastBeat < LEASE_CHECK_MS) return;
+    if (this.processed === this.reported && now - this.lastBeat < LEASE_CHECK_MS) return;
     // PostgreSQL unreachable for a whole lease: the export is someone else's by now.
-    if (now - this.lastHeld > this.leaseMs) return this.stop(new Stop('superseded'));
+    if (now - this.lastHeld > this.attempt.leaseMs) return this.stop(new Stop('superseded'));
     this.beating = true;
     const n = this.processed;
     try {
-      const state = await this.attempts.heartbeat(this.attempt, n);
+      const state = await this.lifecycle.progress(this.attempt, n);
       this.lastBeat = Date.now();
       if (state === 'cancelled') return this.stop(new Stop('cancelled'));
       if (state === 'lost') return this.stop(new Stop('superseded'));
       this.lastHeld = this.lastBeat;
-      if (n !== this.published) {
-        this.published = n;
-        this.exp.processedRows = n;
-        await this.events.publish(this.exp).catch(() => undefined);
-      }
+      this.reported = n;
+      this.exp.processedRows = n;
     } catch (err) {
       this.log.warn({ err }, 'Could not renew the lease (will retry)');
     } finally {
@@ -151,10 +145,12 @@ class AttemptRun {
 export class ExportProcessor {
   /** Running attempts, for a shutdown that cannot wait. */
   private readonly running = new Map<string, AttemptRun>();
-  readonly attempts: AttemptStore;
 
-  constructor(private readonly deps: ExportProcessorDeps) {
-    this.attempts = new AttemptStore(deps.dataSource, deps.config);
+  constructor(private readonly deps: ExportProcessorDeps) {}
+
+  /** Attempts running now. */
+  get activeCount(): number {
+    return this.running.size;
   }
 
   /** Stops every running attempt and hands its job back to the queue. */
@@ -165,18 +161,21 @@ export class ExportProcessor {
   async process(job: Job<JobPayloads[JobName.EXPORT]>, token?: string): Promise<void> {
     const { exportId } = job.data;
     const logger = this.deps.logger.child({ exportId, jobId: job.id });
-    const begun = await this.attempts.begin(exportId);
+    const { config } = this.deps;
+    const begun = await this.deps.lifecycle.claim(exportId, {
+      leaseMs: config.workerLockDurationMs,
+      tenantConcurrency: config.exportTenantConcurrency,
+      maxAttempts: config.exportMaxAttempts,
+    });
     switch (begun.outcome) {
       case 'gone':
         logger.info('Export is no longer waiting (cancelled, finished or deleted): nothing to do');
         return;
       case 'parked':
         logger.info('Its tenant runs as many exports as it may: back to wait for its turn');
-        await this.publishRow(exportId);
         return;
       case 'lost':
         logger.error('Export failed: its attempts are spent (WORKER_LOST)');
-        await this.publishRow(exportId);
         void this.deps.dispatcher.kick();
         return;
       case 'held':
@@ -190,9 +189,8 @@ export class ExportProcessor {
     const log = logger.child({ tenantId: exp.tenantId, attempt: attempt.number });
     if (attempt.number > 1) await bumpCounter(this.deps.dataSource, 'export_retries', exp.kind).catch(() => undefined);
     log.info({ kind: exp.kind, format: exp.format }, 'Export started');
-    await this.deps.events.publish(exp).catch(() => undefined);
 
-    const run = new AttemptRun(exp, attempt, log, this.attempts, this.deps.events, this.deps.config.workerLockDurationMs);
+    const run = new AttemptRun(exp, attempt, log, this.deps.lifecycle);
     this.running.set(exp.id, run);
     try {
       await this.runAttempt(run);
@@ -214,32 +212,24 @@ export class ExportProcessor {
         await bumpCounter(this.deps.dataSource, 'export_lost_leases').catch(() => undefined);
         return log.warn('Lease lost (paused too long, taken over by another attempt): stopped, own upload removed');
       }
-      if (await this.attempts.handBack(attempt)) {
-        if (token) await job.moveToDelayed(Date.now(), token);
+      if (await this.deps.lifecycle.handBack(attempt)) {
         log.warn('Worker shutting down: export handed back to the queue');
-        await this.publishRow(exp.id);
+        if (token) await job.moveToDelayed(Date.now(), token);
         throw new DelayedError();
       }
       return;
     }
-    const { config } = this.deps;
-    const failure = classifyExportError(err);
-    const last = !failure.transient || attempt.number >= config.exportMaxAttempts;
-    log[last ? 'error' : 'warn']({ err, code: failure.code, final: last }, 'Export attempt failed');
-    if (last) {
-      if (await this.attempts.fail(attempt, failure.code, failure.message)) await this.publishRow(exp.id);
+    const decision = decideRetry(err, attempt.number, this.deps.config);
+    const { failure } = decision;
+    log[decision.final ? 'error' : 'warn']({ err, code: failure.code, final: decision.final }, 'Export attempt failed');
+    if (decision.final) {
+      await this.deps.lifecycle.fail(attempt, failure.code, failure.message);
       return;
     }
-    const delay = AttemptStore.retryDelayMs(attempt.number, config.exportRetryDelayMs, config.exportRetryMaxDelayMs);
-    const notBefore = new Date(Date.now() + delay);
-    if (!(await this.attempts.retryLater(attempt, failure.code, failure.message, notBefore))) return;
-    await this.publishRow(exp.id);
+    const notBefore = new Date(Date.now() + decision.delayMs);
+    if (!(await this.deps.lifecycle.retryLater(attempt, failure.code, failure.message, notBefore))) return;
     if (token) await job.moveToDelayed(notBefore.getTime(), token);
     throw new DelayedError();
-  }
-
-  private publishRow(id: string): Promise<void> {
-    return publishCurrent(this.deps.dataSource, this.deps.events, id);
   }
 
   /** The stages of one attempt, in order; each write is fenced by the attempt's lease. */
@@ -307,12 +297,11 @@ export class ExportProcessor {
     const { rows: [totals] } = await client.query(totalsQuery.text, totalsQuery.values);
     const totalRows = kind.totalRows(totals);
     run.check();
-    if (!(await this.attempts.setTotalRows(run.attempt, totalRows))) {
+    if (!(await this.deps.lifecycle.counted(run.attempt, totalRows))) {
       run.stop(new Stop('superseded'));
       run.check();
     }
     run.exp.totalRows = totalRows;
-    await this.deps.events.publish(run.exp).catch(() => undefined);
     return totals;
   }
 
@@ -410,9 +399,9 @@ export class ExportProcessor {
    * the winner's file.
    */
   private async complete(run: AttemptRun, kindAttempt: KindAttempt<unknown>, file: { rows: number; key: string; size: number }): Promise<void> {
-    const { dataSource: ds, storage, events, config } = this.deps;
+    const { lifecycle, storage, config } = this.deps;
     run.check();
-    const done = await this.attempts.complete(
+    const done = await lifecycle.complete(
       run.attempt,
       {
         ...file,
@@ -425,11 +414,9 @@ export class ExportProcessor {
     );
     if (!done) {
       await storage.deleteObject(file.key).catch((err: unknown) => run.log.warn({ err }, 'Could not delete the file of an attempt that lost'));
-      run.stop(new Stop((await this.attempts.whyLost(run.attempt)) === 'cancelled' ? 'cancelled' : 'superseded'));
+      run.stop(new Stop((await lifecycle.whyLost(run.attempt)) === 'cancelled' ? 'cancelled' : 'superseded'));
       run.check();
     }
-    const completed = await ds.getRepository(InvoiceExport).findOneByOrFail({ id: run.exp.id });
     run.log.info({ rows: file.rows, bytes: file.size, fileName: kindAttempt.fileName }, 'Export completed');
-    await events.publish(completed).catch(() => undefined);
   }
 }

@@ -2,14 +2,13 @@ import type IORedis from 'ioredis';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from '../config';
-import { returning } from '../db/sql';
-import { WaitingReason } from '../entities/enums';
+import { AdvisoryLock } from '../db/advisory-locks';
 import { Dispatcher, ownRows } from '../exports/dispatcher';
-import { ExportEvents, publishCurrent } from '../exports/events';
+import type { ExportEvents } from '../exports/events';
+import type { ExportLifecycle } from '../exports/lifecycle';
 import type { ExportQueues } from '../exports/queue';
 import type { ExportStorage } from '../storage';
 import { bumpCounter } from '../ops/counters';
-import { ExportErrorCode } from './errors';
 import { runSweep } from './sweep';
 
 export interface ReconcilerDeps {
@@ -19,6 +18,7 @@ export interface ReconcilerDeps {
   dispatcher: Dispatcher;
   storage: ExportStorage;
   events: ExportEvents;
+  lifecycle: ExportLifecycle;
   config: Readonly<Config>;
   logger: Logger;
 }
@@ -32,9 +32,6 @@ export interface ReconcileReport {
   requeued: number;
 }
 
-/** Advisory-lock keys: one reconciler, one sweep at a time over every worker process. */
-const RECONCILE_LOCK = 7_240_120;
-const SWEEP_LOCK = 7_240_121;
 /** A job is looked for only once its export has been on the queue this long (the add may be in flight). */
 const JOB_GRACE_SECONDS = 5;
 /** A lease is declared dead this long after it expired (clock skew between processes). */
@@ -77,10 +74,10 @@ export class Reconciler {
     if (this.busy) return;
     this.busy = true;
     try {
-      await this.withLock(RECONCILE_LOCK, () => this.reconcile());
+      await this.withLock(AdvisoryLock.RECONCILER, () => this.reconcile());
       if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS) {
         this.lastSweep = Date.now();
-        await this.withLock(SWEEP_LOCK, () => runSweep(this.deps));
+        await this.withLock(AdvisoryLock.SWEEP, () => runSweep(this.deps));
       }
     } catch (err) {
       this.deps.logger.warn({ err }, 'Reconciler pass failed');
@@ -141,38 +138,18 @@ export class Reconciler {
       [LEASE_GRACE_SECONDS, config.queuePrefix],
     );
     for (const { id } of lost) {
-      const [failed] = await returning(
-        ds,
-        `UPDATE invoice_exports SET status = 'FAILED', error_code = $2, error_message = $3, completed_at = now(),
-           lease_token = NULL, lease_expires_at = NULL, waiting_reason = NULL
-         WHERE id = $1 AND status = 'RUNNING' AND (lease_expires_at IS NULL OR lease_expires_at < now() - make_interval(secs => $5))
-           AND attempts >= $4 RETURNING id`,
-        [id, ExportErrorCode.WORKER_LOST, 'The worker running this export stopped on every attempt', config.exportMaxAttempts, LEASE_GRACE_SECONDS],
-      );
-      if (failed) {
-        report.failed++;
-        await this.publish(id);
-        continue;
-      }
-      const [rescued] = await returning(
-        ds,
-        `UPDATE invoice_exports SET status = 'QUEUED', processed_rows = 0, lease_token = NULL, lease_expires_at = NULL,
-           enqueued_at = NULL, waiting_reason = $2
-         WHERE id = $1 AND status = 'RUNNING' AND (lease_expires_at IS NULL OR lease_expires_at < now() - make_interval(secs => $3))
-         RETURNING id`,
-        [id, WaitingReason.WORKER_LOST, LEASE_GRACE_SECONDS],
-      );
-      if (!rescued) continue;
+      const outcome = await this.deps.lifecycle.requeueLost(id, config.exportMaxAttempts, LEASE_GRACE_SECONDS);
+      if (outcome === 'failed') report.failed++;
+      if (outcome !== 'requeued') continue;
       await this.dropStaleJob(id);
       report.rescued++;
       await bumpCounter(ds, 'export_takeovers');
-      await this.publish(id);
     }
   }
 
   /** QUEUED and on the queue since JOB_GRACE_SECONDS, but Redis has no job (restarted empty, job removed by hand…). */
   private async requeueMissingJobs(report: ReconcileReport): Promise<void> {
-    const { dataSource: ds, queues, config } = this.deps;
+    const { dataSource: ds, queues, lifecycle, config } = this.deps;
     // The instant as text: a JS Date would drop PostgreSQL's microseconds and never match again.
     const enqueued: { id: string; enqueued_at: string }[] = await ds.query(
       `SELECT id, enqueued_at::text FROM invoice_exports
@@ -184,12 +161,7 @@ export class Reconciler {
       const job = await queues.getJob(e.id);
       if (job && !(await this.isStale(job.id!, job))) continue;
       if (job) await job.remove().catch(() => undefined);
-      const [row] = await returning(
-        ds,
-        `UPDATE invoice_exports SET enqueued_at = NULL WHERE id = $1 AND status = 'QUEUED' AND enqueued_at = $2::timestamptz RETURNING id`,
-        [e.id, e.enqueued_at],
-      );
-      if (row) report.requeued++;
+      if (await lifecycle.requeueMissingJob(e.id, e.enqueued_at)) report.requeued++;
     }
   }
 
@@ -209,9 +181,5 @@ export class Reconciler {
     } catch (err) {
       this.deps.logger.debug({ err, exportId: id }, 'Could not remove the stale job');
     }
-  }
-
-  private publish(id: string): Promise<void> {
-    return publishCurrent(this.deps.dataSource, this.deps.events, id);
   }
 }

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { DataSource } from 'typeorm';
-import { returning } from '../db/sql';
 import { ExportStatus } from '../entities/enums';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import type { ExportEvents } from '../exports/events';
+import { ExportLifecycle } from '../exports/lifecycle';
 import type { ExportStorage } from '../storage';
 import { ownRows } from '../exports/dispatcher';
 import { bumpCounter } from '../ops/counters';
@@ -13,6 +13,8 @@ export interface SweepDeps {
   dataSource: DataSource;
   storage: ExportStorage;
   events: ExportEvents;
+  /** The row's transitions (`expire`, `markCleaned`); made from the data source and events when not given. */
+  lifecycle?: ExportLifecycle;
   logger: Logger;
   /** Its QUEUE_PREFIX: only this deployment's exports (their files are in its storage). */
   config: Pick<Config, 'queuePrefix'>;
@@ -42,8 +44,9 @@ export const STALE_UPLOAD_MS = 3600_000;
  */
 export async function runSweep(deps: SweepDeps, opts: { cleanAfterSeconds?: number } = {}): Promise<SweepReport> {
   const report: SweepReport = { expired: 0, cleaned: 0, staleUploads: 0 };
-  report.expired = await expireFiles(deps);
-  report.cleaned = await cleanFinishedFolders(deps, opts.cleanAfterSeconds ?? CLEAN_AFTER_SECONDS);
+  const lifecycle = deps.lifecycle ?? new ExportLifecycle(deps.dataSource, deps.events);
+  report.expired = await expireFiles(deps, lifecycle);
+  report.cleaned = await cleanFinishedFolders(deps, lifecycle, opts.cleanAfterSeconds ?? CLEAN_AFTER_SECONDS);
   try {
     report.staleUploads = await deps.storage.abortMultipartUploads('exports/', { initiatedBefore: new Date(Date.now() - STALE_UPLOAD_MS) });
   } catch (err) {
@@ -55,7 +58,7 @@ export async function runSweep(deps: SweepDeps, opts: { cleanAfterSeconds?: numb
   return report;
 }
 
-async function expireFiles({ dataSource: ds, storage, events, config }: SweepDeps): Promise<number> {
+async function expireFiles({ dataSource: ds, storage, config }: SweepDeps, lifecycle: ExportLifecycle): Promise<number> {
   const repo = ds.getRepository(InvoiceExport);
   let expired = 0;
   for (;;) {
@@ -67,17 +70,13 @@ async function expireFiles({ dataSource: ds, storage, events, config }: SweepDep
       .getMany();
     for (const e of due) {
       await storage.deletePrefix(storage.exportPrefix(e.tenantId, e.id));
-      const [row] = await returning(ds, `UPDATE invoice_exports SET status = 'EXPIRED', files_cleaned_at = now() WHERE id = $1 AND status = 'COMPLETED' RETURNING id`, [e.id]);
-      if (row) {
-        expired++;
-        await events.publish(Object.assign(e, { status: ExportStatus.EXPIRED })).catch(() => undefined);
-      }
+      if (await lifecycle.expire(e.id)) expired++;
     }
     if (due.length < BATCH) return expired;
   }
 }
 
-async function cleanFinishedFolders({ dataSource: ds, storage, config }: SweepDeps, afterSeconds: number): Promise<number> {
+async function cleanFinishedFolders({ dataSource: ds, storage, config }: SweepDeps, lifecycle: ExportLifecycle, afterSeconds: number): Promise<number> {
   let cleaned = 0;
   for (;;) {
     const rows: { id: string; tenant_id: string; status: ExportStatus; file_key: string | null }[] = await ds.query(
@@ -91,7 +90,7 @@ async function cleanFinishedFolders({ dataSource: ds, storage, config }: SweepDe
     for (const r of rows) {
       const keep = r.status === ExportStatus.COMPLETED ? (r.file_key ?? undefined) : undefined;
       await storage.deletePrefix(storage.exportPrefix(r.tenant_id, r.id), { keep });
-      await ds.query(`UPDATE invoice_exports SET files_cleaned_at = now() WHERE id = $1`, [r.id]);
+      await lifecycle.markCleaned(r.id);
       cleaned++;
     }
     if (rows.length < BATCH) return cleaned;

@@ -15,8 +15,14 @@ export interface RunningWorker {
   /** Stops / resumes taking jobs on every lane (running exports go on). */
   pause(): Promise<void>;
   resume(): void;
-  /** Stops taking jobs; lets active exports finish for `graceMs`, then hands them back. */
+  /** Stops taking jobs; lets active exports finish for `graceMs` (SHUTDOWN_GRACE_MS), then hands them back. */
   close(graceMs?: number): Promise<void>;
+  /**
+   * What close() could not finish (Redis or PostgreSQL unreachable): hands
+   * back what still runs, force-closes BullMQ, drops the connections. Does
+   * not wait for them: the process exits next.
+   */
+  forceClose(): void;
 }
 
 type Handlers = { [N in JobName]: (job: Job<JobPayloads[N]>, token?: string) => Promise<unknown> };
@@ -30,7 +36,7 @@ export async function startWorker(services: AppServices, opts: { maxRowsPerSheet
     dataSource: services.dataSource,
     pool,
     storage: services.storage,
-    events: services.events,
+    lifecycle: services.lifecycle,
     dispatcher: services.dispatcher,
     config,
     logger,
@@ -88,7 +94,7 @@ export async function startWorker(services: AppServices, opts: { maxRowsPerSheet
     resume() {
       for (const w of workers) w.resume();
     },
-    close(graceMs = 25_000) {
+    close(graceMs = config.shutdownGraceMs) {
       closing ??= (async () => {
         reconciler.stop();
         const closed = Promise.all(workers.map((w) => w.close()));
@@ -102,6 +108,15 @@ export async function startWorker(services: AppServices, opts: { maxRowsPerSheet
         }
       })();
       return closing;
+    },
+    forceClose() {
+      reconciler.stop();
+      processor.handBackAll();
+      // close(true) does not wait for the running jobs (a close() already under way cannot be forced: disconnect below).
+      for (const w of workers) void w.close(true).catch(() => undefined);
+      for (const w of workers) void w.disconnect().catch(() => undefined);
+      connection.disconnect();
+      void pool.end().catch(() => undefined);
     },
   };
 }

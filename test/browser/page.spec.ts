@@ -2,7 +2,7 @@
  * The page "Factures et avoirs" in a real browser (Debian's Chromium driven by
  * playwright-core) against the real API, worker, PostgreSQL, Redis and an
  * s3rver, all started here. Finds the controls by role and accessible name:
- * those names are the contract of DESIGN.md §10.
+ * those names are the contract of docs/frontend.md.
  *
  * Screenshots of each final state go to test-output/browser/;
  * `UPDATE_SCREENSHOTS=1 npx jest test/browser` also refreshes docs/page.png,

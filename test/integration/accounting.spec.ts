@@ -1,5 +1,5 @@
 /**
- * "Exporter les écritures comptables" end to end (DESIGN §9): real
+ * "Exporter les écritures comptables" end to end (docs/accounting.md): real
  * PostgreSQL, Redis, S3. The golden FEC file, the balance of thousands of
  * generated entries against SQL, CSV and XLSX read back, transfer marks,
  * settings, and the refusals.

@@ -1,5 +1,5 @@
 /**
- * Authentication (DESIGN §4): HS256 JWT in `Authorization: Bearer …` over
+ * Authentication (docs/api.md): HS256 JWT in `Authorization: Bearer …` over
  * HTTP and in the `connection_init` payload over WebSocket. Every bad token
  * is UNAUTHENTICATED (HTTP 401 / close code 4401) with a reason.
  */

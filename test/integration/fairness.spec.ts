@@ -7,7 +7,7 @@ import { TestS3, startTestS3 } from '../helpers/s3';
 import { EXPORT_FIELDS } from '../helpers/ws';
 
 /**
- * Sharing the service fairly (issue 10, DESIGN §11) with real PostgreSQL,
+ * Sharing the service fairly (issue 10, docs/fairness.md) with real PostgreSQL,
  * Redis and s3rver: the API of this process (no worker in it), workers and
  * other APIs in processes of their own. Defaults: EXPORT_TENANT_CONCURRENCY 2,
  * EXPORT_TENANT_MAX_ACTIVE 20.

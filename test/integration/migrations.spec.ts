@@ -1,6 +1,6 @@
 /**
  * Migrations on a fresh, empty database of this file's own: idempotent, safe
- * when run concurrently (advisory lock), the five tables of DESIGN §3 with
+ * when run concurrently (advisory lock), the five tables of docs/data-model.md with
  * exactly their named columns, and the constraints that keep the data sane.
  */
 import { spawnSync } from 'node:child_process';
@@ -32,8 +32,8 @@ async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
 
 const dropDatabase = (name: string) => admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
 
-/** DESIGN §3, column names exactly. */
-const DESIGN_COLUMNS: Record<string, string[]> = {
+/** docs/data-model.md, column names exactly. */
+const CONTRACT_COLUMNS: Record<string, string[]> = {
   tenants: ['id', 'name', 'product', 'timezone', 'currency', 'siren', 'created_at'],
   payers: ['id', 'tenant_id', 'last_name', 'first_name', 'customer_identifier', 'family_quotient', 'email', 'created_at'],
   invoices: [
@@ -52,7 +52,7 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
     // Beyond §3 (nullable, so rows written with §3's columns only stay valid): §9's warnings of a completed file.
     'warnings',
   ],
-  // DESIGN §9
+  // docs/accounting.md
   tenant_accounting_settings: [
     'tenant_id', 'journal_code', 'journal_label', 'receivable_account', 'default_revenue_account', 'vat_accounts',
     'account_labels', 'fallback_auxiliary_account', 'fiscal_year_end', 'updated_at',
@@ -60,7 +60,7 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
   accounting_transfers: ['id', 'tenant_id', 'invoice_id', 'export_id', 'transferred_at'],
 };
 
-/** Tables of the service's own bookkeeping, beyond DESIGN §3. */
+/** Tables of the service's own bookkeeping, beyond docs/data-model.md. */
 const SERVICE_TABLES = ['service_counters'];
 
 const dbName = `invoice_export_mig_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
@@ -110,22 +110,22 @@ describe('runMigrations', () => {
     expect(applied[0].n).toBe(MIGRATIONS.length);
   });
 
-  it.each(Object.keys(DESIGN_COLUMNS))('table %s has the columns of DESIGN §3, and any other one has a default or is nullable', async (table) => {
+  it.each(Object.keys(CONTRACT_COLUMNS))('table %s has the columns of docs/data-model.md, and any other one has a default or is nullable', async (table) => {
     const rows: { column_name: string; is_nullable: string; column_default: string | null }[] = await ds.query(
       `SELECT column_name, is_nullable, column_default FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1`,
       [table],
     );
-    expect(rows.map((r) => r.column_name)).toEqual(expect.arrayContaining(DESIGN_COLUMNS[table]));
-    // Rows written by other tools with only DESIGN's columns stay valid.
-    const extra = rows.filter((r) => !DESIGN_COLUMNS[table].includes(r.column_name));
+    expect(rows.map((r) => r.column_name)).toEqual(expect.arrayContaining(CONTRACT_COLUMNS[table]));
+    // Rows written by other tools with only the contract's columns stay valid.
+    const extra = rows.filter((r) => !CONTRACT_COLUMNS[table].includes(r.column_name));
     expect(extra.filter((r) => r.is_nullable === 'NO' && r.column_default === null).map((r) => r.column_name)).toEqual([]);
   });
 
-  it('has the five tables of DESIGN §3, the migrations table and the service\'s own', async () => {
+  it('has the five tables of docs/data-model.md, the migrations table and the service\'s own', async () => {
     const rows: { table_name: string }[] = await ds.query(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
     );
-    expect(rows.map((r) => r.table_name).sort()).toEqual([...Object.keys(DESIGN_COLUMNS), ...SERVICE_TABLES, 'schema_migrations'].sort());
+    expect(rows.map((r) => r.table_name).sort()).toEqual([...Object.keys(CONTRACT_COLUMNS), ...SERVICE_TABLES, 'schema_migrations'].sort());
   });
 
   it('money is numeric(12,2), family_quotient numeric(10,2), quantity numeric(10,3), vat_rate numeric(5,2)', async () => {
@@ -189,7 +189,7 @@ describe('constraints', () => {
     [{ id: payerB }] = await ds.query(`INSERT INTO payers (tenant_id, last_name, first_name) VALUES ($1, 'ACHARD', 'Basile') RETURNING id`, [tenantB]);
   });
 
-  it('tenants get the defaults of DESIGN §3 (Europe/Paris, EUR) and a generated uuid', async () => {
+  it('tenants get the defaults of docs/data-model.md (Europe/Paris, EUR) and a generated uuid', async () => {
     const [t] = await ds.query(`SELECT id, timezone, currency, created_at FROM tenants WHERE id = $1`, [tenantA]);
     expect(t.timezone).toBe('Europe/Paris');
     expect(t.currency.trim()).toBe('EUR');
@@ -232,7 +232,7 @@ describe('constraints', () => {
     expect(await insertInvoice(tenantA, payerA, { [column]: value })).toBe('23514');
   });
 
-  it('invoices: every enum value of DESIGN §3 is accepted', async () => {
+  it('invoices: every enum value of docs/data-model.md is accepted', async () => {
     for (const status of ['TO_COLLECT', 'PARTIALLY_PAID', 'PAID', 'SETTLED', 'CANCELLED']) {
       expect(await insertInvoice(tenantA, payerA, { status })).toBeUndefined();
     }
@@ -313,9 +313,9 @@ describe('npm run migrate (CLI)', () => {
     try {
       const { rows } = await c.query(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name = ANY($1::text[])`,
-        [Object.keys(DESIGN_COLUMNS)],
+        [Object.keys(CONTRACT_COLUMNS)],
       );
-      expect(rows.map((r) => r.table_name).sort()).toEqual(Object.keys(DESIGN_COLUMNS).sort());
+      expect(rows.map((r) => r.table_name).sort()).toEqual(Object.keys(CONTRACT_COLUMNS).sort());
     } finally {
       await c.end();
     }

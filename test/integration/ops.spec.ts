@@ -93,7 +93,7 @@ describe('probes and the queue dashboard', () => {
     expect(bad.status).toBe(401);
   });
 
-  it('/admin/queues refuses every tenant token, ADMIN included (DESIGN §12: operators only)', async () => {
+  it('/admin/queues refuses every tenant token, ADMIN included (SECURITY.md: operators only)', async () => {
     for (const role of [Role.ADMIN, Role.ACCOUNTANT, Role.VIEWER]) {
       const res = await fetch(`${origin(app)}/admin/queues`, { headers: { authorization: `Bearer ${app.token(tenantId, [role])}` } });
       expect(`${role}: ${res.status}`).toBe(`${role}: 401`);

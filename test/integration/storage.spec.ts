@@ -104,7 +104,7 @@ describe('ExportStorage against s3rver', () => {
     await s3?.stop();
   });
 
-  it('builds keys and Content-Disposition as DESIGN §5 says', () => {
+  it('builds keys and Content-Disposition as docs/architecture.md says', () => {
     expect(objectKey('t1', 'e1', 'factures_20261127-1042.xlsx')).toBe('exports/t1/e1/factures_20261127-1042.xlsx');
     expect(storage.objectKey('t1', 'e1', 'a.csv')).toBe('exports/t1/e1/a.csv');
     expect(exportPrefix('t1', 'e1')).toBe('exports/t1/e1/');

@@ -13,9 +13,9 @@ import { ExportFormat, ExportKind, InvoiceType } from '../../src/entities/enums'
 import { ExportRefusal } from '../../src/errors';
 import { EXPORT_KINDS, checkExportKinds, openExportFile, resolveExportFormat } from '../../src/exports/kinds';
 import { sirenOf } from '../../src/exports/kinds/accounting-entries';
+import { toCents } from '../../src/money';
 
 const AT = new Date('2026-12-02T10:00:00Z');
-import { toCents } from '../../src/money';
 
 const settings = { ...DEFAULT_ACCOUNTING_SETTINGS, vatAccounts: { ...DEFAULT_ACCOUNTING_SETTINGS.vatAccounts }, accountLabels: { '706100': 'Cours' } };
 const ctx = { settings, validDate: '2026-12-02' };

@@ -80,7 +80,7 @@ const invoice: InvoiceRow = {
 };
 
 describe('export columns', () => {
-  it('has the fr-FR headers of DESIGN §6, in order, for both kinds', () => {
+  it('has the fr-FR headers of docs/files.md, in order, for both kinds', () => {
     expect(headersFor(ExportKind.INVOICES, 'fr-FR')).toEqual(FR_INVOICES);
     expect(headersFor(ExportKind.INVOICE_LINES, 'fr-FR')).toEqual(FR_LINES);
   });
@@ -185,7 +185,7 @@ describe('export columns', () => {
     });
   });
 
-  it('labels every enum value in every locale with the words of DESIGN §3', () => {
+  it('labels every enum value in every locale with the words of docs/data-model.md', () => {
     // Every value of every enum has its own label in every locale (a record typed by the enum can still hold '' or a copy).
     for (const locale of SUPPORTED_LOCALES) {
       for (const [labels, values] of [

@@ -1,4 +1,4 @@
-/** Configuration (DESIGN §7): one validated object; a bad value is refused with the variable's name. */
+/** Configuration (docs/configuration.md): one validated object; a bad value is refused with the variable's name. */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../src/config';
@@ -19,7 +19,7 @@ function configError(env: Record<string, string>, options = { allowDevJwtSecret:
 const LOCAL = { allowDevJwtSecret: true };
 const STRONG = 'Zq3v9R-hX2mK8pL4sW7yB1nC6tF0dG5j';
 
-describe('loadConfig defaults (DESIGN §7)', () => {
+describe('loadConfig defaults (docs/configuration.md)', () => {
   const config = loadConfig({}, LOCAL);
 
   it('has the documented defaults', () => {
@@ -196,7 +196,7 @@ describe('JWT_SECRET: no deployment can run on a guessable secret', () => {
   });
 });
 
-describe('OPS_TOKEN and the operator surfaces (DESIGN §12)', () => {
+describe('OPS_TOKEN and the operator surfaces (SECURITY.md)', () => {
   it('is off by default, and the dashboard read-only', () => {
     const c = loadConfig({ JWT_SECRET: STRONG });
     expect(c.opsToken).toBeUndefined();

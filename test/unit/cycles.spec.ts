@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /**
- * The shape of src/ (DESIGN §16), checked by a tool rather than by reading:
+ * The shape of src/ (docs/architecture.md), checked by a tool rather than by reading:
  * dpdm resolves every import of every file of src/ (so every entry point:
  * main, api/main, worker/main, the CLIs), type-only imports included.
  */

@@ -13,8 +13,8 @@ import { loadConfig } from '../../src/config';
 const ROOT = path.join(__dirname, '..', '..');
 const read = (f: string) => readFileSync(path.join(ROOT, f), 'utf8');
 
-/** DESIGN §7: every one of these is wired on the API and the workers. */
-const DESIGN_VARIABLES = [
+/** docs/configuration.md: every one of these is wired on the API and the workers. */
+const CONTRACT_VARIABLES = [
   'DATABASE_URL', 'REDIS_URL', 'S3_ENDPOINT', 'S3_BUCKET', 'S3_REGION', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY',
   'S3_FORCE_PATH_STYLE', 'JWT_SECRET', 'PORT', 'WORKER_CONCURRENCY', 'EXPORT_URL_TTL_SECONDS', 'EXPORT_RETENTION_DAYS',
   'EXPORT_MAX_IDS', 'LOG_LEVEL', 'QUEUE_PREFIX', 'WORKER_LOCK_DURATION_MS',
@@ -117,11 +117,11 @@ describe('docker-compose.yml', () => {
     expect(existsSync(path.join(ROOT, `${m![1]}.ts`))).toBe(true);
   });
 
-  it.each(['api', 'worker'])('wires every variable of DESIGN §7 on %s, and only variables the code reads', (name) => {
+  it.each(['api', 'worker'])('wires every variable of docs/configuration.md on %s, and only variables the code reads', (name) => {
     const env = envOf(name);
-    for (const v of DESIGN_VARIABLES) expect(`${v}=${v in env}`).toBe(`${v}=true`);
+    for (const v of CONTRACT_VARIABLES) expect(`${v}=${v in env}`).toBe(`${v}=true`);
     const read = variablesReadByConfig();
-    for (const v of DESIGN_VARIABLES) expect(read.has(v)).toBe(true); // the parse of config.ts found them
+    for (const v of CONTRACT_VARIABLES) expect(read.has(v)).toBe(true); // the parse of config.ts found them
     for (const v of Object.keys(env)) expect(`${v} read by src/config.ts: ${read.has(v)}`).toBe(`${v} read by src/config.ts: true`);
     expect(env.NODE_ENV).toBe('production');
     expect(env.S3_ENDPOINT).toBe('http://minio:9000');

@@ -7,7 +7,7 @@ import { EXPORT_KINDS, exportColumns, exportFileName, formatsOf, openExportFile,
 import { allInvoices } from '../../bench/lib/sql';
 import { fixedWidthField, formatCalendarDate, textCellFormatter } from '../../src/exports/writers/text-cells';
 
-/** The registries a new format, kind or column is added to (docs/architecture-changes.md): what they promise. */
+/** The registries a new format, kind or column is added to (docs/architecture.md, "Adding a format, a kind, a column, a policy"): what they promise. */
 
 describe('the format registry', () => {
   it('gives each format its extension, content type and the kinds that accept it', () => {

@@ -1,6 +1,6 @@
 /**
  * The committed `schema.graphql` is the printed schema of the code, and it
- * holds the GraphQL contract of DESIGN §4. Assertions are on the parsed
+ * holds the GraphQL contract of docs/api.md. Assertions are on the parsed
  * schema (types, nullability, defaults), not on text.
  */
 import { readFileSync } from 'node:fs';
@@ -33,14 +33,14 @@ describe('schema.graphql', () => {
       const line = a.findIndex((l, i) => l !== b[i]);
       throw new Error(
         'schema.graphql differs from the schema of the code: run `npm run schema:print` and commit schema.graphql ' +
-          '(and make sure the change keeps the contract of DESIGN §4).\n' +
+          '(and make sure the change keeps the contract of docs/api.md).\n' +
           `First difference at line ${line + 1}:\n  committed: ${a[line] ?? '<end of file>'}\n  code:      ${b[line] ?? '<end of file>'}`,
       );
     }
   });
 });
 
-describe('the contract of DESIGN §4', () => {
+describe('the contract of docs/api.md', () => {
   const schema: GraphQLSchema = buildSchema(committed);
 
   const objectType = (name: string): GraphQLObjectType => {
@@ -105,7 +105,7 @@ describe('the contract of DESIGN §4', () => {
     });
   });
 
-  // DESIGN §9: the format's default depends on the kind (XLSX, FEC for
+  // docs/accounting.md: the format's default depends on the kind (XLSX, FEC for
   // ACCOUNTING_ENTRIES), so the schema leaves it null and says so.
   it('RequestInvoiceExportInput with its defaults (format per kind, locale fr-FR)', () => {
     const fields = inputType('RequestInvoiceExportInput').getFields();
@@ -190,7 +190,7 @@ describe('the contract of DESIGN §4', () => {
     expect(fieldTypes(objectType('ExportWarning').getFields())).toEqual({ code: 'String!', count: 'Int!', message: 'String!' });
   });
 
-  it('DESIGN §9: accountingSettings, updateAccountingSettings, revertAccountingTransfer, Invoice.accountingTransferredAt', () => {
+  it('docs/accounting.md: accountingSettings, updateAccountingSettings, revertAccountingTransfer, Invoice.accountingTransferredAt', () => {
     expect(String(objectType('Query').getFields().accountingSettings.type)).toBe('AccountingSettings!');
     const m = objectType('Mutation').getFields();
     expect(String(m.updateAccountingSettings.type)).toBe('AccountingSettings!');
@@ -223,7 +223,7 @@ describe('the contract of DESIGN §4', () => {
     );
   });
 
-  it('Invoice exposes every column of DESIGN §3 in camelCase, with payer and lines', () => {
+  it('Invoice exposes every column of docs/data-model.md in camelCase, with payer and lines', () => {
     expect(fieldTypes(objectType('Invoice').getFields())).toEqual(
       expect.objectContaining({
         id: 'ID!',

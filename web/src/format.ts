@@ -1,6 +1,6 @@
 /**
  * French display of the API's values: labels of the enums (the same words as
- * the files, DESIGN.md §3) and amounts from decimal strings, without floats.
+ * the files, docs/data-model.md) and amounts from decimal strings, without floats.
  */
 export const TYPE_LABELS = { INVOICE: 'facture', CREDIT_NOTE: 'avoir' } as const;
 
@@ -33,7 +33,7 @@ export const PAYMENT_LABELS = {
   OTHER: 'Autre',
 } as const;
 
-/** Export statuses as the page shows them (DESIGN.md §10). */
+/** Export statuses as the page shows them (docs/frontend.md). */
 export const EXPORT_STATUS_LABELS = {
   QUEUED: 'En attente',
   RUNNING: 'En cours',

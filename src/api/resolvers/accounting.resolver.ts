@@ -44,7 +44,7 @@ function toPatch(input: AccountingSettingsInput): AccountingSettingsPatch {
   return patch;
 }
 
-/** "Exporter les écritures comptables": the settings and the transfer marks (DESIGN §9). */
+/** "Exporter les écritures comptables": the settings and the transfer marks (docs/accounting.md). */
 @Resolver(() => Invoice)
 export class AccountingResolver {
   @Query(() => AccountingSettings, { description: 'ACCOUNTANT or ADMIN' })

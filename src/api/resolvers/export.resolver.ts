@@ -2,6 +2,7 @@ import { Arg, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, ObjectType, Q
 import type { SubscribeResolverData } from 'type-graphql';
 import { ExportError, InvoiceExport } from '../../entities/invoice-export.entity';
 import { ExportStatus, FINAL_EXPORT_STATUSES } from '../../entities/enums';
+import { exportError } from '../../errors';
 import { isNewer } from '../../exports/events';
 import { isUuid } from '../../exports/selection';
 import { ApiContext, assertCanExport, canExport } from '../context';
@@ -38,7 +39,7 @@ class InvoiceExportConnection {
 
 /**
  * One presigned URL per export and operation, shared by downloadUrl and
- * downloadUrlExpiresAt. Downloading is exporting (DESIGN §4): a VIEWER sees
+ * downloadUrlExpiresAt. Downloading is exporting (docs/api.md): a VIEWER sees
  * the tenant's exports and their states, never a URL to the file.
  */
 const links = new WeakMap<InvoiceExport, Promise<{ url: string; expiresAt: Date } | null>>();
@@ -222,6 +223,6 @@ export class ExportResolver {
 
   @FieldResolver(() => ExportError, { nullable: true })
   error(@Root() e: InvoiceExport): ExportError | null {
-    return e.errorCode ? { code: e.errorCode, message: e.errorMessage ?? e.errorCode } : null;
+    return exportError(e.errorCode, e.errorMessage);
   }
 }

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The five tables of DESIGN §3. Enums are CHECK constraints on text (adding a
+ * The five tables of docs/data-model.md. Enums are CHECK constraints on text (adding a
  * value is one ALTER, and other tools can write plain strings). Every child
  * row references its parent through (tenant_id, id), so a row can never point
  * into another tenant.
@@ -47,7 +47,7 @@ export class InitialSchema1764201600000 implements MigrationInterface {
         -- target of the tenant-safe composite foreign key from invoices
         CONSTRAINT payers_tenant_id_id_key UNIQUE (tenant_id, id)
       )`);
-    // Unique per tenant when set (DESIGN §3); partial so that many payers may have none.
+    // Unique per tenant when set (docs/data-model.md); partial so that many payers may have none.
     await q.query(`CREATE UNIQUE INDEX payers_tenant_customer_identifier_key ON payers (tenant_id, customer_identifier) WHERE customer_identifier IS NOT NULL`);
     // The list's search on payer names ("heloise" finds "Héloïse"): trigram index on the folded name.
     await q.query(`CREATE INDEX payers_name_search_idx ON payers USING gin (ie_fold(last_name || ' ' || first_name) gin_trgm_ops)`);

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * "Exporter les écritures comptables" (DESIGN §9): the tenants' accounting
+ * "Exporter les écritures comptables" (docs/accounting.md): the tenants' accounting
  * settings, the marks of documents transferred to accounting, and the
  * warnings of a completed export. Every new column has a default or is
  * nullable, so rows written by other tools stay valid.

@@ -1,6 +1,6 @@
 import { buildEntry, type AccountingEntryLine, type AccountingSourceRow, type EntryContext } from '../../accounting/entries';
 import type { Queryable } from '../../db/sql';
-import { ExportRefusal } from '../../errors';
+import { ExportErrorCode, ExportRefusal } from '../../errors';
 import { formatCents, toCents } from '../../money';
 import type { ExportSummary, ExportWriter, SummaryFact } from '../writers/writer';
 
@@ -52,11 +52,11 @@ export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow
   async finish(summary: ExportSummary): Promise<void> {
     if (this.pending.length) await this.flushEntry();
     if (this.debit !== this.credit) {
-      throw new ExportRefusal('UNBALANCED_ENTRIES', `The file does not balance: total debit ${formatCents(this.debit)}, total credit ${formatCents(this.credit)}. Nothing was exported.`);
+      throw new ExportRefusal(ExportErrorCode.UNBALANCED_ENTRIES, `The file does not balance: total debit ${formatCents(this.debit)}, total credit ${formatCents(this.credit)}. Nothing was exported.`);
     }
     const expected = toCents(summary.totalDue);
     if (this.receivable !== expected) {
-      throw new ExportRefusal('UNBALANCED_ENTRIES', `The receivable total ${formatCents(this.receivable)} differs from the amount due of the selection ${summary.totalDue}. Nothing was exported.`);
+      throw new ExportRefusal(ExportErrorCode.UNBALANCED_ENTRIES, `The receivable total ${formatCents(this.receivable)} differs from the amount due of the selection ${summary.totalDue}. Nothing was exported.`);
     }
     const documents = summary.invoiceCount + summary.creditNoteCount;
     if (this.entries !== documents) {

@@ -13,10 +13,10 @@ import { BASE_TOTALS_SQL } from './invoices';
 import { attemptFileArgs, openKindFile, type BaseTotals, type ExportKindDefinition, type ExportWarningData } from './kind';
 
 /**
- * "Exporter les écritures comptables" (DESIGN §9): a sales journal in the
+ * "Exporter les écritures comptables" (docs/accounting.md): a sales journal in the
  * FEC layout. The SELECT streams billing lines with their document (one row
  * per line, ordered by document then position; a document without lines
- * still comes once), and the kind's writer (accounting/entries-writer.ts)
+ * still comes once), and the kind's writer (kinds/accounting-entries-writer.ts)
  * turns each run of rows of one document into its entry's lines. Doing the
  * entries in TypeScript rather than SQL keeps the balance check, the VAT
  * rounding and the refusals in one place, in integer cents, and keeps the

@@ -12,7 +12,7 @@ import { billingDate, billingPeriod, billingYear, customerIdentifier, documentNu
  * payer. Its SELECT, its row, its columns and its totals.
  */
 
-/** `Exporter`: one row per invoice or credit note (DESIGN §6, in this order). */
+/** `Exporter`: one row per invoice or credit note (docs/files.md, in this order). */
 export const INVOICE_COLUMNS = [
   documentType,
   documentNumber,

@@ -5,7 +5,7 @@ import { DelimitedTextWriter } from './delimited';
 import { textCellFormatter, type TextCellStyle } from './text-cells';
 
 /*
- * The FEC layout (Livre des procédures fiscales, art. A47 A-1; DESIGN §9):
+ * The FEC layout (Livre des procédures fiscales, art. A47 A-1; docs/accounting.md):
  * a first line with the field names (the columns' keys), one line per entry
  * line, fields separated by a tab, lines ended by CRLF, ISO-8859-15, no
  * quoting (text cannot hold the separators: they become spaces), dates
