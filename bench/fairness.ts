@@ -206,7 +206,7 @@ export class FairnessBench {
   private serviceEnv(prefix: string): Record<string, string> {
     return {
       ...this.s3Env,
-      JWT_SECRET: this.config.jwtSecret,
+      JWT_SECRET: this.config.jwtSecret ?? '',
       DATABASE_URL: this.opts.databaseUrl,
       REDIS_URL: this.redisUrl,
       QUEUE_PREFIX: prefix,

@@ -11,22 +11,25 @@
  * prints the address of the page "Factures et avoirs" (GET /) with the
  * ACCOUNTANT token, and keeps running.
  */
+import '../src/telemetry/preload'; // first: traces need it loaded before what they instrument
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { StartupError, redactUrl } from '../src/app';
 import type { Client } from 'graphql-ws';
-import { exportWsClient, followExport, requestExport } from '../dev/client/export-client';
+import { exportWsClient, followExport, gql, requestExport } from '../dev/client/export-client';
 import { signToken } from '../src/auth/jwt';
 import { webDistDir } from '../src/api/web';
 import { Running, boot } from '../src/boot';
+import { demoScheduledSend } from './demo-schedule';
 import { loadConfigOrExit, type Config } from '../src/config';
 import { ensureDatabase } from '../src/db/migrate';
-import { Role } from '../src/entities/enums';
+import { ExportFormat, Role } from '../src/entities/enums';
 import { formatCents, toCents } from '../src/money';
 import { seedTenant } from '../dev/seed/seed';
 import { INVOICE_MONEY_COLUMNS, LINE_MONEY_COLUMNS, csvTotals, fecTotals, xlsxTotals, type EntryTotals, type FileTotals } from './lib/file-totals';
+import { balanceOf, readLayoutFile } from './lib/layout-totals';
 import { ProgressBoard } from './lib/progress';
 
 // Read when the configuration is loaded and the S3 client created (in main()):
@@ -133,6 +136,8 @@ interface Outcome {
   spec: DemoExport;
   ok: boolean;
   lines: string[];
+  /** What the downloaded file holds (when it was read). */
+  totals?: FileTotals;
 }
 
 async function invoiceSums(running: Running, tenantId: string, where: string, params: unknown[]): Promise<FileTotals> {
@@ -316,13 +321,81 @@ async function runExports(opts: {
             dim(same ? 'matches the database to the cent' : `database ${fmtMoney(want.sums[col])} ${currency}`),
         );
       }
-      outcomes.push({ spec: r.spec, ok, lines });
+      outcomes.push({ spec: r.spec, ok, lines, totals: got });
     }
     return outcomes;
   } finally {
     activeClient = undefined;
     await client.dispose();
   }
+}
+
+/** The importer layout the demo writes beside the FEC: Sage 50 / Ciel, the associations' usual software. */
+const IMPORTER_FORMAT = ExportFormat.XIMPORT;
+
+interface CheckItem { rule: string; field: string | null; width: number | null; count: number; documents: string[]; message: string }
+interface AccountingCheck { entryCount: number; lineCount: number; totalDebit: string; totalCredit: string; problems: CheckItem[]; warnings: CheckItem[] }
+
+/**
+ * "Exporter les écritures comptables" for the accountant's software (DESIGN
+ * §14): the pre-flight check of the accounting selection, then the file in
+ * that program's import layout, read back and checked against the FEC of the
+ * same selection (entries, lines, debit and credit to the cent).
+ */
+async function importerFile(opts: {
+  apiUrl: string; token: string; selection: Record<string, unknown>; fec: EntryTotals | undefined; currency: string; outDir: string;
+}): Promise<{ ok: boolean; lines: string[] }> {
+  const { apiUrl, token, selection, fec, currency, outDir } = opts;
+  const lines: string[] = [];
+  const mark = (same: boolean) => (same ? green('✓') : red('✗'));
+  const money = (cents: bigint) => `${fmtMoney(cents)} ${currency}`.padStart(18);
+  const { accountingExportCheck: check } = await gql<{ accountingExportCheck: AccountingCheck }>(apiUrl, token,
+    `query($selection: InvoiceSelection!, $format: ExportFormat!) { accountingExportCheck(selection: $selection, format: $format) {
+       entryCount lineCount totalDebit totalCredit problems { rule field width count documents message } warnings { rule field width count documents message } } }`,
+    { selection, format: IMPORTER_FORMAT });
+  lines.push(`${bold(`Pre-flight check, ${IMPORTER_FORMAT}`)}  ${dim('accountingExportCheck: nothing written')}`);
+  lines.push(`${'entries / lines'.padEnd(18)}${`${fmtInt(check.entryCount)} / ${fmtInt(check.lineCount)}`.padStart(18)}`);
+  lines.push(`${'debit / credit'.padEnd(18)}${money(toCents(check.totalDebit))}   ${mark(check.totalDebit === check.totalCredit)} ${dim(`credit ${fmtMoney(toCents(check.totalCredit))}`)}`);
+  lines.push(`${'problems'.padEnd(18)}${String(check.problems.length).padStart(18)}   ${mark(check.problems.length === 0)} ${dim(check.problems.length ? check.problems.map((p) => p.message).join('; ') : 'nothing refuses the export')}`);
+  for (const w of check.warnings) {
+    const docs = `${w.documents.slice(0, 3).join(', ')}${w.count > 3 ? ', …' : ''}`;
+    lines.push(`${'warning'.padEnd(18)}${String(w.count).padStart(18)}   ${dim(`${w.rule}: ${w.field} cut to ${w.width} characters (${docs})`)}`);
+  }
+  let ok = check.problems.length === 0;
+  if (!ok) return { ok, lines };
+
+  const client = exportWsClient(apiUrl, token);
+  try {
+    const requested = await requestExport(apiUrl, token, { kind: 'ACCOUNTING_ENTRIES', format: IMPORTER_FORMAT, locale: 'fr-FR', selection });
+    const final = await followExport(client, requested.id, () => undefined, EXPORT_TIMEOUT_MS);
+    if (final.status !== 'COMPLETED' || !final.downloadUrl || !final.fileName) {
+      lines.push(`${red('✗')} ${IMPORTER_FORMAT}: ended ${final.status}${final.error ? ` — ${final.error.code}: ${final.error.message}` : ''}`);
+      return { ok: false, lines };
+    }
+    const file = Buffer.from(await (await fetch(final.downloadUrl)).arrayBuffer());
+    const target = path.join(outDir, final.fileName);
+    await fs.writeFile(target, file);
+    const read = balanceOf(readLayoutFile(IMPORTER_FORMAT, file).lines); // throws on a record of the wrong length or an unbalanced entry
+    lines.push(`${bold(showPath(target))}  ${dim(`Sage 50 / Ciel Compta import file · ${fmtBytes(file.length)} · every record 142 bytes, every entry balanced`)}`);
+    const same = (a: bigint | number, b: bigint | number | undefined) => b !== undefined && BigInt(a) === BigInt(b);
+    const rows: [string, bigint | number, bigint | number | undefined, string][] = [
+      ['entries', read.entries, fec?.documents, fmtInt(read.entries)],
+      ['lines', read.lines, fec?.rows, fmtInt(read.lines)],
+      ['debit', read.debit, fec?.debit, `${fmtMoney(read.debit)} ${currency}`],
+      ['credit', read.credit, fec?.credit, `${fmtMoney(read.credit)} ${currency}`],
+    ];
+    for (const [name, got, want, shown] of rows) {
+      const match = same(got, want) && (name !== 'entries' || read.entries === check.entryCount) && (name !== 'lines' || read.lines === check.lineCount);
+      ok &&= match;
+      lines.push(`${name.padEnd(18)}${shown.padStart(18)}   ${mark(match)} ${dim(match ? 'the same as the FEC and the pre-flight check' : `FEC ${want === undefined ? 'not read' : String(want)}`)}`);
+    }
+  } catch (err) {
+    lines.push(`${red('✗')} ${IMPORTER_FORMAT}: ${(err as Error).message}`);
+    ok = false;
+  } finally {
+    await client.dispose();
+  }
+  return { ok, lines };
 }
 
 // ---------------------------------------------------------------------------
@@ -430,6 +503,7 @@ async function main(): Promise<void> {
   say();
 
   say(bold('Exports') + dim(' — what "Action pour X sélectionnés" does in the list "Factures et avoirs"'));
+  const specs = demoExports(await latestSchoolYear(running, seeded.tenantId));
   const outcomes = await runExports({
     running,
     apiUrl,
@@ -437,7 +511,7 @@ async function main(): Promise<void> {
     tenantId: seeded.tenantId,
     currency: tenant?.currency ?? 'EUR',
     outDir: args.outDir,
-    specs: demoExports(await latestSchoolYear(running, seeded.tenantId)),
+    specs,
   });
   if (stopping) return;
   say(bold('Files') + dim(` (in ${showPath(args.outDir)}/)`));
@@ -445,8 +519,22 @@ async function main(): Promise<void> {
     for (const [k, line] of o.lines.entries()) say(`${k === 0 ? '  ' : '      '}${line}`);
     say();
   }
-  const allOk = outcomes.length === 3 && outcomes.every((o) => o.ok);
-  say(allOk ? green('The three exports completed; every total matches the database to the cent.') : red('Something did not match: see ✗ above.'));
+  const accounting = outcomes.find((o) => o.spec.input.kind === 'ACCOUNTING_ENTRIES');
+  const importer = await importerFile({
+    apiUrl, token: accountant, selection: accounting!.spec.input.selection as Record<string, unknown>,
+    fec: accounting?.totals as EntryTotals | undefined, currency: tenant?.currency ?? 'EUR', outDir: args.outDir,
+  });
+  if (stopping) return;
+  for (const [k, line] of importer.lines.entries()) say(`${k === 0 ? '  ' : '      '}${line}`);
+  say();
+  const exportsOk = outcomes.length === 3 && outcomes.every((o) => o.ok) && importer.ok;
+  say(exportsOk ? green('The three exports and the Sage 50 / Ciel import file completed; every total matches the database to the cent.') : red('Something did not match: see ✗ above.'));
+
+  say();
+  say(bold('Scheduled send') + dim(' — "Envois programmés": the monthly mail to the accountant (docs/profiles.md)'));
+  const scheduled = await demoScheduledSend(running, apiUrl, admin).catch((err: Error) => ({ ok: false, lines: [['✗', err.message] as [string, string]] }));
+  for (const [label, value, note] of scheduled.lines) say(`  ${label.padEnd(10)}${value}${note ? `  ${dim(note)}` : ''}`);
+  const allOk = exportsOk && scheduled.ok;
 
   if (args.once) {
     await stop(allOk ? 0 : 1);

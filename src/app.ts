@@ -11,6 +11,8 @@ import { ExportEvents, createExportEvents } from './exports/events';
 import { ExportLifecycle } from './exports/lifecycle';
 import { ExportQueues, redisConnection } from './exports/queue';
 import { ExportStorage, storageOptionsFromConfig } from './storage';
+import { ProfileService } from './profiles/profile.service';
+import { ScheduleService, type SendingState } from './schedules/schedule.service';
 
 /** Everything a process needs, built once at start and closed once at the end. */
 export interface AppServices {
@@ -27,6 +29,10 @@ export interface AppServices {
   lifecycle: ExportLifecycle;
   storage: ExportStorage;
   exports: ExportService;
+  profiles: ProfileService;
+  schedules: ScheduleService;
+  /** Whether this process can send mail (SMTP_URL, or the embedded sink boot.ts starts). */
+  sending: SendingState;
   close(): Promise<void>;
   /** Drops every connection without waiting for an answer (a shutdown past its grace). */
   forceClose(): void;
@@ -183,6 +189,7 @@ export async function createServices(
   const rateLimiter = new RateLimiter(redis.queue, config.queuePrefix, config.exportRateLimitPerMinute, logger);
   const exports = new ExportService(dataSource, queues, lifecycle, storage, config, logger, dispatcher, rateLimiter);
   dispatcher.start();
+  const sending: SendingState = { smtpUrl: config.smtpUrl ?? null };
   let closed = false;
   return {
     config,
@@ -195,6 +202,9 @@ export async function createServices(
     lifecycle,
     storage,
     exports,
+    profiles: new ProfileService(dataSource),
+    schedules: new ScheduleService(dataSource, exports, sending, config.queuePrefix),
+    sending,
     async close() {
       if (closed) return;
       closed = true;

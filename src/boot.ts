@@ -4,7 +4,9 @@ import type { ApiServer } from './api/server';
 import { Config, isDevelopmentEnv, loadConfigOrExit } from './config';
 import { createLogger } from './logger';
 import { loadEmbeddedS3, type EmbeddedS3Handle } from './embedded-s3';
+import { shutdownTracing } from './telemetry/tracing';
 import { RunningWorker, startWorker } from './worker/worker';
+import { Sending, startSending } from './schedules/sending';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -17,6 +19,8 @@ export interface Running {
   worker?: RunningWorker;
   embeddedS3?: EmbeddedS3Handle;
   s3Endpoint: string;
+  /** Scheduled sends: the embedded mail sink, the schedule timer (DESIGN §17). */
+  sending?: Sending;
   /**
    * Stops taking work and closes everything, within SHUTDOWN_GRACE_MS plus
    * the hand-back window; past that, force-closes what is left. Resolves
@@ -124,6 +128,7 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
       logger.info({ url: `http://localhost:${running.port}/graphql` }, 'API ready');
     }
     if (role !== 'api') running.worker = await startWorker(services);
+    running.sending = await startSending(role, services, running.port);
   } catch (err) {
     await running.shutdown();
     if ((err as { code?: string }).code === 'EADDRINUSE') {
@@ -146,11 +151,13 @@ async function stopWithin(running: Running, graceMs: number): Promise<ShutdownRe
   const { logger, services, embeddedS3 } = running;
   const graceful = (async () => {
     await Promise.all([
+      running.sending?.close().catch((err) => logger.warn({ err }, 'Scheduled sends close failed')),
       running.api?.close().catch((err) => logger.warn({ err }, 'HTTP server close failed')),
       running.worker?.close(graceMs).catch((err) => logger.warn({ err }, 'Worker close failed')),
     ]);
     await services.close();
     await embeddedS3?.close();
+    await shutdownTracing(); // the spans still buffered
     return false;
   })();
   const forced = await Promise.race([graceful, sleep(graceMs + HAND_BACK_MS).then(() => true)]);

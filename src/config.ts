@@ -28,7 +28,15 @@ export interface Config {
   s3AccessKeyId: string;
   s3SecretAccessKey: string;
   s3ForcePathStyle: boolean;
-  jwtSecret: string;
+  /** HS256 key (development, single-process modes); unset when the identity provider's JWKS alone is trusted. */
+  jwtSecret: string | undefined;
+  /** The suite's identity provider (SECURITY.md); unset: HS256 tokens only. */
+  jwt: JwksConfig | undefined;
+  /** Claim paths (dotted) of the tenant and the roles, for every kind of token. */
+  jwtTenantClaim: string;
+  jwtRolesClaim: string;
+  /** Audit rows older than this are deleted by the sweep. */
+  auditRetentionDays: number;
   port: number;
   workerConcurrency: number;
   exportUrlTtlSeconds: number;
@@ -82,6 +90,21 @@ export interface Config {
   wsMaxPayloadBytes: number;
   /** Most operations open at once on one WebSocket. */
   wsMaxSubscriptions: number;
+  /** Scheduled sends (DESIGN §17). Unset: the single-process modes start an embedded sink; separate processes refuse schedules. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** Base of the links in the mails (`<PUBLIC_URL>/d/<token>`); unset: the API's own address. */
+  publicUrl: string | undefined;
+  /** Days a link in a mail stays valid. */
+  exportLinkDays: number;
+  /** Where the embedded SMTP sink writes its .eml files (local modes only). */
+  mailLocalDir: string;
+}
+
+export interface JwksConfig {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
 }
 
 export interface LoadConfigOptions {
@@ -155,13 +178,32 @@ function weakness(secret: string): string | undefined {
 
 const GENERATE_HINT = 'generate one with `openssl rand -base64 48`';
 
-function jwtSecretOf(env: Env, nodeEnv: string, options: LoadConfigOptions): string {
+function jwksOf(env: Env): JwksConfig | undefined {
+  const jwksUrl = url(env, 'JWT_JWKS_URL', undefined, ['http:', 'https:']);
+  const issuer = str(env, 'JWT_ISSUER', '');
+  const audience = str(env, 'JWT_AUDIENCE', '');
+  if (!jwksUrl) {
+    if (issuer || audience) throw new ConfigError('JWT_ISSUER and JWT_AUDIENCE go with JWT_JWKS_URL (the identity provider\'s key set), which is not set');
+    return undefined;
+  }
+  // Without them, a token the provider issued for another application (or another realm) would be accepted here.
+  if (!issuer) throw new ConfigError('JWT_ISSUER must be set with JWT_JWKS_URL: the `iss` of the identity provider\'s tokens (e.g. https://sso.example.org/realms/school)');
+  if (!audience) throw new ConfigError('JWT_AUDIENCE must be set with JWT_JWKS_URL: the `aud` the identity provider puts in tokens for this service');
+  return { jwksUrl, issuer, audience };
+}
+
+function jwtSecretOf(env: Env, nodeEnv: string, options: LoadConfigOptions, jwks: JwksConfig | undefined): string | undefined {
   const raw = str(env, 'JWT_SECRET', '');
   if (raw === '' || raw === DEV_JWT_SECRET) {
+    // The local modes keep their development secret even beside a JWKS: `npm run token` still signs for them.
     if (options.allowDevJwtSecret && isDevelopmentEnv(nodeEnv)) return DEV_JWT_SECRET;
+    if (jwks && raw === '') return undefined;
     throw new ConfigError(
-      `JWT_SECRET must be set (${GENERATE_HINT}): the development default is accepted only by the single-process local modes ` +
-        `(npm start, npm run demo) with NODE_ENV development or test (NODE_ENV is "${nodeEnv}")`,
+      jwks
+        ? `JWT_SECRET is the published development default: unset it (JWT_JWKS_URL is enough) or ${GENERATE_HINT}`
+        : `JWT_SECRET must be set (HS256, ${GENERATE_HINT}), or JWT_JWKS_URL, JWT_ISSUER and JWT_AUDIENCE (the identity provider's keys): ` +
+          `without either no token can be verified. The development secret is accepted only by the single-process local modes ` +
+          `(npm start, npm run demo) with NODE_ENV development or test (NODE_ENV is "${nodeEnv}")`,
     );
   }
   const weak = weakness(raw);
@@ -169,7 +211,14 @@ function jwtSecretOf(env: Env, nodeEnv: string, options: LoadConfigOptions): str
   return raw;
 }
 
-function opsTokenOf(env: Env, jwtSecret: string): string | undefined {
+/** A claim name or a dotted path into nested claims (`roles`, `realm_access.roles`). */
+function claimPath(env: Env, name: string, fallback: string): string {
+  const v = str(env, name, fallback).trim();
+  if (!v || v.split('.').some((part) => part === '')) throw new ConfigError(`${name} must be a claim name or a dotted path such as realm_access.roles (got "${v}")`);
+  return v;
+}
+
+function opsTokenOf(env: Env, jwtSecret: string | undefined): string | undefined {
   const raw = str(env, 'OPS_TOKEN', '');
   if (raw === '') return undefined;
   const weak = weakness(raw);
@@ -180,7 +229,8 @@ function opsTokenOf(env: Env, jwtSecret: string): string | undefined {
 
 export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): Readonly<Config> {
   const nodeEnv = str(env, 'NODE_ENV', 'development');
-  const jwtSecret = jwtSecretOf(env, nodeEnv, options);
+  const jwt = jwksOf(env);
+  const jwtSecret = jwtSecretOf(env, nodeEnv, options, jwt);
   const opsToken = opsTokenOf(env, jwtSecret);
   const logLevel = str(env, 'LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
@@ -200,6 +250,10 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     s3SecretAccessKey: str(env, 'S3_SECRET_ACCESS_KEY', 'S3RVER'),
     s3ForcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', true),
     jwtSecret,
+    jwt,
+    jwtTenantClaim: claimPath(env, 'JWT_TENANT_CLAIM', 'tenantId'),
+    jwtRolesClaim: claimPath(env, 'JWT_ROLES_CLAIM', 'roles'),
+    auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 400, 1, 36_500, 'a number of days'),
     port: int(env, 'PORT', 4000, 0, 65535, 'a port number'),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 2, 1, 64),
     exportUrlTtlSeconds: int(env, 'EXPORT_URL_TTL_SECONDS', 900, 1, 604800, 'a number of seconds'),
@@ -222,7 +276,22 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 1024, 16 * 1024 * 1024, 'a number of bytes'),
     wsMaxSubscriptions: int(env, 'WS_MAX_SUBSCRIPTIONS', 20, 1, 1000),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 3_600_000, 'a number of milliseconds'),
+    ...mailPolicy(env),
   });
+}
+
+/** Scheduled sends to the accountant (DESIGN §17). */
+function mailPolicy(env: Env) {
+  const mailFrom = str(env, 'MAIL_FROM', 'Exports <exports@localhost>');
+  if (!/@/.test(mailFrom) || /[\r\n]/.test(mailFrom)) throw new ConfigError(`MAIL_FROM must be an e-mail address, e.g. "Exports <exports@example.org>" (got "${mailFrom}")`);
+  const publicUrl = url(env, 'PUBLIC_URL', undefined, ['http:', 'https:']);
+  return {
+    smtpUrl: url(env, 'SMTP_URL', undefined, ['smtp:', 'smtps:']),
+    mailFrom,
+    publicUrl: publicUrl?.replace(/\/+$/, ''),
+    exportLinkDays: int(env, 'EXPORT_LINK_DAYS', 14, 1, 365, 'a number of days'),
+    mailLocalDir: str(env, 'MAIL_LOCAL_DIR', '.data/mail'),
+  };
 }
 
 /** Retries, fairness and the reconciler (issue 8, docs/fairness.md). */

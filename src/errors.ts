@@ -46,10 +46,20 @@ export enum ExportErrorCode {
   VAT_ACCOUNT_MISSING = 'VAT_ACCOUNT_MISSING',
   /** ACCOUNTING_ENTRIES: a billing line's accounting account is not a valid account number. */
   INVALID_ACCOUNT = 'INVALID_ACCOUNT',
+  /** Importer layouts (docs/accounting.md): an identifier that does not fit its field, found while writing (the data changed after the request). */
+  ACCOUNT_TOO_LONG = 'ACCOUNT_TOO_LONG',
+  AUXILIARY_TOO_LONG = 'AUXILIARY_TOO_LONG',
+  PIECE_REF_TOO_LONG = 'PIECE_REF_TOO_LONG',
+  JOURNAL_CODE_TOO_LONG = 'JOURNAL_CODE_TOO_LONG',
+  ENTRY_NUMBER_TOO_LONG = 'ENTRY_NUMBER_TOO_LONG',
+  IDENTIFIER_NOT_ENCODABLE = 'IDENTIFIER_NOT_ENCODABLE',
 }
 
 /** The codes of a kind refusing its own data: another attempt would refuse it again. */
-export type ExportRefusalCode = ExportErrorCode.UNBALANCED_ENTRIES | ExportErrorCode.VAT_ACCOUNT_MISSING | ExportErrorCode.INVALID_ACCOUNT;
+export type ExportRefusalCode =
+  | ExportErrorCode.UNBALANCED_ENTRIES | ExportErrorCode.VAT_ACCOUNT_MISSING | ExportErrorCode.INVALID_ACCOUNT
+  | ExportErrorCode.ACCOUNT_TOO_LONG | ExportErrorCode.AUXILIARY_TOO_LONG | ExportErrorCode.PIECE_REF_TOO_LONG
+  | ExportErrorCode.JOURNAL_CODE_TOO_LONG | ExportErrorCode.ENTRY_NUMBER_TOO_LONG | ExportErrorCode.IDENTIFIER_NOT_ENCODABLE;
 
 /** The one text of each failure code: a message starts with it, and its cause (if any) follows. */
 const EXPORT_FAILURE_TEXT: Record<ExportErrorCode, string> = {
@@ -62,6 +72,12 @@ const EXPORT_FAILURE_TEXT: Record<ExportErrorCode, string> = {
   [ExportErrorCode.UNBALANCED_ENTRIES]: 'The accounting entries do not balance',
   [ExportErrorCode.VAT_ACCOUNT_MISSING]: 'A VAT rate of the selection has no account in the accounting settings',
   [ExportErrorCode.INVALID_ACCOUNT]: 'A billing line has an accounting account that is not a valid account number',
+  [ExportErrorCode.ACCOUNT_TOO_LONG]: 'An account does not fit the importer layout',
+  [ExportErrorCode.AUXILIARY_TOO_LONG]: 'An auxiliary account does not fit the importer layout',
+  [ExportErrorCode.PIECE_REF_TOO_LONG]: 'A piece reference does not fit the importer layout',
+  [ExportErrorCode.JOURNAL_CODE_TOO_LONG]: 'The journal code does not fit the importer layout',
+  [ExportErrorCode.ENTRY_NUMBER_TOO_LONG]: 'The entry numbers do not fit the importer layout',
+  [ExportErrorCode.IDENTIFIER_NOT_ENCODABLE]: 'An identifier holds a character the importer layout cannot write as is',
 };
 
 /** The message of a failure: the code's text, then its cause. */
@@ -85,6 +101,8 @@ export class ExportRefusal extends Error {
   constructor(
     readonly code: ExportRefusalCode,
     message: string,
+    /** The field at fault, when there is one (`CompteNum`, `vatAccounts["20.00"]`): the pre-flight check groups by it. */
+    readonly field: string | null = null,
   ) {
     super(message);
     this.name = 'ExportRefusal';

@@ -1,4 +1,5 @@
 import pino, { DestinationStream, Logger } from 'pino';
+import { traceLogFields, tracingEnabled } from './telemetry/tracing';
 
 /** Longest text of one logged error field (message, stack, query): a log line stays readable and bounded. */
 export const MAX_LOGGED_CHARS = 2048;
@@ -29,13 +30,17 @@ export function boundedError(err: unknown, depth = 0): Record<string, unknown> {
   return out;
 }
 
-/** JSON lines in production; human-readable when a person is watching. Errors logged as `err` are bounded. */
+/**
+ * JSON lines in production; human-readable when a person is watching. Errors logged as `err` are bounded.
+ * With tracing on, a line written while a span is active carries its `trace_id` and `span_id`.
+ */
 export function createLogger(level: string, nodeEnv = process.env.NODE_ENV ?? 'development', destination?: DestinationStream): Logger {
   const pretty = !destination && nodeEnv !== 'production' && nodeEnv !== 'test' && process.stdout.isTTY === true;
   const options: pino.LoggerOptions = {
     level,
     base: { pid: process.pid },
     serializers: { err: (err: unknown) => (err instanceof Error ? boundedError(err) : err) },
+    ...(tracingEnabled() ? { mixin: traceLogFields } : {}),
     ...(pretty
       ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
       : {}),

@@ -25,7 +25,7 @@ export interface ExportTiming {
 
 export interface ExportRequestInput {
   kind: 'INVOICES' | 'INVOICE_LINES' | 'ACCOUNTING_ENTRIES';
-  format: 'XLSX' | 'CSV' | 'FEC';
+  format: 'XLSX' | 'CSV' | 'FEC' | 'QUADRA' | 'XIMPORT' | 'EBP' | 'CEGID' | 'SAGE100';
   locale?: string;
   selection: { filter?: Record<string, unknown>; invoiceIds?: string[] };
 }

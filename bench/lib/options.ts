@@ -24,7 +24,8 @@ as JSON under bench/results/.
   --flatness              also run the memory-flatness case: ~100,000 vs >1,048,575 lines (seeds a 300,000-invoice tenant once, ~1 min)
   --flatness-invoices N   invoices of the big flatness tenant (default 300000, ~1.08M lines)
   --full                  everything (= --flatness)
-  --skip LIST             comma-separated phases to skip: e2e,copy,writer,naive,small,scaling
+  --skip LIST             comma-separated phases to skip: e2e,copy,writer,naive,small,scaling,tracing
+                          (tracing: INVOICE_LINES CSV on a worker without and with OTEL_EXPORTER_OTLP_ENDPOINT, --runs times each; bench/tracing.ts)
   --only LIST             limit the main cases to these kind:format pairs, e.g. INVOICES:XLSX,ACCOUNTING_ENTRIES:FEC (profiling)
   --compiled-worker       run the workers from a tsc build (npm run build's output, built into bench/results/build)
                           instead of src/worker/main.ts through the swc hook of npm run start:worker (~50 MB less RSS)
@@ -46,13 +47,22 @@ Fairness (issue 10; bench/fairness.ts):
   --fairness-layouts LIST layouts as API x WORKERS, e.g. 1x1,2x2 (the default)
   --fairness-a-exports N  A's exports sent at once (default 20, = EXPORT_TENANT_MAX_ACTIVE)
   --fairness-b-runs N     B's exports in a row, solo and under the flood (default 10)
+
+List at platform scale (issue 16; bench/list.ts):
+  --list                  instead of the cases above: time the page's Invoices query through the API for
+                          school 1 of a --list-tenants database and of a --list-small-tenants one (every
+                          school --invoices invoices, seeded once and reused), and the ratio of the two
+  --list-tenants N        schools of the big database (default 12)
+  --list-small-tenants N  schools of the small database (default 3)
+  --list-runs N           timed requests per case (default 30)
+  --list-db-prefix NAME   the databases are NAME<tenants> (default invoice_export_bench_list)
   -h, --help              this help
 
 Needs PostgreSQL and Redis (DATABASE_URL's server, REDIS_URL); starts its own
 s3rver, API (in this process) and worker processes with a unique QUEUE_PREFIX.`;
 
-export type Phase = 'e2e' | 'copy' | 'writer' | 'naive' | 'small' | 'scaling';
-const PHASES: Phase[] = ['e2e', 'copy', 'writer', 'naive', 'small', 'scaling'];
+export type Phase = 'e2e' | 'copy' | 'writer' | 'naive' | 'small' | 'scaling' | 'tracing';
+const PHASES: Phase[] = ['e2e', 'copy', 'writer', 'naive', 'small', 'scaling', 'tracing'];
 
 export interface BenchOptions {
   invoices: number;
@@ -78,6 +88,12 @@ export interface BenchOptions {
   fairness: { api: number; workers: number }[] | null;
   fairnessAExports: number;
   fairnessBRuns: number;
+  /** --list: the list bench (bench/list.ts) instead of the export cases. */
+  list: boolean;
+  listTenants: number;
+  listSmallTenants: number;
+  listRuns: number;
+  listDbPrefix: string;
 }
 
 /** The bench's own database: BENCH_DATABASE_URL, else DATABASE_URL's server with another database name. */
@@ -116,6 +132,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
         'fairness-layouts': { type: 'string' },
         'fairness-a-exports': { type: 'string' },
         'fairness-b-runs': { type: 'string' },
+        list: { type: 'boolean', default: false },
+        'list-tenants': { type: 'string' },
+        'list-small-tenants': { type: 'string' },
+        'list-runs': { type: 'string' },
+        'list-db-prefix': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -134,8 +155,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   const only = new Set<string>();
   for (const pair of (s('only') ?? '').split(',').map((x) => x.trim().toUpperCase()).filter(Boolean)) {
-    if (!/^(INVOICES|INVOICE_LINES):(XLSX|CSV)$|^ACCOUNTING_ENTRIES:FEC$/.test(pair)) {
-      throw new UsageError(`--only: "${pair}" is not KIND:FORMAT (INVOICES or INVOICE_LINES with XLSX or CSV, or ACCOUNTING_ENTRIES:FEC)`);
+    if (!/^(INVOICES|INVOICE_LINES):(XLSX|CSV)$|^ACCOUNTING_ENTRIES:(FEC|QUADRA|XIMPORT|EBP|CEGID|SAGE100)$/.test(pair)) {
+      throw new UsageError(`--only: "${pair}" is not KIND:FORMAT (INVOICES or INVOICE_LINES with XLSX or CSV, or ACCOUNTING_ENTRIES with FEC, QUADRA, XIMPORT, EBP, CEGID or SAGE100)`);
     }
     only.add(pair);
   }
@@ -164,6 +185,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     fairness,
     fairnessAExports: int('fairness-a-exports', s('fairness-a-exports'), 20, 1, 1000),
     fairnessBRuns: int('fairness-b-runs', s('fairness-b-runs'), 10, 1, 1000),
+    ...parseList(values, s),
   };
 }
 
@@ -184,4 +206,18 @@ function parseFairness(values: Record<string, string | boolean | undefined>, s: 
     if (!m) throw new UsageError(`--fairness-layouts: "${l}" is not APIxWORKERS (e.g. 2x2)`);
     return { api: int('fairness-layouts', m[1], 1, 1, 8), workers: int('fairness-layouts', m[2], 1, 1, 8) };
   });
+}
+
+function parseList(values: Record<string, string | boolean | undefined>, s: (k: string) => string | undefined) {
+  const prefix = s('list-db-prefix') ?? 'invoice_export_bench_list';
+  if (!/^[A-Za-z0-9_]+$/.test(prefix)) throw new UsageError(`--list-db-prefix must be letters, digits and _ (got "${prefix}")`);
+  const list = {
+    list: Boolean(values.list),
+    listTenants: int('list-tenants', s('list-tenants'), 12, 1, 1000),
+    listSmallTenants: int('list-small-tenants', s('list-small-tenants'), 3, 1, 1000),
+    listRuns: int('list-runs', s('list-runs'), 30, 1, 10_000),
+    listDbPrefix: prefix,
+  };
+  if (list.list && list.listSmallTenants >= list.listTenants) throw new UsageError('--list-small-tenants must be fewer than --list-tenants');
+  return list;
 }

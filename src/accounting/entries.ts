@@ -57,6 +57,8 @@ export interface AccountingEntryLine {
   Montantdevise: string | null;
   Idevise: string | null;
   CodeAnalytique: string | null;
+  /** The payer's last name on the receivable line (Quadra's alphabetical key), else null; in no FEC column. */
+  payerLastName: string | null;
 }
 
 export interface EntryContext {
@@ -83,7 +85,7 @@ function revenueAccount(raw: string | null, settings: AccountingSettingsData, do
   const account = raw?.replace(/\s+/g, '').toUpperCase();
   if (!account) return settings.defaultRevenueAccount;
   if (!/^[0-9A-Z]{1,20}$/.test(account)) {
-    throw new ExportRefusal(ExportErrorCode.INVALID_ACCOUNT, `The ${doc.type === InvoiceType.CREDIT_NOTE ? 'credit note' : 'invoice'} ${doc.number} has a billing line with the accounting account ${JSON.stringify(raw)}, which is not 1 to 20 characters among 0-9 and A-Z`);
+    throw new ExportRefusal(ExportErrorCode.INVALID_ACCOUNT, `The ${doc.type === InvoiceType.CREDIT_NOTE ? 'credit note' : 'invoice'} ${doc.number} has a billing line with the accounting account ${JSON.stringify(raw)}, which is not 1 to 20 characters among 0-9 and A-Z`, 'CompteNum');
   }
   return account;
 }
@@ -122,6 +124,7 @@ export function buildEntry(ecritureNum: number, rows: readonly AccountingSourceR
       Montantdevise: null,
       Idevise: null,
       CodeAnalytique: analytic,
+      payerLastName: aux === null ? null : doc.payerLastName,
     });
   };
 
@@ -149,7 +152,7 @@ export function buildEntry(ecritureNum: number, rows: readonly AccountingSourceR
     if (vat === 0n) continue;
     const account = settings.vatAccounts[key];
     if (!account) {
-      throw new ExportRefusal(ExportErrorCode.VAT_ACCOUNT_MISSING, `No VAT account for the rate ${rateLabel(key)} % (document ${doc.number}): set vatAccounts["${key}"] in the accounting settings`);
+      throw new ExportRefusal(ExportErrorCode.VAT_ACCOUNT_MISSING, `No VAT account for the rate ${rateLabel(key)} % (document ${doc.number}): set vatAccounts["${key}"] in the accounting settings`, `vatAccounts["${key}"]`);
     }
     push(account, -vat, `TVA ${rateLabel(key)} %`, null, null);
   }

@@ -1,3 +1,4 @@
+import { ExportFormat } from '../entities/enums';
 import { badInput } from '../errors';
 import type { Queryable } from '../db/sql';
 
@@ -17,7 +18,17 @@ export interface AccountingSettingsData {
   fallbackAuxiliaryAccount: string;
   /** `MM-DD` */
   fiscalYearEnd: string;
+  /** The accountant's software: its format is the default of the accounting export (DESIGN §14). */
+  accountingSoftware: AccountingSoftware;
+  /** XIMPORT amounts with a decimal comma instead of a point (docs/accounting.md). */
+  ximportDecimalComma: boolean;
+  /** QUADRA C records ask for a partial update of an existing account (pos 217 `2`), else blank. */
+  quadraUpdateExistingAccounts: boolean;
 }
+
+/** What `accountingSoftware` may name: the FEC or one of the importer layouts. */
+export const ACCOUNTING_SOFTWARE = [ExportFormat.FEC, ExportFormat.QUADRA, ExportFormat.XIMPORT, ExportFormat.EBP, ExportFormat.CEGID, ExportFormat.SAGE100] as const;
+export type AccountingSoftware = (typeof ACCOUNTING_SOFTWARE)[number];
 
 export const DEFAULT_ACCOUNTING_SETTINGS: Readonly<AccountingSettingsData> = Object.freeze({
   journalCode: 'VT',
@@ -28,6 +39,9 @@ export const DEFAULT_ACCOUNTING_SETTINGS: Readonly<AccountingSettingsData> = Obj
   accountLabels: {},
   fallbackAuxiliaryAccount: 'DIVERS',
   fiscalYearEnd: '12-31',
+  accountingSoftware: ExportFormat.FEC,
+  ximportDecimalComma: false,
+  quadraUpdateExistingAccounts: true,
 });
 
 /** Labels an account gets when the settings name none. */
@@ -40,7 +54,9 @@ export function accountLabel(settings: AccountingSettingsData, account: string):
 
 const COLUMNS = `journal_code AS "journalCode", journal_label AS "journalLabel", receivable_account AS "receivableAccount",
   default_revenue_account AS "defaultRevenueAccount", vat_accounts AS "vatAccounts", account_labels AS "accountLabels",
-  fallback_auxiliary_account AS "fallbackAuxiliaryAccount", fiscal_year_end AS "fiscalYearEnd"`;
+  fallback_auxiliary_account AS "fallbackAuxiliaryAccount", fiscal_year_end AS "fiscalYearEnd",
+  accounting_software AS "accountingSoftware", ximport_decimal_comma AS "ximportDecimalComma",
+  quadra_update_existing_accounts AS "quadraUpdateExistingAccounts"`;
 
 export async function loadAccountingSettings(db: Queryable, tenantId: string): Promise<AccountingSettingsData> {
   const result = await db.query(`SELECT ${COLUMNS} FROM tenant_accounting_settings WHERE tenant_id = $1`, [tenantId]);
@@ -91,6 +107,12 @@ export function accountingSettingsProblems(patch: AccountingSettingsPatch): stri
       label(`accountLabels["${acc}"]`, text);
     }
   }
+  if (patch.accountingSoftware !== undefined && !(ACCOUNTING_SOFTWARE as readonly string[]).includes(patch.accountingSoftware)) {
+    problems.push(`accountingSoftware must be one of ${ACCOUNTING_SOFTWARE.join(', ')} (got ${JSON.stringify(patch.accountingSoftware)})`);
+  }
+  for (const flag of ['ximportDecimalComma', 'quadraUpdateExistingAccounts'] as const) {
+    if (patch[flag] !== undefined && typeof patch[flag] !== 'boolean') problems.push(`${flag} must be true or false`);
+  }
   if (patch.fiscalYearEnd !== undefined) {
     const m = /^(\d{2})-(\d{2})$/.exec(patch.fiscalYearEnd);
     const month = m ? Number(m[1]) : 0;
@@ -109,14 +131,18 @@ export async function updateAccountingSettings(db: Queryable, tenantId: string, 
   const next = { ...(await loadAccountingSettings(db, tenantId)), ...definedFields(patch) };
   await db.query(
     `INSERT INTO tenant_accounting_settings (tenant_id, journal_code, journal_label, receivable_account, default_revenue_account,
-       vat_accounts, account_labels, fallback_auxiliary_account, fiscal_year_end, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, now())
+       vat_accounts, account_labels, fallback_auxiliary_account, fiscal_year_end,
+       accounting_software, ximport_decimal_comma, quadra_update_existing_accounts, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10, $11, $12, now())
      ON CONFLICT (tenant_id) DO UPDATE SET journal_code = EXCLUDED.journal_code, journal_label = EXCLUDED.journal_label,
        receivable_account = EXCLUDED.receivable_account, default_revenue_account = EXCLUDED.default_revenue_account,
        vat_accounts = EXCLUDED.vat_accounts, account_labels = EXCLUDED.account_labels,
-       fallback_auxiliary_account = EXCLUDED.fallback_auxiliary_account, fiscal_year_end = EXCLUDED.fiscal_year_end, updated_at = now()`,
+       fallback_auxiliary_account = EXCLUDED.fallback_auxiliary_account, fiscal_year_end = EXCLUDED.fiscal_year_end,
+       accounting_software = EXCLUDED.accounting_software, ximport_decimal_comma = EXCLUDED.ximport_decimal_comma,
+       quadra_update_existing_accounts = EXCLUDED.quadra_update_existing_accounts, updated_at = now()`,
     [tenantId, next.journalCode, next.journalLabel, next.receivableAccount, next.defaultRevenueAccount,
-      JSON.stringify(next.vatAccounts), JSON.stringify(next.accountLabels), next.fallbackAuxiliaryAccount, next.fiscalYearEnd],
+      JSON.stringify(next.vatAccounts), JSON.stringify(next.accountLabels), next.fallbackAuxiliaryAccount, next.fiscalYearEnd,
+      next.accountingSoftware, next.ximportDecimalComma, next.quadraUpdateExistingAccounts],
   );
   return next;
 }
@@ -134,4 +160,19 @@ export function fiscalYearEndOf(date: string, fiscalYearEnd: string): string {
   const mmdd = fiscalYearEnd.replace('-', '');
   const end = date.slice(5, 7) + date.slice(8, 10) <= mmdd ? year : year + 1;
   return `${end}${mmdd}`;
+}
+
+/** A SIREN passes the Luhn check (9 digits, every second one from the right doubled). */
+export function sirenPassesLuhn(siren: string): boolean {
+  if (!/^\d{9}$/.test(siren)) return false;
+  let sum = 0;
+  for (let i = 0; i < 9; i++) {
+    let d = siren.charCodeAt(8 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
 }

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { AuditAction, AuditActor, AuditTarget, recordAudit } from '../audit/audit';
 import { isUuid, returning } from '../db/sql';
 import { ExportKind, ExportStatus } from '../entities/enums';
 import { InvoiceExport } from '../entities/invoice-export.entity';
@@ -22,7 +23,7 @@ export async function latestTransfers(ds: DataSource, tenantId: string, invoiceI
 }
 
 /** Removes the marks of one export of the tenant (its import failed); returns the export. */
-export async function revertAccountingTransfer(ds: DataSource, tenantId: string, exportId: string): Promise<{ export: InvoiceExport; removed: number }> {
+export async function revertAccountingTransfer(ds: DataSource, tenantId: string, exportId: string, who: AuditActor): Promise<{ export: InvoiceExport; removed: number }> {
   const exp = isUuid(exportId) ? await ds.getRepository(InvoiceExport).findOneBy({ tenantId, id: exportId }) : null;
   if (!exp) throw notFound(`No export with id "${exportId}"`);
   if (exp.kind !== ExportKind.ACCOUNTING_ENTRIES) {
@@ -31,6 +32,10 @@ export async function revertAccountingTransfer(ds: DataSource, tenantId: string,
   if (exp.status !== ExportStatus.COMPLETED && exp.status !== ExportStatus.EXPIRED) {
     throw badInput(`The export ${exportId} is ${exp.status}: it transferred nothing`);
   }
-  const removed = await returning(ds, `DELETE FROM accounting_transfers WHERE tenant_id = $1 AND export_id = $2 RETURNING id`, [tenantId, exportId]);
+  const removed = await ds.transaction(async (tx) => {
+    const rows = await returning(tx, `DELETE FROM accounting_transfers WHERE tenant_id = $1 AND export_id = $2 RETURNING id`, [tenantId, exportId]);
+    await recordAudit(tx, who, { action: AuditAction.TRANSFER_REVERTED, targetType: AuditTarget.EXPORT, targetId: exportId, details: { documents: rows.length } });
+    return rows;
+  });
   return { export: exp, removed: removed.length };
 }

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { AppServices } from '../app';
-import { Principal, bearerToken, verifyToken } from '../auth/jwt';
+import { Principal, bearerToken } from '../auth/jwt';
+import { TokenVerifier, createTokenVerifier } from '../auth/verifier';
+import type { AuditActor } from '../audit/audit';
 import { Role } from '../entities/enums';
 import { forbidden, unauthenticated } from '../errors';
 import { Loaders, createLoaders } from './loaders';
@@ -10,6 +12,8 @@ export interface ApiContext {
   services: AppServices;
   loaders: Loaders;
   logger: Logger;
+  /** The caller as the audit trail records it: token, request id, address. */
+  audit: AuditActor;
 }
 
 /**
@@ -33,22 +37,31 @@ async function tenantExists(services: AppServices, tenantId: string): Promise<bo
   return exists;
 }
 
+/** One verifier per process (its JWKS cache is shared by every request). */
+const verifiers = new WeakMap<object, TokenVerifier>();
+function verifierOf(services: AppServices): TokenVerifier {
+  let v = verifiers.get(services.config);
+  if (!v) verifiers.set(services.config, (v = createTokenVerifier(services.config, services.logger)));
+  return v;
+}
+
 /**
  * The verified caller of an `Authorization` value (HTTP header or
- * connection_init): a valid HS256 token with exp, known roles, and a tenant
+ * connection_init): a valid token (HS256 or the identity provider's) with exp, known roles, and a tenant
  * that exists. Anything else is UNAUTHENTICATED: the credential names nobody.
  */
 export async function authenticate(services: AppServices, authorization: unknown): Promise<Principal> {
   const token = bearerToken(authorization);
   if (!token) throw unauthenticated('Authentication required: send "Authorization: Bearer <token>"');
-  const principal = verifyToken(services.config.jwtSecret, token);
+  const principal = await verifierOf(services)(token);
   if (!(await tenantExists(services, principal.tenantId))) throw unauthenticated("The token's tenant does not exist");
   return principal;
 }
 
-export function contextFor(services: AppServices, principal: Principal, requestId: string): ApiContext {
+export function contextFor(services: AppServices, principal: Principal, requestId: string, ip?: string): ApiContext {
   return {
     principal,
+    audit: { principal, requestId, ip },
     services,
     loaders: createLoaders(services.dataSource, principal.tenantId),
     logger: services.logger.child({ requestId, tenantId: principal.tenantId, userId: principal.userId }),
@@ -56,8 +69,8 @@ export function contextFor(services: AppServices, principal: Principal, requestI
 }
 
 /** Builds the context of one operation from an `Authorization` value (HTTP header or connection_init). */
-export async function contextFromAuthorization(services: AppServices, authorization: unknown, requestId: string): Promise<ApiContext> {
-  return contextFor(services, await authenticate(services, authorization), requestId);
+export async function contextFromAuthorization(services: AppServices, authorization: unknown, requestId: string, ip?: string): Promise<ApiContext> {
+  return contextFor(services, await authenticate(services, authorization), requestId, ip);
 }
 
 /** Exporting is for ADMIN and ACCOUNTANT; VIEWER may only read invoices. */

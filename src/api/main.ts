@@ -1,3 +1,4 @@
+import '../telemetry/preload'; // first: traces need it loaded before what they instrument
 import { runMain } from '../boot';
 
 runMain('api');

@@ -3,13 +3,16 @@ import { GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { AccountingResolver } from './resolvers/accounting.resolver';
+import { AuditResolver } from './resolvers/audit.resolver';
 import { ExportResolver } from './resolvers/export.resolver';
 import { InvoiceResolver } from './resolvers/invoice.resolver';
+import { ProfileResolver } from '../profiles/profile.resolver';
+import { ScheduleResolver } from '../schedules/schedule.resolver';
 
 /** The executable schema; `schema.graphql` at the root is its printed form. */
 export async function createSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [InvoiceResolver, ExportResolver, AccountingResolver],
+    resolvers: [InvoiceResolver, ExportResolver, AccountingResolver, AuditResolver, ProfileResolver, ScheduleResolver],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     // Inputs are checked by the services, which know the tenant and the limits.
     validate: false,

@@ -18,6 +18,7 @@ import { checkReadiness, publicReadiness } from './health';
 import { isOperator } from './ops-auth';
 import { mountWeb } from './web';
 import { createSchema } from './schema';
+import { downloadLinkHandler } from '../links/links';
 
 export interface ApiServer {
   httpServer: http.Server;
@@ -103,6 +104,8 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
   mountAdmin(app, services);
   mountMetrics(app, services);
   mountWeb(app);
+  // DESIGN §17: the links of the scheduled mails.
+  app.get('/d/:token', downloadLinkHandler(services));
   app.use(
     '/graphql',
     express.json({ limit: bodyLimitBytes(config.exportMaxIds) }),
@@ -112,7 +115,7 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
         const given = req.headers['x-request-id'];
         const requestId = typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
         try {
-          return await contextFromAuthorization(services, req.headers.authorization, requestId);
+          return await contextFromAuthorization(services, req.headers.authorization, requestId, req.socket.remoteAddress);
         } catch (err) {
           const e = toGraphQLError(err);
           if (!(err instanceof AppError)) logger.error({ err: boundedError(err) }, 'Could not authenticate a request');

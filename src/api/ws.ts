@@ -125,7 +125,7 @@ export function attachGraphQLWebSocket(httpServer: http.Server, services: AppSer
       context: (ctx) => {
         const principal = stateOf(ctx.extra).principal;
         if (!principal) throw new GraphQLError('Unauthenticated', { extensions: { code: 'UNAUTHENTICATED' } });
-        return contextFor(services, principal, randomUUID());
+        return contextFor(services, principal, randomUUID(), ctx.extra.request.socket.remoteAddress);
       },
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,

@@ -39,6 +39,9 @@ function main() {
     if (!Number.isFinite(hours) || hours <= 0) fail('--hours must be a positive number');
     seconds = Math.round(hours * 3600);
   }
+  if (!config.jwtSecret) {
+    fail('JWT_SECRET is not set: this tool signs development HS256 tokens; with JWT_JWKS_URL alone, tokens come from the identity provider');
+  }
   console.log(signToken(config.jwtSecret, { tenantId: values.tenant, userId: values.user!, roles: roles as Role[] }, seconds));
 }
 

@@ -6,6 +6,11 @@ import { InitialSchema1764201600000 } from './migrations/1764201600000-initial-s
 import { FoldNormalizesUnicode1764288000000 } from './migrations/1764288000000-fold-normalizes-unicode';
 import { AttemptLeases1764300000000 } from './migrations/1764300000000-attempt-leases';
 import { Accounting1764400000000 } from './migrations/1764400000000-accounting';
+import { TenantSearchIndexes1765000000000 } from './migrations/1765000000000-tenant-search-indexes';
+import { TraceParent1765050000000 } from './migrations/1765050000000-trace-parent';
+import { AuditEvents1765200000000 } from './migrations/1765200000000-audit-events';
+import { ImportLayouts1765300000000 } from './migrations/1765300000000-import-layouts';
+import { ExportProfiles1765400000000 } from './migrations/1765400000000-export-profiles';
 
 // A `date` is a calendar date: keep PostgreSQL's yyyy-mm-dd text instead of a
 // JS Date at local midnight, which shifts by a day in zones west of UTC.
@@ -14,7 +19,11 @@ types.setTypeParser(types.builtins.DATE, (v) => v);
 // Money (numeric) stays a string on purpose.
 types.setTypeParser(types.builtins.INT8, (v) => Number(v));
 
-export const MIGRATIONS = [InitialSchema1764201600000, FoldNormalizesUnicode1764288000000, AttemptLeases1764300000000, Accounting1764400000000];
+export const MIGRATIONS = [
+  InitialSchema1764201600000, FoldNormalizesUnicode1764288000000, AttemptLeases1764300000000, Accounting1764400000000,
+  TenantSearchIndexes1765000000000, TraceParent1765050000000, AuditEvents1765200000000, ImportLayouts1765300000000,
+  ExportProfiles1765400000000,
+];
 
 export function createDataSource(databaseUrl: string, opts: { poolSize?: number; applicationName?: string } = {}): DataSource {
   return new DataSource({
@@ -27,6 +36,8 @@ export function createDataSource(databaseUrl: string, opts: { poolSize?: number;
     logging: false,
     poolSize: opts.poolSize ?? 10,
     applicationName: opts.applicationName ?? 'invoice-export',
-    extra: { connectionTimeoutMillis: 5000 },
+    // No JIT: the service's queries are short (the list, its counts: compiling would cost more than running,
+    // docs/search.md) or streamed exports, whose time goes to the writer, not to PostgreSQL's expressions.
+    extra: { connectionTimeoutMillis: 5000, options: '-c jit=off' },
   });
 }

@@ -8,8 +8,13 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
   const lock = new Client({ connectionString: (dataSource.options as { url: string }).url, connectionTimeoutMillis: 5000 });
   await lock.connect();
   try {
-    // API and worker processes starting together migrate one at a time.
-    await lock.query('SELECT pg_advisory_lock($1)', [AdvisoryLock.MIGRATIONS]);
+    // API and worker processes starting together migrate one at a time. Polled rather than waited for: a
+    // session blocked in pg_advisory_lock() holds a snapshot for as long as it waits, and CREATE INDEX
+    // CONCURRENTLY (in the migration the lock holder runs) waits for every older snapshot — the two would
+    // wait for each other forever.
+    while (!(await lock.query('SELECT pg_try_advisory_lock($1) AS ok', [AdvisoryLock.MIGRATIONS])).rows[0].ok) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     const done = await dataSource.runMigrations({ transaction: 'each' });
     return done.map((m) => m.name);
   } finally {

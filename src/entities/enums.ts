@@ -46,7 +46,20 @@ export enum ExportFormat {
   XLSX = 'XLSX',
   CSV = 'CSV',
   FEC = 'FEC',
+  QUADRA = 'QUADRA',
+  XIMPORT = 'XIMPORT',
+  EBP = 'EBP',
+  CEGID = 'CEGID',
+  SAGE100 = 'SAGE100',
 }
+/** Formats written in an accounting program's import layout (docs/accounting.md): ACCOUNTING_ENTRIES only. */
+export const IMPORT_LAYOUT_FORMATS: readonly ExportFormat[] = [
+  ExportFormat.QUADRA,
+  ExportFormat.XIMPORT,
+  ExportFormat.EBP,
+  ExportFormat.CEGID,
+  ExportFormat.SAGE100,
+];
 export enum ExportStatus {
   QUEUED = 'QUEUED',
   RUNNING = 'RUNNING',
@@ -95,6 +108,11 @@ registerEnumType(ExportFormat, {
   name: 'ExportFormat',
   valuesConfig: {
     FEC: { description: "Fichier des Écritures Comptables (tab-separated, ISO-8859-15): ACCOUNTING_ENTRIES only" },
+    QUADRA: { description: 'QuadraCOMPTA ASCII import (fixed width, ASCII): ACCOUNTING_ENTRIES only' },
+    XIMPORT: { description: 'Sage 50 / Ciel Compta XIMPORT.TXT (fixed width, Windows-1252): ACCOUNTING_ENTRIES only' },
+    EBP: { description: 'EBP entries import (comma-separated, Windows-1252): ACCOUNTING_ENTRIES only' },
+    CEGID: { description: "Cegid Expert's configurable import (semicolon-separated, Windows-1252): ACCOUNTING_ENTRIES only" },
+    SAGE100: { description: "Sage 100, the layout of Sage's import sample (tab-separated, UTF-8 with BOM): ACCOUNTING_ENTRIES only" },
   },
 });
 registerEnumType(ExportStatus, { name: 'ExportStatus' });

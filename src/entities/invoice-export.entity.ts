@@ -2,6 +2,7 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { ExportFormat, ExportKind, ExportStatus, WaitingReason } from './enums';
 import type { StoredSelection } from '../exports/selection';
+import type { FileLayout } from '../profiles/file-layout';
 
 @ObjectType()
 export class ExportError {
@@ -22,6 +23,18 @@ export class ExportWarning {
 
   @Field()
   message: string;
+
+  @Field(() => String, { nullable: true, description: 'The rule (same as code) of a warning found by the accounting checks, e.g. LABEL_SHORTENED' })
+  rule?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The field concerned (EcritureLib, CompAuxLib…)' })
+  field?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'The width of that field in the layout' })
+  width?: number | null;
+
+  @Field(() => [String], { nullable: true, description: 'The first 20 documents concerned, in export order (count says how many in all)' })
+  documents?: string[] | null;
 }
 
 /** bigint columns come back from pg as strings; file sizes fit a JS number. */
@@ -143,6 +156,10 @@ export class InvoiceExport {
 
   @Column({ name: 'files_cleaned_at', type: 'timestamptz', nullable: true })
   filesCleanedAt: Date | null;
+
+  /** The profile's (or the request's) columns, CSV layout and file name, as they were when requested (DESIGN §17); null: the defaults. */
+  @Column({ type: 'jsonb', nullable: true })
+  options: FileLayout | null;
 
   /** QUEUE_PREFIX of the deployment that recorded it (NULL: any deployment's). */
   @Column({ name: 'queue_prefix', type: 'text', nullable: true })

@@ -65,19 +65,19 @@ export class Dispatcher {
 
   /** One pass: enqueue what may run, tell the others what they wait for. */
   async pass(tenantId?: string): Promise<{ enqueued: number; waiting: number }> {
-    const rows: { id: string; tenant_id: string; rows: number; may_run: boolean; waiting_reason: string | null }[] = await this.ds.query(
+    const rows: { id: string; tenant_id: string; rows: number; may_run: boolean; waiting_reason: string | null; trace_parent: string | null }[] = await this.ds.query(
       `WITH busy AS (
          SELECT tenant_id, count(*)::int AS n FROM invoice_exports
          WHERE status = 'RUNNING' OR (status = 'QUEUED' AND enqueued_at IS NOT NULL)
          GROUP BY tenant_id
        ), waiting AS (
-         SELECT id, tenant_id, coalesce(expected_rows, 0) AS rows, waiting_reason,
+         SELECT id, tenant_id, coalesce(expected_rows, 0) AS rows, waiting_reason, trace_parent,
            row_number() OVER (PARTITION BY tenant_id ORDER BY ${waitingOrder('$2')}) AS rn
          FROM invoice_exports
          WHERE status = 'QUEUED' AND enqueued_at IS NULL AND (not_before IS NULL OR not_before <= now())
            AND ($3::uuid IS NULL OR tenant_id = $3::uuid) AND ${ownRows('$4')}
        )
-       SELECT w.id, w.tenant_id, w.rows, w.waiting_reason, w.rn <= $1 - coalesce(b.n, 0) AS may_run
+       SELECT w.id, w.tenant_id, w.rows, w.waiting_reason, w.trace_parent, w.rn <= $1 - coalesce(b.n, 0) AS may_run
        FROM waiting w LEFT JOIN busy b USING (tenant_id)
        ORDER BY w.rn, w.rows
        LIMIT 2000`,
@@ -90,7 +90,7 @@ export class Dispatcher {
         if (r.waiting_reason !== WaitingReason.TENANT_CONCURRENCY) changed.push(r.id);
         continue;
       }
-      const result = await this.lifecycle.enqueue(r.id, () => this.queues.add(r.id, r.rows));
+      const result = await this.lifecycle.enqueue(r.id, () => this.queues.add(r.id, r.rows, r.trace_parent));
       if (result.outcome === 'taken') continue;
       if (result.outcome === 'unavailable') {
         // Redis is down: the export stays recorded (QUEUE_UNAVAILABLE), and is dispatched when it is back.

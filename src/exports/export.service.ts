@@ -2,20 +2,27 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Principal } from '../auth/jwt';
+import { AuditAction, AuditActor, AuditTarget, recordAudit } from '../audit/audit';
+import { selectionSummary } from '../audit/details';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import { ExportFormat, ExportKind, ExportStatus, FINAL_EXPORT_STATUSES } from '../entities/enums';
 import { badInput, notFound } from '../errors';
 import { RateLimiter, admitExport } from './admission';
 import type { Dispatcher } from './dispatcher';
 import { waitingOrder } from './dispatcher';
+import type { AccountingCheckResult } from './kinds/accounting-check';
 import { exportKind, resolveExportFormat } from './kinds';
+import { accountingExportCheck } from './kinds/accounting-entries';
 import type { ExportLifecycle } from './lifecycle';
 import { SUPPORTED_LOCALES } from './labels';
 import type { ExportQueues } from './queue';
 import { InvoiceFilterSpec, SqlParams, StoredSelection, invoiceConditions, isUuid, validateFilter } from './selection';
 import type { ExportStorage } from '../storage';
+import { currentTraceparent } from '../telemetry/tracing';
+import { layoutOfRequest, type LayoutRequest } from '../profiles/request-layout';
+import { ProfileService } from '../profiles/profile.service';
 
-export interface ExportRequest {
+export interface ExportRequest extends LayoutRequest {
   kind: ExportKind;
   format?: ExportFormat | null;
   locale?: string | null;
@@ -61,6 +68,8 @@ function checkIds(ids: string[], field: string, max: number): string[] {
  * not found.
  */
 export class ExportService {
+  private readonly profiles: ProfileService;
+
   constructor(
     private readonly ds: DataSource,
     private readonly queues: ExportQueues,
@@ -70,7 +79,9 @@ export class ExportService {
     private readonly logger: Logger,
     private readonly dispatcher: Dispatcher,
     private readonly rateLimiter: RateLimiter,
-  ) {}
+  ) {
+    this.profiles = new ProfileService(ds);
+  }
 
   /**
    * Validates everything first; only then records the export, within its
@@ -78,11 +89,12 @@ export class ExportService {
    * is the outbox, and the dispatcher puts it on the queue (at once when
    * Redis is up and the tenant has a free slot; later otherwise).
    */
-  async request(principal: Principal, req: ExportRequest): Promise<InvoiceExport> {
+  async request(principal: Principal, req: ExportRequest, who: AuditActor): Promise<InvoiceExport> {
     const { tenantId } = principal;
-    const locale = req.locale ?? 'fr-FR';
-    // KINDS: the default format is the kind's (XLSX; FEC for ACCOUNTING_ENTRIES); FEC only for ACCOUNTING_ENTRIES.
-    const format = resolveExportFormat(req.kind, req.format);
+    // KINDS: the default format is the kind's (XLSX; the accountant's software for ACCOUNTING_ENTRIES); FEC and the importer layouts only for ACCOUNTING_ENTRIES.
+    // PROFILES: a profile's format, locale and layout apply; an inline column choice or CSV layout is checked here.
+    const kindDefault = req.format || req.profileId ? undefined : await exportKind(req.kind).tenantDefaultFormat?.(this.ds, tenantId);
+    const { format, locale, layout } = await layoutOfRequest(this.profiles, tenantId, { ...req, format: req.format ?? kindDefault });
     if (!(SUPPORTED_LOCALES as readonly string[]).includes(locale)) {
       throw badInput(`locale must be one of ${SUPPORTED_LOCALES.join(', ')} (got "${locale}")`);
     }
@@ -101,8 +113,8 @@ export class ExportService {
     // KINDS: a kind's own checks (ACCOUNTING_ENTRIES: every VAT rate has an account), before anything is written.
     await exportKind(req.kind).validateRequest?.(this.ds, tenantId, selection, format);
     const expectedRows = documents * (ROWS_PER_DOCUMENT[req.kind] ?? 1);
-    const id = await admitExport(this.ds.manager, tenantId, this.config, (tx) =>
-      this.lifecycle.record(tx, {
+    const id = await admitExport(this.ds.manager, tenantId, this.config, async (tx) => {
+      const recorded = await this.lifecycle.record(tx, {
         tenantId,
         requestedBy: principal.userId,
         kind: req.kind,
@@ -112,8 +124,17 @@ export class ExportService {
         idempotencyKey: key,
         expectedRows,
         queuePrefix: this.config.queuePrefix,
-      }),
-    );
+        traceParent: currentTraceparent(),
+        options: layout,
+      });
+      if (recorded) {
+        await recordAudit(tx, who, {
+          action: AuditAction.EXPORT_REQUESTED, targetType: AuditTarget.EXPORT, targetId: recorded,
+          details: { kind: req.kind, format, locale, expectedRows, selection: selectionSummary(selection, documents) },
+        });
+      }
+      return recorded;
+    });
     if (!id) {
       // A concurrent request with the same key won the race.
       return repo.findOneByOrFail({ tenantId, idempotencyKey: key! });
@@ -122,6 +143,13 @@ export class ExportService {
     // Enqueued now if it may run (the answer then says QUEUED with no waiting reason).
     await this.dispatcher.pass(tenantId).catch((err) => this.logger.warn({ err, exportId: id }, 'Dispatch after request failed'));
     return (await this.lifecycle.publishCurrent(id)) ?? repo.findOneByOrFail({ id });
+  }
+
+  /** The pre-flight check of an accounting export (DESIGN §14): the same selection rules as a request, nothing written. */
+  async checkAccounting(principal: Principal, sel: ExportRequest['selection'], format: ExportFormat): Promise<AccountingCheckResult> {
+    resolveExportFormat(ExportKind.ACCOUNTING_ENTRIES, format);
+    const { selection } = await this.resolveSelection(principal.tenantId, sel);
+    return accountingExportCheck(this.ds, principal.tenantId, selection, format);
   }
 
   /**
@@ -210,13 +238,15 @@ export class ExportService {
    * QUEUED: the job leaves the queue. RUNNING: the worker sees the status at
    * its next progress tick (≤ 250 ms), aborts its upload and stops.
    */
-  async cancel(tenantId: string, id: string): Promise<InvoiceExport> {
+  async cancel(tenantId: string, id: string, who: AuditActor): Promise<InvoiceExport> {
     const current = await this.getOrFail(tenantId, id);
     if (current.status === ExportStatus.CANCELLED) return current;
     if (FINAL_EXPORT_STATUSES.includes(current.status)) {
       throw badInput(`The export is already ${current.status} and can no longer be cancelled`);
     }
-    const cancelled = await this.lifecycle.cancel(tenantId, id);
+    const cancelled = await this.lifecycle.cancel(tenantId, id, (tx) =>
+      recordAudit(tx, who, { action: AuditAction.EXPORT_CANCELLED, targetType: AuditTarget.EXPORT, targetId: id, details: { kind: current.kind, was: current.status } }),
+    );
     const after = await this.getOrFail(tenantId, id);
     if (!cancelled) {
       // It finished in between: say what it became.

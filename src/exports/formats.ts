@@ -1,9 +1,13 @@
 import type { Writable } from 'node:stream';
+import { IMPORT_LAYOUTS } from '../accounting/layouts';
+import type { LayoutOptions } from '../accounting/layouts/common';
 import { ExportFormat, ExportKind } from '../entities/enums';
+import { chooseColumns, type FileLayout } from '../profiles/file-layout';
 import type { ColumnDef } from './cells';
 import type { ExportLocale } from './labels';
 import { CsvExportWriter } from './writers/csv';
 import { FecExportWriter } from './writers/fec';
+import { LayoutFileWriter } from './writers/layout';
 import type { ExportWriter } from './writers/writer';
 import { XlsxExportWriter } from './writers/xlsx';
 import { zonedDateTimeParts } from './zoned-time';
@@ -31,6 +35,10 @@ export interface FileWriterOptions<Row> {
   maxRowsPerSheet?: number;
   /** IANA zone of the tenant, for instants printed in the file; default `Europe/Paris`. */
   timeZone?: string;
+  /** The export's chosen columns, headers and CSV layout (invoice_exports.options), for the formats that take a choice. */
+  layout?: FileLayout | null;
+  /** An importer layout's accounting settings (ACCOUNTING_ENTRIES only). */
+  accounting?: LayoutOptions;
 }
 
 /** What a file-name rule may use. */
@@ -41,11 +49,11 @@ export interface FileNameFacts {
   at: Date;
   timeZone: string;
   /**
-   * Facts for a name the law fixes, when the kind establishes them: a valid
-   * SIREN and the closing day (`yyyymmdd`) of the one fiscal year every
-   * entry falls in. Absent or null: the stamped name.
+   * A name the law fixes, when the kind establishes it (the FEC's
+   * `<SIREN>FEC<AAAAMMJJ>.txt`: a valid SIREN, one fiscal year). Absent or
+   * null: the stamped name. Only a format whose rule uses it reads it.
    */
-  statutory?: { siren: string; fiscalYearClosing: string } | null;
+  statutoryName?: string | null;
 }
 
 export interface FormatDefinition {
@@ -55,8 +63,12 @@ export interface FormatDefinition {
   readonly contentType: string;
   /** Kinds that can be written in this format (`EVERY_KIND` for a tabular format: any kind has columns). */
   readonly kinds: readonly ExportKind[];
+  /** Whether an export's column choice (profiles) applies: the tabular formats; a fixed layout keeps its fields. */
+  readonly columnChoice: boolean;
   createWriter<Row>(opts: FileWriterOptions<Row>): ExportWriter<Row>;
   fileName(facts: FileNameFacts): string;
+  /** The content type when the export's layout changes it (a CSV in Windows-1252). */
+  contentTypeWith?(layout: FileLayout): string | null;
 }
 
 /** `<stem>_<yyyymmdd-HHMM>.<ext>` on the wall clock of the tenant (`factures_20261127-2345.xlsx`). */
@@ -78,6 +90,7 @@ export const EXPORT_FORMATS: { readonly [F in ExportFormat]: FormatDefinition } 
     extension: 'xlsx',
     contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
     kinds: EVERY_KIND,
+    columnChoice: true,
     createWriter(opts) {
       const maxRowsPerSheet = opts.maxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS;
       if (!Number.isInteger(maxRowsPerSheet) || maxRowsPerSheet < 1 || maxRowsPerSheet > EXCEL_MAX_DATA_ROWS) {
@@ -99,19 +112,57 @@ export const EXPORT_FORMATS: { readonly [F in ExportFormat]: FormatDefinition } 
     extension: 'csv',
     contentType: 'text/csv; charset=utf-8',
     kinds: EVERY_KIND,
-    createWriter: (opts) => new CsvExportWriter({ columns: opts.columns, locale: opts.locale, output: opts.output }),
+    columnChoice: true,
+    createWriter: (opts) => new CsvExportWriter({ columns: opts.columns, locale: opts.locale, output: opts.output, options: opts.layout?.csv }),
     fileName: stamped('csv'),
+    contentTypeWith: (layout) => (layout.csv?.encoding === 'WINDOWS_1252' ? 'text/csv; charset=windows-1252' : null),
   },
   [ExportFormat.FEC]: {
     format: ExportFormat.FEC,
     extension: 'txt',
     contentType: 'text/plain; charset=ISO-8859-15',
     kinds: [ExportKind.ACCOUNTING_ENTRIES],
+    columnChoice: false,
     createWriter: (opts) => new FecExportWriter({ columns: opts.columns, output: opts.output }),
-    // `<SIREN>FEC<AAAAMMJJ>.txt` (LPF art. A47 A-1) when the kind vouches for both parts.
-    fileName: (f) => (f.statutory ? `${f.statutory.siren}FEC${f.statutory.fiscalYearClosing}.txt` : stamped('txt')(f)),
+    // `<SIREN>FEC<AAAAMMJJ>.txt` (LPF art. A47 A-1) when the kind vouches for it.
+    fileName: (f) => f.statutoryName ?? stamped('txt')(f),
   },
+  [ExportFormat.QUADRA]: importerFormat(ExportFormat.QUADRA, 'txt', 'us-ascii'),
+  [ExportFormat.XIMPORT]: importerFormat(ExportFormat.XIMPORT, 'TXT', 'windows-1252'),
+  [ExportFormat.EBP]: importerFormat(ExportFormat.EBP, 'txt', 'windows-1252'),
+  [ExportFormat.CEGID]: importerFormat(ExportFormat.CEGID, 'txt', 'windows-1252'),
+  [ExportFormat.SAGE100]: importerFormat(ExportFormat.SAGE100, 'txt', 'utf-8'),
 };
+
+/**
+ * An accounting program's importer layout (accounting/layouts, docs/accounting.md):
+ * accounting entries only, its own fixed fields, its fixed name if the
+ * program requires one, written by the layout's writer, which checks every
+ * identifier and label as it goes.
+ */
+function importerFormat(format: ExportFormat, extension: string, charset: string): FormatDefinition {
+  const layout = IMPORT_LAYOUTS[format];
+  if (!layout) throw new Error(`No importer layout for ${format} (accounting/layouts)`);
+  return {
+    format,
+    extension,
+    contentType: `text/plain; charset=${charset}`,
+    kinds: [ExportKind.ACCOUNTING_ENTRIES],
+    columnChoice: false,
+    createWriter<Row>(opts: FileWriterOptions<Row>): ExportWriter<Row> {
+      if (!opts.accounting) throw new Error(`The ${format} layout needs the accounting settings`);
+      return new LayoutFileWriter(layout, opts.accounting, opts.output) as unknown as ExportWriter<Row>;
+    },
+    fileName: (f) => layout.fixedFileName ?? stampedFileName(f.stem, extension, f.at, f.timeZone),
+  };
+}
+
+/** A format's writer over a kind's columns, with the export's column choice where the format takes one. */
+export function createFormatWriter<Row>(format: ExportFormat, opts: FileWriterOptions<Row>): ExportWriter<Row> {
+  const def = exportFormat(format);
+  const columns = opts.layout?.columns && def.columnChoice ? chooseColumns(opts.columns, opts.layout.columns) : opts.columns;
+  return def.createWriter<Row>({ ...opts, columns });
+}
 
 export function exportFormat(format: ExportFormat): FormatDefinition {
   const def = EXPORT_FORMATS[format];
@@ -121,7 +172,10 @@ export function exportFormat(format: ExportFormat): FormatDefinition {
 
 /** `xlsx` / `csv` / `txt` (no dot). */
 export const extensionFor = (format: ExportFormat): string => exportFormat(format).extension;
-export const contentTypeFor = (format: ExportFormat): string => exportFormat(format).contentType;
+export function contentTypeFor(format: ExportFormat, layout?: FileLayout | null): string {
+  const def = exportFormat(format);
+  return (layout && def.contentTypeWith?.(layout)) || def.contentType;
+}
 
 /** Formats a kind accepts, in the registry's order. */
 export function formatsAccepting(kind: ExportKind): ExportFormat[] {
@@ -136,7 +190,7 @@ export function checkExportFormats(): void {
     const def = EXPORT_FORMATS[format];
     if (!def) throw new Error(`Export format ${format} has no entry in exports/formats.ts`);
     if (def.format !== format) throw new Error(`Export format ${format} is registered with the entry of ${def.format}`);
-    if (!/^[a-z0-9]+$/.test(def.extension)) throw new Error(`Export format ${format}: bad extension ${JSON.stringify(def.extension)}`);
+    if (!/^[A-Za-z0-9]+$/.test(def.extension)) throw new Error(`Export format ${format}: bad extension ${JSON.stringify(def.extension)}`);
     if (!def.kinds.length) throw new Error(`Export format ${format} is accepted by no kind`);
   }
 }

@@ -7,6 +7,7 @@ import { InvoiceExport } from '../entities/invoice-export.entity';
 import { ExportErrorCode, exportFailureMessage } from '../errors';
 import type { ExportEvents } from './events';
 import type { StoredSelection } from './selection';
+import type { FileLayout } from '../profiles/file-layout';
 
 /**
  * The export's life: the only module that writes `invoice_exports`. Each
@@ -77,6 +78,10 @@ export interface NewExport {
   idempotencyKey: string | null;
   expectedRows: number;
   queuePrefix: string;
+  /** The request's W3C traceparent (tracing on): the enqueue and the worker join its trace. */
+  traceParent?: string | null;
+  /** DESIGN §17: the profile's or the request's columns, CSV layout and file name, as they are now; null: the defaults. */
+  options?: FileLayout | null;
 }
 
 /** The lease-held condition of every write of an attempt ($1 export id, $2 token). */
@@ -110,24 +115,36 @@ export class ExportLifecycle {
    */
   async record(tx: Queryable, x: NewExport): Promise<string | undefined> {
     const rows = (await tx.query(
-      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key, expected_rows, queue_prefix)
+      `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key, expected_rows, queue_prefix, trace_parent, options)
        VALUES ($1, $2, $3, $4, $5,
          CASE WHEN $6::jsonb->>'mode' = 'filter' THEN jsonb_set($6::jsonb, '{createdBefore}', to_jsonb(now())) ELSE $6::jsonb END,
-         $7, $8, $9)
+         $7, $8, $9, $10, $11)
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING id`,
-      [x.tenantId, x.requestedBy, x.kind, x.format, x.locale, JSON.stringify(x.selection), x.idempotencyKey, x.expectedRows, x.queuePrefix],
+      [x.tenantId, x.requestedBy, x.kind, x.format, x.locale, JSON.stringify(x.selection), x.idempotencyKey, x.expectedRows, x.queuePrefix, x.traceParent ?? null, x.options ? JSON.stringify(x.options) : null],
     )) as { id: string }[];
     return rows[0]?.id;
   }
 
-  /** QUEUED or RUNNING → CANCELLED (a running attempt sees it at its next heartbeat); undefined if it had finished. */
-  async cancel(tenantId: string, id: string): Promise<InvoiceExport | undefined> {
-    return this.publishOne(
-      `UPDATE invoice_exports e SET status = 'CANCELLED', completed_at = now(), waiting_reason = NULL
-       WHERE e.tenant_id = $1 AND e.id = $2 AND e.status IN ('QUEUED', 'RUNNING') RETURNING ${this.published}`,
-      [tenantId, id],
-    );
+  /**
+   * QUEUED or RUNNING → CANCELLED (a running attempt sees it at its next
+   * heartbeat); undefined if it had finished. `inTransaction` runs in the same
+   * transaction when the row changed (the audit event).
+   */
+  async cancel(tenantId: string, id: string, inTransaction?: (tx: Queryable) => Promise<void>): Promise<InvoiceExport | undefined> {
+    const row = await this.transaction(async (qr) => {
+      const [changed] = await returning<Record<string, unknown>>(qr.manager,
+        `UPDATE invoice_exports e SET status = 'CANCELLED', completed_at = now(), waiting_reason = NULL
+         WHERE e.tenant_id = $1 AND e.id = $2 AND e.status IN ('QUEUED', 'RUNNING') RETURNING ${this.published}`,
+        [tenantId, id],
+      );
+      if (changed && inTransaction) await inTransaction(qr.manager);
+      return changed;
+    });
+    if (!row) return undefined;
+    const e = this.hydrate(row);
+    await this.publish(e);
+    return e;
   }
 
   // ── The outbox (the dispatcher and the reconciler) ───────────────────

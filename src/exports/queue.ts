@@ -1,5 +1,6 @@
 import { Job, JobsOptions, Queue, QueueOptions } from 'bullmq';
 import IORedis, { RedisOptions } from 'ioredis';
+import { currentTraceparent, inSpan } from '../telemetry/tracing';
 
 /**
  * Redis only delivers jobs; PostgreSQL holds the truth of every export
@@ -14,9 +15,13 @@ export enum JobName {
   EXPORT = 'export',
 }
 
-/** Payloads carry ids only: the worker re-reads the export row (job data is stored in clear). */
+/**
+ * Payloads carry ids only: the worker re-reads the export row (job data is
+ * stored in clear). With tracing on, also the W3C `traceparent` of the
+ * enqueue, which the worker's span joins.
+ */
 export interface JobPayloads {
-  [JobName.EXPORT]: { exportId: string };
+  [JobName.EXPORT]: { exportId: string; traceparent?: string };
 }
 
 /**
@@ -93,13 +98,20 @@ export class ExportQueues {
     if (!this.connected) throw new QueueUnavailable();
   }
 
-  /** jobId = export id: adding twice is a no-op, which makes re-enqueueing safe. */
-  async add(exportId: string, expectedRows: number): Promise<void> {
+  /**
+   * jobId = export id: adding twice is a no-op, which makes re-enqueueing safe.
+   * `traceparent`: the request's trace (stored in its row), which the enqueue
+   * and the job's processing join.
+   */
+  async add(exportId: string, expectedRows: number, traceparent?: string | null): Promise<void> {
     this.ensureConnected();
     const queue = this.queueFor(expectedRows);
-    await queue.add(JobName.EXPORT, { exportId } satisfies JobPayloads[JobName.EXPORT], {
-      jobId: exportId,
-      priority: priorityForRows(expectedRows),
+    const attributes = { 'messaging.system': 'bullmq', 'messaging.operation.type': 'send', 'messaging.destination.name': queue.name, 'messaging.message.id': exportId };
+    await inSpan(`send ${queue.name}`, 'producer', attributes, traceparent, async () => {
+      const payload: JobPayloads[JobName.EXPORT] = { exportId };
+      const sent = currentTraceparent();
+      if (sent) payload.traceparent = sent;
+      await queue.add(JobName.EXPORT, payload, { jobId: exportId, priority: priorityForRows(expectedRows) });
     });
   }
 

@@ -57,19 +57,37 @@ export function invoiceConditions(params: SqlParams, tenantId: string, filter: I
     const transferred = `EXISTS (SELECT 1 FROM accounting_transfers act WHERE act.tenant_id = ${t} AND act.invoice_id = i.id)`;
     where.push(filter.accountingTransferred ? transferred : `NOT ${transferred}`);
   }
-  // NFC first: ie_fold maps precomposed letters ("é"), so a decomposed "e\u0301"
-  // (pasted from macOS, some keyboards) would otherwise find nothing.
-  const search = filter.search?.normalize('NFC').trim().replace(/\s+/g, ' ');
-  if (search) {
-    const pattern = params.add(`%${escapeLike(search)}%`);
-    // Number, "LASTNAME Firstname" or "Firstname LASTNAME", folded the same
-    // way on both sides so that "heloise" finds "Héloïse".
-    where.push(`(ie_fold(i.number) LIKE ie_fold(${pattern})
-      OR i.payer_id IN (SELECT sp.id FROM payers sp WHERE sp.tenant_id = ${t}
-        AND (ie_fold(sp.last_name || ' ' || sp.first_name) LIKE ie_fold(${pattern})
-          OR ie_fold(sp.first_name || ' ' || sp.last_name) LIKE ie_fold(${pattern}))))`);
-  }
+  const search = normalizeSearch(filter.search);
+  if (search) where.push(searchCondition(params, t, search));
   return where;
+}
+
+/**
+ * The search as typed, ready to match: NFC first (ie_fold maps precomposed
+ * letters such as "é", so a decomposed "e\u0301", pasted from macOS or some
+ * keyboards, would otherwise find nothing), blanks collapsed to one space.
+ * Empty: no search.
+ */
+function normalizeSearch(search: string | null | undefined): string {
+  return search?.normalize('NFC').trim().replace(/\s+/g, ' ') ?? '';
+}
+
+/**
+ * Number or payer name ("LASTNAME Firstname" or "Firstname LASTNAME"), a
+ * substring, folded the same way on both sides so that "heloise" finds
+ * "Héloïse". The folded text is stored once (invoices.number_folded,
+ * payers.name_folded, kept by triggers) and each side is a candidate set
+ * that a tenant-led trigram index answers on its own; their union is what
+ * the invoice's id must be in (an OR across the two tables would defeat both
+ * indexes). docs/search.md.
+ */
+function searchCondition(params: SqlParams, t: string, search: string): string {
+  const pattern = `ie_fold(${params.add(`%${escapeLike(search)}%`)})`;
+  return `i.id IN (
+      SELECT sn.id FROM invoices sn WHERE sn.tenant_id = ${t} AND sn.number_folded LIKE ${pattern}
+      UNION ALL
+      SELECT sp_i.id FROM invoices sp_i WHERE sp_i.tenant_id = ${t} AND sp_i.payer_id IN (
+        SELECT sp.id FROM payers sp WHERE sp.tenant_id = ${t} AND sp.name_folded LIKE ${pattern}))`;
 }
 
 /** WHERE conditions on invoices `i` for an export's stored selection. */

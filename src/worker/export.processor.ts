@@ -17,6 +17,7 @@ import type { ExportStorage } from '../storage';
 import { contentTypeFor } from '../exports/formats';
 import type { ExportSummary, ExportWriter } from '../exports/writers/writer';
 import { bumpCounter } from '../ops/counters';
+import { patternFileName } from '../profiles/file-name-pattern';
 import { StorageFailure, decideRetry } from './retry-policy';
 
 /** Progress reaches the database and the subscribers at most this often. */
@@ -255,6 +256,8 @@ export class ExportProcessor {
       await this.dropEarlierUploads(run);
       const output = new PassThrough({ highWaterMark: 1024 * 1024 });
       const file = await kind.openAttempt({ db: snapshot, exp, tenant, totals, locale, output, maxRowsPerSheet: this.deps.maxRowsPerSheet });
+      // PROFILES: the recorded file name pattern, if any, names the file.
+      file.fileName = patternFileName(exp, kind.fileStem[locale], tenant) ?? file.fileName;
       // Each attempt writes its own object (its number in the key).
       const fileKey = storage.objectKey(exp.tenantId, exp.id, file.fileName, attempt.number);
       upload = this.startUpload(run, file.writer, output, fileKey, file.fileName);
@@ -317,7 +320,7 @@ export class ExportProcessor {
   /** The upload of this attempt's own object; its failure (storage gone) stops the producer too. */
   private startUpload(run: AttemptRun, writer: ExportWriter<unknown>, output: PassThrough, key: string, fileName: string): Promise<{ size: number }> {
     const upload = this.deps.storage
-      .uploadStream(key, output, { contentType: contentTypeFor(run.exp.format), fileName, signal: run.abort.signal })
+      .uploadStream(key, output, { contentType: contentTypeFor(run.exp.format, run.exp.options), fileName, signal: run.abort.signal })
       .catch((err: unknown) => {
         throw run.stopped ?? new StorageFailure(err);
       });

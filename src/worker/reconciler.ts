@@ -10,6 +10,7 @@ import type { ExportQueues } from '../exports/queue';
 import type { ExportStorage } from '../storage';
 import { bumpCounter } from '../ops/counters';
 import { runSweep } from './sweep';
+import { sweepAuditEvents } from '../audit/retention';
 
 export interface ReconcilerDeps {
   dataSource: DataSource;
@@ -78,6 +79,7 @@ export class Reconciler {
       if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS) {
         this.lastSweep = Date.now();
         await this.withLock(AdvisoryLock.SWEEP, () => runSweep(this.deps));
+        await sweepAuditEvents(this.deps.dataSource, this.deps.config.auditRetentionDays, this.deps.logger);
       }
     } catch (err) {
       this.deps.logger.warn({ err }, 'Reconciler pass failed');

@@ -2,6 +2,7 @@ import { Job, Worker } from 'bullmq';
 import { Pool } from 'pg';
 import type { AppServices } from '../app';
 import { JobName, JobPayloads, LEGACY_CLEANUP_SCHEDULER, redisConnection } from '../exports/queue';
+import { inSpan } from '../telemetry/tracing';
 import { ExportProcessor } from './export.processor';
 import { Reconciler } from './reconciler';
 
@@ -49,7 +50,9 @@ export async function startWorker(services: AppServices, opts: { maxRowsPerSheet
   const route = async (job: Job, token?: string) => {
     const handler = handlers[job.name as JobName] as ((job: Job, token?: string) => Promise<unknown>) | undefined;
     if (!handler) throw new Error(`No handler for job "${job.name}"`);
-    await handler(job, token);
+    // In the trace of the request that enqueued it (the job's traceparent), when tracing is on.
+    const attributes = { 'messaging.system': 'bullmq', 'messaging.operation.type': 'process', 'messaging.destination.name': job.queueName, 'messaging.message.id': String(job.id) };
+    await inSpan(`process ${job.queueName}`, 'consumer', attributes, (job.data as { traceparent?: string }).traceparent, () => handler(job, token));
   };
 
   const connection = redisConnection(config.redisUrl, 'worker');

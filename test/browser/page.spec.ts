@@ -224,6 +224,36 @@ describeBrowser('the page "Factures et avoirs" in Chromium', () => {
     await page.close();
   });
 
+  test('Exporter les écritures comptables runs the pre-flight check: counts and totals, and a blocking problem disables the launch', async () => {
+    const page = await signedIn();
+    const [a] = await rowNumbers(page);
+    const [{ payer_id: payerId, customer_identifier: before }] = await ds.query(
+      `SELECT p.id AS payer_id, p.customer_identifier FROM invoices i JOIN payers p ON p.id = i.payer_id WHERE i.tenant_id = $1 AND i.number = $2`, [tenantId, a]);
+    await ds.query(`UPDATE payers SET customer_identifier = 'CLIENT-TROP-LONG' WHERE id = $1`, [payerId]);
+    try {
+      await page.getByRole('checkbox', { name: `Sélectionner ${a}` }).check();
+      await page.getByRole('button', { name: 'Action pour 1 sélectionné' }).click();
+      await page.getByRole('menuitem', { name: 'Exporter les écritures comptables' }).click();
+      const dialog = page.getByRole('dialog');
+      // FEC: no identifier width, the check passes and shows the entry, its lines and equal totals.
+      await dialog.getByText(/^1 écriture, \d+ lignes? · débit [\d,]+ € · crédit [\d,]+ €$/).waitFor();
+      await expect(page.getByRole('button', { name: "Lancer l'export" }).isEnabled()).resolves.toBe(true);
+      // Quadra: the customer account is longer than 8 characters: refused, and said so before launching.
+      await page.getByRole('radio', { name: /Quadra/ }).check();
+      await dialog.getByRole('alert').getByText(/AUXILIARY_TOO_LONG : CompAuxNum dépasse 8 caractères \(1 document : /).waitFor();
+      await expect(page.getByRole('button', { name: "Lancer l'export" }).isDisabled()).resolves.toBe(true);
+      await dialog.getByText(/Lancement impossible/).waitFor();
+      await shot(page, '2c-accounting-preflight-blocked');
+      // Sage 50 (11 characters at most... 16 here) is refused too; Cegid has no width: launch enabled again.
+      await page.getByRole('radio', { name: /Cegid/ }).check();
+      await dialog.getByText(/^1 écriture/).waitFor();
+      await expect(page.getByRole('button', { name: "Lancer l'export" }).isEnabled()).resolves.toBe(true);
+    } finally {
+      await ds.query(`UPDATE payers SET customer_identifier = $2 WHERE id = $1`, [payerId, before]);
+      await page.close();
+    }
+  });
+
   test('"Tous les résultats" with a filter, one row unticked on page 2 → lines CSV = the filter\'s lines minus that invoice', async () => {
     const page = await signedIn();
     // A ticked row, then a filter: the selection is cleared, and the page says so.
@@ -303,7 +333,7 @@ describeBrowser('the page "Factures et avoirs" in Chromium', () => {
     await page.close();
   });
 
-  test('refusals are shown with their message: a VIEWER cannot export (FORBIDDEN), BAD_USER_INPUT, a bad token brings the sign-in back', async () => {
+  test('a VIEWER is not offered the export (and is told why), refusals are in French with their code, a bad token brings the sign-in back', async () => {
     // Pasted token (no fragment), VIEWER role.
     const page = await context.newPage();
     await page.goto(`${base}/`);
@@ -311,15 +341,14 @@ describeBrowser('the page "Factures et avoirs" in Chromium', () => {
     await page.getByRole('button', { name: 'Se connecter' }).click();
     const first = page.getByRole('checkbox', { name: /^Sélectionner / }).first();
     await first.check();
-    await actionButton(page).click();
-    await page.getByRole('menuitem', { name: 'Exporter', exact: true }).click();
-    await page.getByRole('button', { name: "Lancer l'export" }).click();
-    await page.getByRole('alert').filter({ hasText: 'FORBIDDEN' }).getByText(/needs the ACCOUNTANT or ADMIN role/).waitFor();
+    // Issue 19: the page reads the roles and spares the click the API would refuse.
+    expect(await actionButton(page).isDisabled()).toBe(true);
+    await page.getByText(/Votre rôle \(VIEWER\) permet de consulter .* ACCOUNTANT ou ADMIN/).first().waitFor();
     await shot(page, '5-forbidden');
 
-    // BAD_USER_INPUT from the list: the API's message, and nothing left to select.
+    // BAD_USER_INPUT from the list: in French with its code, and nothing left to select.
     await page.getByRole('searchbox', { name: 'Rechercher' }).fill('x'.repeat(201));
-    await page.getByRole('alert').filter({ hasText: 'BAD_USER_INPUT' }).getByText(/search is too long/).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Liste indisponible (BAD_USER_INPUT) : La recherche est trop longue' }).waitFor();
     await expect(page.getByRole('button', { name: 'Action pour 0 sélectionné' }).isDisabled()).resolves.toBe(true);
     await page.getByRole('searchbox', { name: 'Rechercher' }).fill('');
     // A year the API would refuse is not sent; the field says why.
@@ -410,6 +439,47 @@ describeBrowser('the page "Factures et avoirs" in Chromium', () => {
     await actionButton(page).click();
     await page.getByRole('menuitem', { name: 'Exporter les lignes de facturation' }).waitFor();
     await shot(page, '9-phone');
+    await page.close();
+  });
+
+  test("the Journal d'audit view: offered to an ADMIN only, newest first, filtered by action", async () => {
+    // An export requested and its URL read by an accountant of this tenant: two events to find.
+    const accountant = app.token(tenantId, [Role.ACCOUNTANT], 'comptable-audit');
+    const [invoice] = await ds.query(`SELECT id FROM invoices WHERE tenant_id = $1 LIMIT 1`, [tenantId]);
+    const req = await app.gql('mutation($input: RequestInvoiceExportInput!) { requestInvoiceExport(input: $input) { id } }',
+      { input: { kind: 'INVOICES', format: 'CSV', selection: { invoiceIds: [invoice.id] } } }, accountant);
+    const cancelled = await app.gql('mutation($id: ID!) { cancelInvoiceExport(id: $id) { id } }', { id: req.data.requestInvoiceExport.id }, accountant);
+    expect(cancelled.errors).toBeUndefined();
+
+    // The accountant's page has no such view.
+    const plain = await signedIn();
+    await plain.waitForTimeout(500);
+    expect(await plain.getByRole('button', { name: "Journal d'audit" }).count()).toBe(0);
+    await plain.close();
+
+    const page = await signedIn(undefined, app.token(tenantId, [Role.ADMIN], 'directrice'));
+    await page.getByRole('button', { name: "Journal d'audit" }).click();
+    const journal = page.getByRole('table', { name: "Journal d'audit" });
+    await journal.getByRole('row', { name: /Export annulé/ }).first().waitFor();
+    expect(await page.getByRole('table', { name: 'Factures et avoirs' }).isVisible()).toBe(false);
+    const rows = await journal.getByRole('row').allInnerTexts();
+    // Header, then newest first: the cancellation before the request, both by the accountant.
+    const cancelRow = rows.findIndex((r) => r.includes('Export annulé') && r.includes('comptable-audit'));
+    const requestRow = rows.findIndex((r) => r.includes('Export demandé') && r.includes('comptable-audit'));
+    expect(cancelRow).toBeGreaterThan(0);
+    expect(requestRow).toBeGreaterThan(cancelRow);
+    expect(rows[cancelRow]).toContain(req.data.requestInvoiceExport.id);
+    await shot(page, '10-audit-journal');
+
+    await page.getByRole('combobox', { name: 'Action' }).selectOption({ label: 'Export annulé' });
+    await journal.getByRole('row', { name: /Export demandé/ }).first().waitFor({ state: 'detached' });
+    const filtered = (await journal.getByRole('row').allInnerTexts()).slice(1);
+    expect(filtered.length).toBeGreaterThan(0);
+    expect(filtered.every((r) => r.includes('Export annulé'))).toBe(true);
+
+    // Back to the list, as it was.
+    await page.getByRole('button', { name: 'Factures et avoirs' }).click();
+    await page.getByRole('table', { name: 'Factures et avoirs' }).waitFor();
     await page.close();
   });
 });

@@ -8,7 +8,8 @@ import { TestS3, startTestS3 } from './s3';
 
 export interface TestApp {
   running: Running;
-  config: Readonly<Config>;
+  /** The tests' service signs HS256 tokens: its secret is always set. */
+  config: Readonly<Config> & { jwtSecret: string };
   s3: TestS3;
   url: string;
   wsUrl: string;
@@ -34,7 +35,7 @@ export function testConfig(s3: TestS3, env: Record<string, string> = {}): Readon
  */
 export async function startTestApp(opts: { role?: 'all' | 'api'; env?: Record<string, string>; s3?: TestS3 } = {}): Promise<TestApp> {
   const s3 = opts.s3 ?? (await startTestS3());
-  const config = testConfig(s3, opts.env);
+  const config = testConfig(s3, opts.env) as TestApp['config'];
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const running = await boot(opts.role ?? 'all', { config, logger });
   const url = `http://127.0.0.1:${running.port}/graphql`;

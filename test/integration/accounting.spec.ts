@@ -88,7 +88,7 @@ beforeAll(async () => {
 
   // The golden tenant: every case of §9 in three documents.
   golden = await createTenant(ds, 'École de musique Le Golden');
-  await ds.query(`UPDATE tenants SET siren = '123 456 789' WHERE id = $1`, [golden]);
+  await ds.query(`UPDATE tenants SET siren = '318 257 409' WHERE id = $1`, [golden]);
   const busson = await createPayer(ds, golden, { lastName: 'BUSSON', firstName: 'Marie', customerIdentifier: '000417' });
   const norway = await createPayer(ds, golden, { lastName: 'NORWAY', firstName: 'Julien', customerIdentifier: null });
   const nguyen = await createPayer(ds, golden, { lastName: 'NGUYỄN', firstName: 'Thảo 🎻', customerIdentifier: 'C|518' });
@@ -137,7 +137,7 @@ describe('the golden FEC file', () => {
   it('is a FEC by default, named <SIREN>FEC<end of the fiscal year of the latest billing date>.txt', () => {
     expect(final.status).toBe('COMPLETED');
     expect(final.format).toBe('FEC');
-    expect(final.fileName).toBe('123456789FEC20250831.txt');
+    expect(final.fileName).toBe('318257409FEC20250831.txt'); // every entry within the fiscal year ending 2025-08-31, SIREN valid (Luhn)
     expect(final.fileSize).toBe(file.length);
   });
 

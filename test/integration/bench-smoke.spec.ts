@@ -81,8 +81,13 @@ it('runs every case on a small tenant, prints the table and writes the JSON', as
   }
   expect(stdout).toContain('| COPY ACCOUNTING_ENTRIES (CSV, to a null sink)');
   expect(stdout).toContain('| end to end ACCOUNTING_ENTRIES FEC ');
+  for (const format of ['QUADRA', 'XIMPORT', 'EBP', 'CEGID', 'SAGE100']) {
+    expect(stdout).toContain(`| end to end ACCOUNTING_ENTRIES ${format} `);
+    expect(stdout).toContain(`| pre-flight check ACCOUNTING_ENTRIES ${format} (nothing written)`);
+  }
   expect(stdout).toMatch(/Small export \(100 invoices, INVOICES XLSX, 3 runs on a warm worker\): mutation → COMPLETED p50 \d+ ms, p95 \d+ ms/);
   expect(stdout).toMatch(/Scaling \(4 concurrent INVOICE_LINES XLSX exports .*\): 1 worker process [\d.]+ s, 2 worker processes [\d.]+ s → [\d.]+× faster/);
+  expect(stdout).toMatch(/Tracing \(INVOICE_LINES CSV, [\d,]+ rows.*\): off \(no OTEL_EXPORTER_OTLP_ENDPOINT\) [\d.]+ s, on \(OTLP http\/protobuf to a local sink\) [\d.]+ s → [\d.]+×/);
   expect(stdout).toContain('Targets (reported, not asserted):');
 
   // The JSON holds the same cases, with the row counts of the database.
@@ -111,6 +116,11 @@ it('runs every case on a small tenant, prints the table and writes the JSON', as
   // The accounting kind's SELECT streams the billing lines; its file has one line per entry line (more).
   expect(rows('copy', 'ACCOUNTING_ENTRIES', null)).toEqual([counts.lines]);
   expect(rows('e2e', 'ACCOUNTING_ENTRIES', 'FEC')[0]).toBeGreaterThan(counts.lines);
+  // Each importer layout writes the FEC's entry lines, and its pre-flight check counts them.
+  for (const format of ['QUADRA', 'XIMPORT', 'EBP', 'CEGID', 'SAGE100']) {
+    expect(rows('e2e', 'ACCOUNTING_ENTRIES', format)).toEqual(rows('e2e', 'ACCOUNTING_ENTRIES', 'FEC'));
+    expect(rows('check', 'ACCOUNTING_ENTRIES', format)).toEqual(rows('e2e', 'ACCOUNTING_ENTRIES', 'FEC'));
+  }
   const naive = json.cases.filter((c: any) => c.group === 'naive');
   expect(naive.map((c: any) => [c.kind, c.invoices])).toEqual([['INVOICES', 500], ['INVOICE_LINES', 500]]);
   expect(naive[0].rows).toBe(500);
@@ -129,5 +139,53 @@ it('runs every case on a small tenant, prints the table and writes the JSON', as
   }
   expect(json.small).toMatchObject({ runs: 3, rows: 100 });
   expect(json.scaling).toMatchObject({ exports: 4, rowsPerExport: counts.lines });
+  // The traced worker sent its spans; both workers wrote the whole export.
+  expect(json.tracing).toMatchObject({ kind: 'INVOICE_LINES', format: 'CSV', rows: counts.lines, off: { seconds: [expect.any(Number)] }, on: { seconds: [expect.any(Number)] } });
+  expect(json.tracing.otlpRequests).toBeGreaterThan(0);
   expect(json.targets.length).toBeGreaterThan(0);
-}, 240_000);
+}, 480_000); // the tracing case (two more worker processes) and a row per importer layout
+
+describe('--list (the list at platform scale)', () => {
+  const PREFIX = `invoice_export_bench_smoke_list_${process.pid}_`;
+  const LIST_INVOICES = 300;
+
+  afterAll(async () => {
+    for (const n of [1, 2]) await onServer('postgres', (c) => c.query(`DROP DATABASE IF EXISTS "${PREFIX}${n}" WITH (FORCE)`));
+  });
+
+  it("times the page's query on a 2-school and a 1-school database, with the counts of the database", async () => {
+    const listOut = path.join(tmp, 'list.json');
+    const { code, stdout, stderr } = await runBench([
+      '--list', '--invoices', String(LIST_INVOICES), '--list-tenants', '2', '--list-small-tenants', '1', '--list-runs', '2',
+      '--list-db-prefix', PREFIX, '--out', listOut,
+    ]);
+    expect({ code, tail: code === 0 ? '' : `${stdout}\n${stderr}`.slice(-4000) }).toEqual({ code: 0, tail: '' });
+    for (const row of ['| first page ', '| next page ', '| search payer "', '| search number "', '| status TO_COLLECT+PARTIALLY_PAID, year ', '| 8 front ends, first page at once ', '| requestInvoiceExport, search "']) {
+      expect(stdout).toContain(row);
+    }
+    expect(stdout).toContain('p50 2/1');
+
+    const json = JSON.parse(await fs.readFile(listOut, 'utf8'));
+    expect([json.big.tenants, json.small.tenants, json.big.invoices, json.small.invoices]).toEqual([2, 1, 2 * LIST_INVOICES, LIST_INVOICES]);
+    // What the API counted is what SQL counts in school 1, in each database.
+    for (const db of [json.big, json.small]) {
+      const expected = await onServer(`${PREFIX}${db.tenants}`, async (c) => {
+        const q = async (sql: string, params: unknown[]) => Number((await c.query(sql, [db.tenantId, ...params])).rows[0].n);
+        return {
+          all: await q('SELECT count(*) AS n FROM invoices WHERE tenant_id = $1', []),
+          payer: await q(`SELECT count(*) AS n FROM invoices i JOIN payers p ON p.id = i.payer_id
+                          WHERE i.tenant_id = $1 AND strpos(lower(p.last_name || ' ' || p.first_name), lower($2)) > 0`, [db.probe.lastFirst]),
+          number: await q(`SELECT count(*) AS n FROM invoices WHERE tenant_id = $1 AND strpos(lower(number), lower($2)) > 0`, [db.probe.numberPrefix]),
+        };
+      });
+      const count = (prefix: string) => db.cases.find((c: any) => c.name.startsWith(prefix)).count;
+      expect(expected.payer).toBeGreaterThan(0);
+      expect({
+        all: count('first page'),
+        payer: count(`search payer "${db.probe.lastFirst}"`),
+        number: count('search number'),
+        exportSelection: count('requestInvoiceExport'),
+      }).toEqual({ ...expected, exportSelection: expected.payer });
+    }
+  }, 240_000);
+});

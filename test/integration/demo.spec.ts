@@ -43,6 +43,8 @@ function runDemo(outDir: string) {
       S3_ENDPOINT: '',
       S3_LOCAL_PORT: '0',
       S3_LOCAL_DIR: path.join(tmp, 's3'),
+      MAIL_LOCAL_DIR: path.join(tmp, 'mail'),
+      SMTP_URL: '',
       QUEUE_PREFIX: `demo-test-${randomUUID().slice(0, 8)}`,
       LOG_LEVEL: 'warn',
       NODE_ENV: 'development',
@@ -88,15 +90,29 @@ it('runs from an empty database to three downloaded, correct files, then reuses 
   }
   expect(output).toMatch(/debit = credit\s+[\d,]+\.\d{2} EUR\s+✓ the file and each of its [\d,]+ entries balance/);
   expect(output).toMatch(/receivable \(411\)\s+-?[\d,]+\.\d{2} EUR\s+✓ matches the database to the cent/);
-  expect(output).toContain('The three exports completed; every total matches the database to the cent.');
+  expect(output).toContain('The three exports and the Sage 50 / Ciel import file completed; every total matches the database to the cent.');
+  // DESIGN §14: the pre-flight check, then the importer file read back against the FEC of the same selection.
+  expect(output).toMatch(/Pre-flight check, XIMPORT/);
+  expect(output).toMatch(/problems\s+0\s+✓ nothing refuses the export/);
+  for (const name of ['entries', 'lines', 'debit', 'credit']) {
+    expect(output).toMatch(new RegExp(`${name}\\s+[\\d,.]+( EUR)?\\s+✓ the same as the FEC and the pre-flight check`));
+  }
   expect(output).not.toMatch(/✗/);
   expect(output).not.toMatch(/Try next/); // --once: no invitation to stay
+  // DESIGN §17: the monthly send, its mail in the embedded sink, the file through the mail's link.
+  expect(output).toMatch(/mail\s+\S+\.eml\s+.*Cabinet comptable/);
+  expect(output).toMatch(/link\s+http:\/\/localhost:\d+\/d\/[A-Za-z0-9_-]{43}/);
+  expect(output).toMatch(/✓\s+downloaded ecritures-Conservatoire-de-demonstration-\d{8}\.csv through the link: \d+ bytes\s+first line: EcritureDate;JournalCode;CompteNum/);
 
   // What it leaves.
   const files = (await fs.readdir(outDir)).sort();
-  // The demo school has a SIREN: its FEC is named <SIREN>FEC<end of the fiscal year>.txt.
-  expect(files).toEqual([expect.stringMatching(/^\d{9}FEC\d{8}\.txt$/), expect.stringMatching(/^factures_\d{8}-\d{4}\.xlsx$/), expect.stringMatching(/^lignes-de-facturation_\d{8}-\d{4}\.csv$/)]);
-  files.push(files.shift()!); // factures, lignes, FEC: the order the checks below read them
+  // The demo school has a SIREN, but its school year 2024/2025 spans two fiscal years (ending 12-31):
+  // its FEC takes the dated name rather than <SIREN>FEC<AAAAMMJJ>.txt (DESIGN §14, SPANS_FISCAL_YEARS).
+  expect(files).toEqual([
+    'XIMPORT.TXT', // the Sage 50 / Ciel import file of the same selection
+    expect.stringMatching(/^ecritures-comptables_\d{8}-\d{4}\.txt$/), expect.stringMatching(/^factures_\d{8}-\d{4}\.xlsx$/), expect.stringMatching(/^lignes-de-facturation_\d{8}-\d{4}\.csv$/),
+  ]);
+  files.push(files.shift()!, files.shift()!); // factures, lignes, then XIMPORT and the FEC: the order the checks below read them
   const xlsx = await fs.readFile(path.join(outDir, files[0]));
   const csv = await fs.readFile(path.join(outDir, files[1]));
   expect(xlsx.length).toBeGreaterThan(0);
@@ -132,9 +148,14 @@ it('runs from an empty database to three downloaded, correct files, then reuses 
 
   // Second run: same database, the school is reused, not seeded again.
   const second = runDemo(path.join(tmp, 'exports-2'));
-  expect(await finish(second, 60_000)).toBe(0);
+  const secondCode = await finish(second, 60_000);
+  expect(`exit ${secondCode}\n${second.output()}`).toBe(`exit 0\n${second.output()}`);
   expect(second.output()).toMatch(/already there: reused/);
   expect(second.output()).toMatch(/schema up to date/);
+  // The same period again: the same mail shown, nothing sent twice.
+  expect(second.output()).toMatch(/✓\s+downloaded/);
+  const mails = (await fs.readdir(path.join(tmp, 'mail'))).filter((n) => n.endsWith('.eml'));
+  expect(mails).toHaveLength(1);
   expect(second.output()).toContain(`Demo school "${DEMO_TENANT}": 3,000 invoices and credit notes`);
 }, 200_000);
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createInvoice, createPayer, createTenant } from '../factories';
 import { TestApp, startTestApp, uniqueName } from '../helpers/app';
 import { EXPORT_FIELDS } from '../helpers/ws';
@@ -38,11 +40,56 @@ it('gives the operator exports by kind/format/status, durations, queue depth and
   expect(scrape.status).toBe(200);
   expect(scrape.headers.get('content-type')).toMatch(/^text\/plain/);
   const text = await scrape.text();
-  expect(text).toMatch(/^invoice_exports\{kind="INVOICES",format="CSV",status="COMPLETED"\} [1-9]\d*$/m);
-  expect(text).toMatch(/^invoice_export_duration_seconds_bucket\{kind="INVOICES",format="CSV",le="\+Inf"\} [1-9]\d*$/m);
-  expect(text).toMatch(/^invoice_export_rows_per_second_count\{kind="INVOICES",format="CSV"\} [1-9]\d*$/m);
-  expect(text).toMatch(/^invoice_export_queue_jobs\{queue="invoice-exports",state="waiting"\} \d+$/m);
+  const d = 'scope="deployment"';
+  expect(text).toMatch(new RegExp(`^invoice_export_exports\\{kind="INVOICES",format="CSV",status="COMPLETED",${d}\\} [1-9]\\d*$`, 'm'));
+  expect(text).toMatch(new RegExp(`^invoice_export_duration_seconds_bucket\\{kind="INVOICES",format="CSV",${d},le="\\+Inf"\\} [1-9]\\d*$`, 'm'));
+  expect(text).toMatch(new RegExp(`^invoice_export_rows_total\\{kind="INVOICES",format="CSV",${d}\\} [1-9]\\d*$`, 'm'));
+  expect(text).toMatch(new RegExp(`^invoice_export_file_bytes_total\\{kind="INVOICES",format="CSV",${d}\\} [1-9]\\d*$`, 'm'));
+  expect(text).toMatch(new RegExp(`^invoice_export_queue_jobs\\{queue="invoice-exports",state="waiting",${d}\\} \\d+$`, 'm'));
+  expect(text).toMatch(new RegExp(`^invoice_export_takeovers_total\\{${d}\\} \\d+$`, 'm'));
   expect(text).toMatch(/^invoice_export_queue_up 1$/m);
-  expect(text).toMatch(/^# TYPE invoice_export_events counter$/m);
-  expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+  expect(text).toMatch(new RegExp(`^invoice_export_build_info\\{version="${require('../../package.json').version}",commit="(?:[0-9a-f]{12}|unknown)",node="${process.version}"\\} 1$`, 'm'));
+  expect(text).toMatch(/^invoice_export_process_resident_memory_bytes \d+/m);
+});
+
+/** The names docs/operations.md lists in its metrics table (first column), with the aggregation it says. */
+function documentedMetrics(): Map<string, string> {
+  const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('### Metrics'), doc.indexOf('\n## ', doc.indexOf('### Metrics')));
+  const names = new Map<string, string>();
+  for (const row of section.matchAll(/^\| ([^|]+) \| ([^|]+) \| ([^|]+) \|/gm)) {
+    for (const [, name] of row[1].matchAll(/`(\w+)`/g)) names.set(name, row[3].trim());
+  }
+  return names;
+}
+
+it('serves exactly the names docs/operations.md lists, all under one prefix, counters ending in _total', async () => {
+  const text = await (await fetch(`${origin(app)}/metrics`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } })).text();
+  const served = new Map([...text.matchAll(/^# TYPE (\w+) (\w+)$/gm)].map((m) => [m[1], m[2]]));
+  const documented = documentedMetrics();
+  expect(served.size).toBeGreaterThan(20);
+  expect([...served.keys()].filter((n) => !documented.has(n))).toEqual([]);
+  expect([...documented.keys()].filter((n) => !served.has(n))).toEqual([]);
+  for (const [name, type] of served) {
+    expect(name).toMatch(/^invoice_export_/);
+    if (type === 'counter') expect(name).toMatch(/_total$/);
+    expect(name).not.toMatch(/_per_/);
+  }
+  // Deployment-wide figures carry scope="deployment" and the docs say to take their max; the others, to sum.
+  for (const m of text.matchAll(/^(\w+)\{[^}]*scope="deployment"/gm)) {
+    const family = m[1].replace(/_(bucket|sum|count)$/, '');
+    expect([family, documented.get(family) ?? documented.get(m[1])]).toEqual([family, expect.stringMatching(/max/)]);
+  }
+  const scoped = new Set([...text.matchAll(/^(\w+?)(?:_bucket|_sum|_count)?\{[^}]*scope="deployment"/gm)].map((m) => m[1]));
+  const sampled = new Set([...text.matchAll(/^(\w+?)(?:_bucket|_sum|_count)?(?:\{[^}]*\})? \S+$/gm)].map((m) => m[1]));
+  const own = [...documented].filter(([name]) => sampled.has(name) && !scoped.has(name));
+  expect(own.length).toBeGreaterThan(10);
+  // The Grafana dashboard of docs/ queries these names only.
+  const dashboard = readFileSync(path.join(__dirname, '..', '..', 'docs', 'grafana-dashboard.json'), 'utf8');
+  const exprs = [...dashboard.matchAll(/"expr": "((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string);
+  expect(exprs.length).toBeGreaterThan(5);
+  const queried = new Set(exprs.flatMap((e) => [...e.matchAll(/\b[a-z]+_\w+(?=[{[)\s]|$)/g)].map((m) => m[0])));
+  const families = [...queried].map((n) => (served.has(n) ? n : n.replace(/_(bucket|sum|count)$/, '')));
+  expect(families.filter((n) => !served.has(n) && n !== 'histogram_quantile')).toEqual([]);
+  for (const [name, aggregate] of own) expect([name, aggregate]).toEqual([name, expect.not.stringMatching(/max/)]);
 });

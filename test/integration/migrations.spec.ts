@@ -56,12 +56,20 @@ const CONTRACT_COLUMNS: Record<string, string[]> = {
   tenant_accounting_settings: [
     'tenant_id', 'journal_code', 'journal_label', 'receivable_account', 'default_revenue_account', 'vat_accounts',
     'account_labels', 'fallback_auxiliary_account', 'fiscal_year_end', 'updated_at',
+    // DESIGN §14
+    'accounting_software', 'ximport_decimal_comma', 'quadra_update_existing_accounts',
   ],
   accounting_transfers: ['id', 'tenant_id', 'invoice_id', 'export_id', 'transferred_at'],
+  // SECURITY.md
+  audit_events: ['id', 'tenant_id', 'actor', 'roles', 'action', 'target_type', 'target_id', 'at', 'request_id', 'ip', 'details'],
 };
 
 /** Tables of the service's own bookkeeping, beyond docs/data-model.md. */
-const SERVICE_TABLES = ['service_counters'];
+const SERVICE_TABLES = [
+  'service_counters',
+  // DESIGN §17
+  'export_profiles', 'export_schedules', 'export_schedule_runs', 'export_deliveries', 'export_links', 'export_link_uses',
+];
 
 const dbName = `invoice_export_mig_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 const cliDbName = `invoice_export_mig_cli_${randomUUID().replace(/-/g, '').slice(0, 12)}`;

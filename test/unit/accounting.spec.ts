@@ -12,7 +12,8 @@ import { includedVatCents, rateHundredths } from '../../src/accounting/vat';
 import { ExportFormat, ExportKind, InvoiceType } from '../../src/entities/enums';
 import { ExportRefusal } from '../../src/errors';
 import { EXPORT_KINDS, checkExportKinds, openExportFile, resolveExportFormat } from '../../src/exports/kinds';
-import { sirenOf } from '../../src/exports/kinds/accounting-entries';
+import { fecNaming } from '../../src/accounting/fec-name';
+import { sirenPassesLuhn } from '../../src/accounting/settings';
 import { toCents } from '../../src/money';
 
 const AT = new Date('2026-12-02T10:00:00Z');
@@ -158,10 +159,21 @@ describe('accounting settings', () => {
   ])('the fiscal year holding %s (end %s) ends on %s', (date, end, expected) => {
     expect(fiscalYearEndOf(date, end)).toBe(expected);
   });
-  it('a SIREN is 9 digits', () => {
-    expect(sirenOf('123 456 789')).toBe('123456789');
-    expect(sirenOf('12345678')).toBeNull();
-    expect(sirenOf(null)).toBeNull();
+  it('a SIREN is 9 digits that pass the Luhn check', () => {
+    expect(sirenPassesLuhn('318257409')).toBe(true);
+    expect(sirenPassesLuhn('732829320')).toBe(true);
+    expect(sirenPassesLuhn('123456789')).toBe(false);
+    expect(sirenPassesLuhn('31825740')).toBe(false);
+    expect(sirenPassesLuhn('31825740A')).toBe(false);
+  });
+
+  it("the FEC's statutory name only within one fiscal year and with a valid SIREN (DESIGN §14)", () => {
+    expect(fecNaming('318 257 409', '2025-01-01', '2025-12-31', '12-31', '2026-12-02')).toEqual({ statutoryName: '318257409FEC20251231.txt', warnings: [], previousYearEnd: null });
+    expect(fecNaming('318257409', '2024-09-01', '2025-06-30', '08-31', '2026-12-02').statutoryName).toBe('318257409FEC20250831.txt');
+    expect(fecNaming('318257409', '2024-08-31', '2025-06-30', '08-31', '2026-12-02')).toEqual({ statutoryName: null, warnings: ['SPANS_FISCAL_YEARS'], previousYearEnd: '2024-08-31' });
+    expect(fecNaming('123456789', '2025-01-01', '2025-01-02', '12-31', '2026-12-02')).toEqual({ statutoryName: null, warnings: ['SIREN_INVALID'], previousYearEnd: null });
+    expect(fecNaming(null, '2024-01-01', '2025-01-02', '12-31', '2026-12-02')).toEqual({ statutoryName: null, warnings: ['SPANS_FISCAL_YEARS'], previousYearEnd: '2024-12-31' });
+    expect(fecNaming('', '2025-01-01', '2025-01-02', '12-31', '2026-12-02').warnings).toEqual([]);
   });
 });
 

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config';
+import { OTEL_VARIABLES } from '../../src/telemetry/tracing';
 
 const ROOT = path.join(__dirname, '..', '..');
 const read = (f: string) => readFileSync(path.join(ROOT, f), 'utf8');
@@ -20,9 +21,9 @@ const CONTRACT_VARIABLES = [
   'EXPORT_MAX_IDS', 'LOG_LEVEL', 'QUEUE_PREFIX', 'WORKER_LOCK_DURATION_MS',
 ];
 
-/** The variables src/config.ts reads: every `env, 'NAME'` in it. */
+/** The variables src/config.ts reads: every `env, 'NAME'` in it; and the OTEL_* ones src/telemetry honours. */
 function variablesReadByConfig(): Set<string> {
-  const names = new Set<string>();
+  const names = new Set<string>(OTEL_VARIABLES);
   for (const m of read('src/config.ts').matchAll(/\benv, '([A-Z][A-Z0-9_]*)'/g)) names.add(m[1]);
   return names;
 }

@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { OTEL_VARIABLES } from '../../src/telemetry/tracing';
 
-/** The configuration table stays true to the code: every variable src/config.ts reads is documented, and nothing else. */
+/**
+ * The configuration tables stay true to the code: every variable src/config.ts reads, and the OpenTelemetry
+ * variables src/telemetry honours, are documented, and nothing else.
+ */
 const ROOT = path.join(__dirname, '..', '..');
 const read = (f: string) => readFileSync(path.join(ROOT, f), 'utf8');
 
-it('docs/configuration.md documents exactly the variables src/config.ts reads', () => {
+it('docs/configuration.md documents exactly the variables src/config.ts reads and the OTEL_* ones of src/telemetry', () => {
   const read_by_code = new Set([...read('src/config.ts').matchAll(/\benv, '([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]));
+  for (const v of OTEL_VARIABLES) read_by_code.add(v);
   const documented = new Set([...read('docs/configuration.md').matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]));
   expect([...read_by_code].filter((v) => !documented.has(v))).toEqual([]);
   expect([...documented].filter((v) => !read_by_code.has(v) && v !== 'NODE_ENV')).toEqual([]);

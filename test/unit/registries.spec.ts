@@ -15,7 +15,16 @@ describe('the format registry', () => {
       ['XLSX', 'xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', ['INVOICES', 'INVOICE_LINES', 'ACCOUNTING_ENTRIES']],
       ['CSV', 'csv', 'text/csv; charset=utf-8', ['INVOICES', 'INVOICE_LINES', 'ACCOUNTING_ENTRIES']],
       ['FEC', 'txt', 'text/plain; charset=ISO-8859-15', ['ACCOUNTING_ENTRIES']],
+      ['QUADRA', 'txt', 'text/plain; charset=us-ascii', ['ACCOUNTING_ENTRIES']],
+      ['XIMPORT', 'TXT', 'text/plain; charset=windows-1252', ['ACCOUNTING_ENTRIES']],
+      ['EBP', 'txt', 'text/plain; charset=windows-1252', ['ACCOUNTING_ENTRIES']],
+      ['CEGID', 'txt', 'text/plain; charset=windows-1252', ['ACCOUNTING_ENTRIES']],
+      ['SAGE100', 'txt', 'text/plain; charset=utf-8', ['ACCOUNTING_ENTRIES']],
     ]);
+    // A profile's CSV layout in Windows-1252 says so in the content type.
+    const layout = { profileId: null, profileName: null, columns: null, fileNamePattern: null };
+    expect(contentTypeFor(ExportFormat.CSV, { ...layout, csv: { encoding: 'WINDOWS_1252', separator: ';', decimalSeparator: ',', dateFormat: 'dd/mm/yyyy', header: true } })).toBe('text/csv; charset=windows-1252');
+    expect(contentTypeFor(ExportFormat.CSV, { ...layout, csv: null })).toBe('text/csv; charset=utf-8');
     expect(extensionFor(ExportFormat.FEC)).toBe('txt');
     expect(contentTypeFor(ExportFormat.CSV)).toBe('text/csv; charset=utf-8');
     expect(() => exportFormat('PDF' as ExportFormat)).toThrow('Unknown export format: PDF');
@@ -24,7 +33,7 @@ describe('the format registry', () => {
 
   it("lists a kind's formats with its default first; a request for another format is refused, naming them", () => {
     expect(formatsOf(ExportKind.INVOICES)).toEqual(['XLSX', 'CSV']);
-    expect(formatsOf(ExportKind.ACCOUNTING_ENTRIES)).toEqual(['FEC', 'XLSX', 'CSV']);
+    expect(formatsOf(ExportKind.ACCOUNTING_ENTRIES)).toEqual(['FEC', 'XLSX', 'CSV', 'QUADRA', 'XIMPORT', 'EBP', 'CEGID', 'SAGE100']);
     expect(resolveExportFormat(ExportKind.ACCOUNTING_ENTRIES, null)).toBe('FEC');
     expect(() => resolveExportFormat(ExportKind.INVOICE_LINES, ExportFormat.FEC)).toThrow('The INVOICE_LINES export is written as XLSX, CSV, not FEC');
   });
@@ -33,9 +42,11 @@ describe('the format registry', () => {
     const at = new Date('2026-11-27T22:45:59Z');
     expect(exportFileName(ExportKind.ACCOUNTING_ENTRIES, ExportFormat.FEC, 'fr-FR', at, 'Europe/Paris')).toBe('ecritures-comptables_20261127-2345.txt');
     const fec = EXPORT_FORMATS[ExportFormat.FEC];
-    expect(fec.fileName({ stem: 'x', at, timeZone: 'UTC', statutory: { siren: '732829320', fiscalYearClosing: '20261231' } })).toBe('732829320FEC20261231.txt');
-    // The statutory facts mean nothing to another format.
-    expect(EXPORT_FORMATS[ExportFormat.CSV].fileName({ stem: 'x', at, timeZone: 'UTC', statutory: { siren: '732829320', fiscalYearClosing: '20261231' } })).toBe('x_20261127-2245.csv');
+    expect(fec.fileName({ stem: 'x', at, timeZone: 'UTC', statutoryName: '732829320FEC20261231.txt' })).toBe('732829320FEC20261231.txt');
+    // The statutory name means nothing to another format; an importer may fix its own.
+    expect(EXPORT_FORMATS[ExportFormat.CSV].fileName({ stem: 'x', at, timeZone: 'UTC', statutoryName: '732829320FEC20261231.txt' })).toBe('x_20261127-2245.csv');
+    expect(EXPORT_FORMATS[ExportFormat.XIMPORT].fileName({ stem: 'x', at, timeZone: 'UTC' })).toBe('XIMPORT.TXT');
+    expect(EXPORT_FORMATS[ExportFormat.QUADRA].fileName({ stem: 'x', at, timeZone: 'UTC' })).toBe('x_20261127-2245.txt');
   });
 
   it("opens a kind's file through the registry: the writer of the format over the kind's columns", async () => {

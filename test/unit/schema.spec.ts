@@ -67,7 +67,7 @@ describe('the contract of docs/api.md', () => {
   it.each([
     ['InvoiceType', ['INVOICE', 'CREDIT_NOTE']],
     ['ExportKind', ['INVOICES', 'INVOICE_LINES', 'ACCOUNTING_ENTRIES']],
-    ['ExportFormat', ['XLSX', 'CSV', 'FEC']],
+    ['ExportFormat', ['XLSX', 'CSV', 'FEC', 'QUADRA', 'XIMPORT', 'EBP', 'CEGID', 'SAGE100']],
     ['ExportStatus', ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'EXPIRED']],
     ['InvoiceStatus', ['TO_COLLECT', 'PARTIALLY_PAID', 'PAID', 'SETTLED', 'CANCELLED']],
     ['BillingPeriod', ['ANNUAL', 'SEMESTER_1', 'SEMESTER_2', 'QUARTER_1', 'QUARTER_2', 'QUARTER_3', 'QUARTER_4', 'MONTHLY']],
@@ -115,9 +115,13 @@ describe('the contract of docs/api.md', () => {
       selection: 'InvoiceSelection!',
       locale: 'String',
       idempotencyKey: 'String',
+      // DESIGN §17
+      profileId: 'ID',
+      columns: '[ExportColumnChoice!]',
+      csv: 'CsvOptionsInput',
     });
     expect(fields.format.defaultValue).toBeUndefined();
-    expect(fields.format.description).toMatch(/XLSX for INVOICES and INVOICE_LINES, FEC for ACCOUNTING_ENTRIES/);
+    expect(fields.format.description).toMatch(/XLSX for INVOICES and INVOICE_LINES, the accountant's software of the accounting settings \(FEC unless set\) for ACCOUNTING_ENTRIES/);
     expect(fields.locale.defaultValue).toBe('fr-FR');
     expect(fields.kind.defaultValue).toBeUndefined();
     expect(fields.idempotencyKey.defaultValue).toBeUndefined();
@@ -187,7 +191,10 @@ describe('the contract of docs/api.md', () => {
       }),
     );
     expect(fieldTypes(objectType('ExportError').getFields())).toEqual({ code: 'String!', message: 'String!' });
-    expect(fieldTypes(objectType('ExportWarning').getFields())).toEqual({ code: 'String!', count: 'Int!', message: 'String!' });
+    // DESIGN §14: the accounting checks' item shape (rule, field, width, documents) on top of code, count, message.
+    expect(fieldTypes(objectType('ExportWarning').getFields())).toEqual({
+      code: 'String!', count: 'Int!', message: 'String!', rule: 'String', field: 'String', width: 'Int', documents: '[String!]',
+    });
   });
 
   it('docs/accounting.md: accountingSettings, updateAccountingSettings, revertAccountingTransfer, Invoice.accountingTransferredAt', () => {
@@ -207,6 +214,25 @@ describe('the contract of docs/api.md', () => {
       accountLabels: '[AccountLabel!]!',
       fallbackAuxiliaryAccount: 'String!',
       fiscalYearEnd: 'String!',
+      accountingSoftware: 'ExportFormat!',
+      ximportDecimalComma: 'Boolean!',
+      quadraUpdateExistingAccounts: 'Boolean!',
+    });
+  });
+
+  it('DESIGN §14: accountingExportCheck(selection, format): AccountingExportCheck!', () => {
+    const q = objectType('Query').getFields();
+    expect(String(q.accountingExportCheck.type)).toBe('AccountingExportCheck!');
+    expect(argsOf(q.accountingExportCheck)).toEqual({
+      selection: { type: 'InvoiceSelection!', defaultValue: undefined },
+      format: { type: 'ExportFormat!', defaultValue: undefined },
+    });
+    expect(fieldTypes(objectType('AccountingExportCheck').getFields())).toEqual({
+      entryCount: 'Int!', lineCount: 'Int!', totalDebit: 'String!', totalCredit: 'String!',
+      problems: '[AccountingExportProblem!]!', warnings: '[AccountingExportProblem!]!',
+    });
+    expect(fieldTypes(objectType('AccountingExportProblem').getFields())).toEqual({
+      rule: 'String!', field: 'String', width: 'Int', count: 'Int!', documents: '[String!]!', message: 'String!',
     });
   });
 
@@ -279,5 +305,43 @@ describe('the contract of docs/api.md', () => {
         analyticCode: 'String',
       }),
     );
+  });
+});
+
+describe('the contract of DESIGN §17 (profiles)', () => {
+  const schema: GraphQLSchema = buildSchema(committed);
+  const fieldsOf = (name: string) => {
+    const t = schema.getType(name);
+    if (!isObjectType(t) && !isInputObjectType(t)) throw new Error(`${name} is not an object or input type`);
+    return Object.fromEntries(Object.values(t.getFields()).map((f) => [f.name, String(f.type)]));
+  };
+
+  it('has the types, inputs and enums of profiles with their names', () => {
+    expect(fieldsOf('ExportColumn')).toEqual({ key: 'String!', header: 'String!', type: 'String!' });
+    expect(fieldsOf('ExportColumnChoice')).toEqual({ key: 'String!', header: 'String' });
+    expect(fieldsOf('ExportColumnChoiceValue')).toEqual({ key: 'String!', header: 'String!' });
+    expect(fieldsOf('CsvOptionsInput')).toEqual({ encoding: 'CsvEncoding', separator: 'String', decimalSeparator: 'String', dateFormat: 'String', header: 'Boolean' });
+    expect(fieldsOf('ExportProfileInput')).toMatchObject({
+      name: 'String!', kind: 'ExportKind!', format: 'ExportFormat!', locale: 'String', columns: '[ExportColumnChoice!]',
+      filter: 'InvoiceFilter', csv: 'CsvOptionsInput', fileNamePattern: 'String',
+    });
+    expect(fieldsOf('ExportProfile')).toMatchObject({
+      id: 'ID!', name: 'String!', kind: 'ExportKind!', format: 'ExportFormat!', locale: 'String!',
+      columns: '[ExportColumnChoiceValue!]!', fileNamePattern: 'String', createdAt: 'DateTime!', updatedAt: 'DateTime!',
+    });
+    const encoding = schema.getType('CsvEncoding');
+    expect(isEnumType(encoding) && encoding.getValues().map((v) => v.name)).toEqual(['UTF8_BOM', 'WINDOWS_1252']);
+  });
+
+  it('has the queries and mutations of profiles', () => {
+    const q = schema.getQueryType()!.getFields();
+    const m = schema.getMutationType()!.getFields();
+    expect(String(q.exportColumns.type)).toBe('[ExportColumn!]!');
+    expect(q.exportColumns.args.map((a) => `${a.name}: ${String(a.type)}`).sort()).toEqual(['kind: ExportKind!', 'locale: String']);
+    expect(q.exportColumns.args.find((a) => a.name === 'locale')!.defaultValue).toBe('fr-FR');
+    expect(String(q.exportProfiles.type)).toBe('[ExportProfile!]!');
+    expect(String(m.createExportProfile.type)).toBe('ExportProfile!');
+    expect(String(m.updateExportProfile.type)).toBe('ExportProfile!');
+    expect(String(m.deleteExportProfile.type)).toBe('Boolean!');
   });
 });

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { inflateRawSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import {
   BillingPeriod,
@@ -13,12 +14,14 @@ import {
   InvoiceType,
   PaymentMethod,
 } from '../../src/entities/enums';
+import type { ColumnDef } from '../../src/exports/cells';
 import { columnsFor, headersFor, MONEY_COLUMN_KEYS } from '../../src/exports/columns';
 import type { ExportLocale } from '../../src/exports/labels';
 import type { InvoiceLineRow, InvoiceRow } from '../../src/exports/columns';
 import type { ExportSummary } from '../../src/exports/writers/writer';
 import { contentTypeFor, extensionFor } from '../../src/exports/formats';
-import { openExportFile } from '../../src/exports/kinds';
+import { exportKind, openExportFile } from '../../src/exports/kinds';
+import { XlsxExportWriter } from '../../src/exports/writers/xlsx';
 
 const AT = new Date('2026-12-02T10:00:00Z');
 import { formatCents, sumMoney, toCents } from '../../src/money';
@@ -481,4 +484,100 @@ describe('XLSX writer', () => {
     expect(output.destroyed).toBe(true);
     await expect(writer.finish(SUMMARY)).rejects.toThrow('export cancelled');
   });
+});
+
+describe('XLSX package (ZIP)', () => {
+  /** The ZIP's central directory as a reader sees it, following the ZIP64 end records when the classic ones are saturated. */
+  function centralDirectory(buf: Buffer): { zip64: boolean; entries: { name: string; size: number; compressed: number; offset: number }[] } {
+    const eocd = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    expect(eocd).toBeGreaterThan(0);
+    let count = buf.readUInt16LE(eocd + 10);
+    let cdOffset = buf.readUInt32LE(eocd + 16);
+    const zip64 = cdOffset === 0xffffffff;
+    if (zip64) {
+      expect(buf.readUInt32LE(eocd - 20)).toBe(0x07064b50); // ZIP64 end locator
+      const end64 = Number(buf.readBigUInt64LE(eocd - 20 + 8));
+      expect(buf.readUInt32LE(end64)).toBe(0x06064b50);
+      count = Number(buf.readBigUInt64LE(end64 + 32));
+      cdOffset = Number(buf.readBigUInt64LE(end64 + 48));
+    }
+    const entries = [];
+    let p = cdOffset;
+    for (let i = 0; i < count; i++) {
+      expect(buf.readUInt32LE(p)).toBe(0x02014b50);
+      const nameLength = buf.readUInt16LE(p + 28);
+      const extraLength = buf.readUInt16LE(p + 30);
+      let compressed = buf.readUInt32LE(p + 20);
+      let size = buf.readUInt32LE(p + 24);
+      let offset = buf.readUInt32LE(p + 42);
+      const extra = buf.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength);
+      if (extraLength) {
+        expect(extra.readUInt16LE(0)).toBe(0x0001); // ZIP64 extended information
+        let x = 4;
+        const next = () => Number(extra.readBigUInt64LE((x += 8) - 8));
+        if (size === 0xffffffff) size = next();
+        if (compressed === 0xffffffff) compressed = next();
+        if (offset === 0xffffffff) offset = next();
+      }
+      entries.push({ name: buf.toString('utf8', p + 46, p + 46 + nameLength), size, compressed, offset });
+      p += 46 + nameLength + extraLength;
+    }
+    return { zip64, entries };
+  }
+
+  async function workbook(zip64: 'auto' | 'always'): Promise<Buffer> {
+    const output = new PassThrough();
+    const chunks: Buffer[] = [];
+    output.on('data', (c: Buffer) => chunks.push(c));
+    const writer = new XlsxExportWriter<InvoiceRow>({
+      columns: exportKind(ExportKind.INVOICES).columns as unknown as readonly ColumnDef<InvoiceRow>[],
+      sheetName: 'Factures et avoirs',
+      locale: 'fr-FR',
+      output,
+      maxRowsPerSheet: 300,
+      timeZone: 'Europe/Paris',
+      zip64,
+    });
+    for (let i = 0; i < 700; i++) await writer.writeRow(invoiceRow(i));
+    await writer.finish(SUMMARY);
+    return Buffer.concat(chunks);
+  }
+
+  it('writes a ZIP whose directory points at every part, sheets streamed with their sizes after them', async () => {
+    const buf = await workbook('auto');
+    const { zip64, entries } = centralDirectory(buf);
+    expect(zip64).toBe(false);
+    expect(entries.map((e) => e.name).sort()).toEqual([
+      '[Content_Types].xml',
+      '_rels/.rels',
+      'xl/_rels/workbook.xml.rels',
+      'xl/styles.xml',
+      'xl/workbook.xml',
+      'xl/worksheets/sheet1.xml',
+      'xl/worksheets/sheet2.xml',
+      'xl/worksheets/sheet3.xml',
+      'xl/worksheets/sheet4.xml',
+    ]);
+    for (const e of entries) {
+      expect(buf.readUInt32LE(e.offset)).toBe(0x04034b50); // a local header where the directory says
+      expect(inflateRawSync(buf.subarray(e.offset + 30 + buf.readUInt16LE(e.offset + 26), e.offset + 30 + buf.readUInt16LE(e.offset + 26) + e.compressed)).length).toBe(e.size);
+    }
+  });
+
+  it('writes the ZIP64 records of a file past 4 GiB, and the workbook still reads back the same', async () => {
+    const plain = await load(await workbook('auto'));
+    const buf = await workbook('always');
+    const { zip64, entries } = centralDirectory(buf);
+    expect(zip64).toBe(true);
+    expect(entries).toHaveLength(9);
+    const wb = await load(buf);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(plain.worksheets.map((w) => w.name));
+    for (const [i, ws] of wb.worksheets.entries()) {
+      expect(ws.rowCount).toBe(plain.worksheets[i].rowCount);
+      expect(ws.getRow(ws.rowCount).values).toEqual(plain.worksheets[i].getRow(ws.rowCount).values);
+    }
+    expect(ws3Numbers(wb)).toEqual(Array.from({ length: 100 }, (_, i) => invoiceRow(600 + i).number));
+  });
+
+  const ws3Numbers = (wb: ExcelJS.Workbook) => records(wb.worksheets[2]).map((r) => r.get('N° de pièce')!.value);
 });

@@ -1,7 +1,9 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { createApi, readToken } from './api';
+import { AuditLog, useCanAudit } from './AuditLog';
 import { ExportsPanel, useExports } from './ExportsPanel';
 import { InvoiceList } from './InvoiceList';
+import { SchedulesPanel } from './SchedulesPanel';
 import { clearToken, saveToken, takeTokenFromLocation } from './session';
 import { SignIn } from './SignIn';
 import { formatDateTime } from './format';
@@ -54,6 +56,9 @@ function Workspace({ token, onSignOut }: { token: string; onSignOut: (why?: stri
   const exportsState = useExports(api);
   reconnected.handler = exportsState.reload;
   const info = readToken(token);
+  const canAudit = useCanAudit(api);
+  const [view, setView] = useState<'invoices' | 'audit'>('invoices');
+  const showAudit = canAudit && view === 'audit';
 
   return (
     <div class="layout">
@@ -62,6 +67,12 @@ function Workspace({ token, onSignOut }: { token: string; onSignOut: (why?: stri
           <p class="crumb">Facturation</p>
           <h1 id="page-title">Factures et avoirs</h1>
         </div>
+        {canAudit ? (
+          <nav class="views" aria-label="Vues">
+            <button type="button" class="secondary" aria-pressed={!showAudit} onClick={() => setView('invoices')}>Factures et avoirs</button>
+            <button type="button" class="secondary" aria-pressed={showAudit} onClick={() => setView('audit')}>Journal d'audit</button>
+          </nav>
+        ) : null}
         <div class="who">
           <span>
             Connecté{info?.roles.length ? ` · ${info.roles.join(', ')}` : ''}
@@ -73,9 +84,14 @@ function Workspace({ token, onSignOut }: { token: string; onSignOut: (why?: stri
         </div>
       </header>
       <main class="content">
-        <InvoiceList api={api} onExportRequested={exportsState.add} />
+        {/* Hidden, not unmounted: the list keeps its filter and ticks while the journal is shown. */}
+        <div class="view" hidden={showAudit}>
+          <InvoiceList api={api} onExportRequested={exportsState.add} roles={info?.roles ?? []} />
+          <SchedulesPanel api={api} roles={info?.roles ?? []} />
+        </div>
+        {showAudit ? <AuditLog api={api} /> : null}
       </main>
-      <ExportsPanel state={exportsState} live={live} />
+      <ExportsPanel state={exportsState} live={live} roles={info?.roles ?? []} />
     </div>
   );
 }

@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, toApiError, type Api } from './api';
+import { refusalLine } from './errors';
+import { canExport, exportingAbsentReason } from './roles';
 import { CancelExportMutation, DownloadUrlQuery, ExportQuery, ExportsQuery, ExportUpdatedSubscription, type ExportItem } from './graphql';
 import { EXPORT_STATUS_LABELS, FINAL_EXPORT_STATUSES, formatBytes, formatDateTime, formatInt, percent, waitingText } from './format';
 import { kindLabel } from './kinds';
@@ -83,7 +85,7 @@ export function useExports(api: Api): ExportsState {
       });
       list.forEach(follow);
     } catch (err) {
-      setLoadError(toApiError(err).message);
+      setLoadError(refusalLine('Historique indisponible', toApiError(err)));
     }
   }, [api, follow]);
 
@@ -119,8 +121,7 @@ export function useExports(api: Api): ExportsState {
         const d = await api.mutate(CancelExportMutation, { id });
         upsert(d.cancelInvoiceExport);
       } catch (err) {
-        const e = toApiError(err);
-        setActionError(id, `Annulation refusée (${e.code}) : ${e.message}`);
+        setActionError(id, refusalLine('Annulation refusée', toApiError(err)));
       }
     },
     async download(id) {
@@ -132,14 +133,14 @@ export function useExports(api: Api): ExportsState {
         if (!url) throw new ApiError("Le fichier n'est plus disponible.", d.invoiceExport?.status ?? 'NOT_FOUND');
         window.location.assign(url);
       } catch (err) {
-        const e = toApiError(err);
-        setActionError(id, `Téléchargement impossible (${e.code}) : ${e.message}`);
+        setActionError(id, refusalLine('Téléchargement impossible', toApiError(err)));
       }
     },
   };
 }
 
-export function ExportsPanel({ state, live }: { state: ExportsState; live: 'connected' | 'reconnecting' | null }) {
+export function ExportsPanel({ state, live, roles }: { state: ExportsState; live: 'connected' | 'reconnecting' | null; roles: readonly string[] }) {
+  const may = canExport(roles);
   return (
     <section class="exports" aria-labelledby="exports-title">
       <div class="exports-head">
@@ -150,9 +151,10 @@ export function ExportsPanel({ state, live }: { state: ExportsState; live: 'conn
           </p>
         )}
       </div>
+      {!may && <p class="hint">{exportingAbsentReason(roles)}</p>}
       {state.loadError && (
         <p role="alert" class="alert">
-          Historique indisponible : {state.loadError}
+          {state.loadError}
         </p>
       )}
       {state.items.length === 0 ? (
@@ -160,7 +162,7 @@ export function ExportsPanel({ state, live }: { state: ExportsState; live: 'conn
       ) : (
         <ul class="export-list">
           {state.items.map((e) => (
-            <ExportRow key={e.id} e={e} state={state} />
+            <ExportRow key={e.id} e={e} state={state} may={may} />
           ))}
         </ul>
       )}
@@ -177,7 +179,7 @@ const STATUS_ICONS: Record<string, string> = {
   EXPIRED: '⌛',
 };
 
-function ExportRow({ e, state }: { e: ExportItem; state: ExportsState }) {
+function ExportRow({ e, state, may }: { e: ExportItem; state: ExportsState; may: boolean }) {
   const pct = percent(e.progress);
   const title = `ex-${e.id}-title`;
   const total = e.rowCount ?? e.totalRows;
@@ -230,7 +232,7 @@ function ExportRow({ e, state }: { e: ExportItem; state: ExportsState }) {
         </p>
       )}
       <div class="actions">
-        {e.status === 'COMPLETED' && (
+        {may && e.status === 'COMPLETED' && (
           <a
             href={`#export-${e.id}`}
             aria-describedby={title}
@@ -242,7 +244,7 @@ function ExportRow({ e, state }: { e: ExportItem; state: ExportsState }) {
             Télécharger
           </a>
         )}
-        {active && (
+        {may && active && (
           <button type="button" class="secondary" aria-describedby={title} onClick={() => void state.cancel(e.id)}>
             Annuler
           </button>

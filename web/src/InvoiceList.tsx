@@ -1,7 +1,10 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { toApiError, type Api } from './api';
+import type { PickerChoice } from './ColumnPicker';
+import { refusalLine } from './errors';
+import { canExport, exportingAbsentReason } from './roles';
 import { ActionMenu } from './ActionMenu';
-import { InvoicesQuery, RequestExportMutation, type ExportFormat, type ExportItem, type ExportKind, type InvoiceFilterInput, type InvoiceRow } from './graphql';
+import { AccountingCheckQuery, AccountingSoftwareQuery, CreateProfileMutation, ExportColumnsQuery, InvoicesQuery, ProfilesQuery, RequestExportMutation, type ProfileItem, type ExportFormat, type ExportItem, type ExportKind, type InvoiceFilterInput, type InvoiceRow } from './graphql';
 import { PAYMENT_LABELS, PERIOD_LABELS, STATUS_LABELS, TYPE_LABELS, formatDate, formatDecimal, formatInt, formatMoney } from './format';
 import { kindLabel } from './kinds';
 import {
@@ -71,7 +74,12 @@ interface Page {
   endCursor: string | null;
 }
 
-export function InvoiceList({ api, onExportRequested }: { api: Api; onExportRequested: (e: ExportItem) => void }) {
+export function InvoiceList({ api, onExportRequested, roles = [] }: { api: Api; onExportRequested: (e: ExportItem) => void; roles?: readonly string[] }) {
+  const [profiles, setProfiles] = useState<ProfileItem[]>([]);
+  useEffect(() => {
+    // Profiles are a convenience: without them the dialog offers the default files.
+    api.query(ProfilesQuery, {}).then((d) => setProfiles(d.exportProfiles), () => setProfiles([]));
+  }, [api]);
   const [draft, setDraft] = useState<Filters>(NO_FILTERS);
   const [applied, setApplied] = useState<Filters>(NO_FILTERS);
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
@@ -124,7 +132,7 @@ export function InvoiceList({ api, onExportRequested }: { api: Api; onExportRequ
       (err) => {
         if (mine !== seq.current) return;
         const e = toApiError(err);
-        setListError(`${e.message} (${e.code})`);
+        setListError(refusalLine('Liste indisponible', e));
         setPage(null); // no selection or export on a list the API refused
         setLoading(false);
       },
@@ -138,7 +146,29 @@ export function InvoiceList({ api, onExportRequested }: { api: Api; onExportRequ
 
   const change = (k: keyof Filters) => (e: Event) => setDraft((d) => ({ ...d, [k]: (e.currentTarget as HTMLInputElement).value }));
 
-  async function requestExport(kind: ExportKind, format: ExportFormat) {
+  // The accountant's software (the accounting export's first format); the page works without it.
+  const [software, setSoftware] = useState<ExportFormat | null>(null);
+  useEffect(() => {
+    api.query(AccountingSoftwareQuery, {}).then((d) => setSoftware(d.accountingSettings.accountingSoftware), () => setSoftware(null));
+  }, [api]);
+
+  // The pre-flight check of the current selection (a new function when the selection changes: the dialog checks again).
+  const selectionInput = toSelectionInput(selection, filter, totalCount);
+  const selectionKey = JSON.stringify(selectionInput);
+  const checkAccounting = useCallback(
+    async (format: ExportFormat) => {
+      if (!selectionInput) throw new Error('aucune pièce sélectionnée');
+      try {
+        return (await api.query(AccountingCheckQuery, { selection: selectionInput, format })).accountingExportCheck;
+      } catch (err) {
+        const e = toApiError(err);
+        throw new Error(`${e.message} (${e.code})`);
+      }
+    },
+    [api, selectionKey],
+  );
+
+  async function requestExport(kind: ExportKind, format: ExportFormat, profileId: string | null, choice: PickerChoice | null) {
     const sel = toSelectionInput(selection, filter, totalCount);
     if (!sel) return;
     setRequestError(null);
@@ -146,13 +176,12 @@ export function InvoiceList({ api, onExportRequested }: { api: Api; onExportRequ
     setRequesting(true);
     try {
       const d = await api.mutate(RequestExportMutation, {
-        input: { kind, format, locale: 'fr-FR', selection: sel, idempotencyKey: newKey() },
+        input: { kind, format, locale: 'fr-FR', selection: sel, idempotencyKey: newKey(), ...(profileId ? { profileId } : {}), ...(choice ? { columns: choice.columns, csv: choice.csv } : {}) },
       });
       onExportRequested(d.requestInvoiceExport);
       setNotice(`Export demandé : ${kindLabel(kind)} (${format}) de ${count} pièce${count > 1 ? 's' : ''}. Suivez-le dans « Exports ».`);
     } catch (err) {
-      const e = toApiError(err);
-      setRequestError(`Export refusé (${e.code}) : ${e.message}`);
+      setRequestError(refusalLine('Export refusé', toApiError(err)));
     } finally {
       setRequesting(false);
     }
@@ -217,7 +246,25 @@ export function InvoiceList({ api, onExportRequested }: { api: Api; onExportRequ
       </form>
 
       <div class="toolbar">
-        <ActionMenu count={count} busy={requesting} onExport={(k, f) => void requestExport(k, f)} />
+        <ActionMenu
+          count={count}
+          busy={requesting}
+          profiles={profiles}
+          preferredFormat={software}
+          check={checkAccounting}
+          disabledReason={canExport(roles) ? undefined : exportingAbsentReason(roles)}
+          onExport={(k, f, p, c) => void requestExport(k, f, p, c)}
+          loadColumns={(kind) => api.query(ExportColumnsQuery, { kind }).then((d) => d.exportColumns)}
+          saveProfile={
+            canExport(roles)
+              ? async (input) => {
+                  const d = await api.mutate(CreateProfileMutation, { input });
+                  setProfiles((ps) => [...ps, d.createExportProfile]);
+                  return d.createExportProfile;
+                }
+              : undefined
+          }
+        />
         <p class="selection-summary">{describeSelection(selection, totalCount)}</p>
       </div>
       <div class="messages">
@@ -231,7 +278,7 @@ export function InvoiceList({ api, onExportRequested }: { api: Api; onExportRequ
         )}
         {listError && (
           <p role="alert" class="alert">
-            Liste indisponible : {listError}
+            {listError}
           </p>
         )}
       </div>

@@ -85,3 +85,93 @@ export const ExportUpdatedSubscription = graphql(`
     invoiceExportUpdated(id: $id) { ...ExportFields }
   }
 `, [ExportFields]);
+
+/** The audit trail, for ADMINs (anyone else gets FORBIDDEN: the page asks once to know whether to offer the view). */
+export const AuditEventsQuery = graphql(`
+  query AuditEvents($filter: AuditEventFilter, $first: Int!, $after: String) {
+    auditEvents(filter: $filter, first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      edges { node { id action actor roles targetType targetId at requestId } }
+    }
+  }
+`);
+
+export type AuditEventItem = ResultOf<typeof AuditEventsQuery>['auditEvents']['edges'][number]['node'];
+export type AuditActionName = AuditEventItem['action'];
+
+/** The pre-flight check of "Exporter les écritures comptables" (nothing written). */
+export const AccountingCheckQuery = graphql(`
+  query AccountingCheck($selection: InvoiceSelection!, $format: ExportFormat!) {
+    accountingExportCheck(selection: $selection, format: $format) {
+      entryCount lineCount totalDebit totalCredit
+      problems { rule field width count documents message }
+      warnings { rule field width count documents message }
+    }
+  }
+`);
+
+/** Saved export profiles (DESIGN §17), offered in the export dialog. */
+export const ProfilesQuery = graphql(`
+  query Profiles {
+    exportProfiles { id name kind format columns { key header } }
+  }
+`);
+
+export type ProfileItem = ResultOf<typeof ProfilesQuery>['exportProfiles'][number];
+
+/** The panel "Envois programmés". */
+export const SchedulesQuery = graphql(`
+  query Schedules {
+    exportSchedules {
+      id cadence day hour recipients selection enabled emptyPeriod nextRunAt lastRunStatus lastPeriodStart
+      profile { id name }
+      lastRun { id status fileName }
+    }
+  }
+`);
+
+export type AccountingCheck = ResultOf<typeof AccountingCheckQuery>['accountingExportCheck'];
+
+/** The accountant's software: the format offered first for the accounting export. */
+export const AccountingSoftwareQuery = graphql(`
+  query AccountingSoftware { accountingSettings { accountingSoftware } }
+
+`);
+
+export type ScheduleItem = ResultOf<typeof SchedulesQuery>['exportSchedules'][number];
+
+export const RunScheduleNowMutation = graphql(`
+  mutation RunScheduleNow($id: ID!) {
+    runExportScheduleNow(id: $id) { id status }
+  }
+`);
+
+export const ExportColumnsQuery = graphql(`
+  query ExportColumns($kind: ExportKind!) {
+    exportColumns(kind: $kind) { key header type }
+  }
+`);
+
+export const CreateProfileMutation = graphql(`
+  mutation CreateProfile($input: ExportProfileInput!) {
+    createExportProfile(input: $input) { id name kind format columns { key header } }
+  }
+`);
+
+export type ProfileInput = VariablesOf<typeof CreateProfileMutation>['input'];
+export type CsvOptionsValue = NonNullable<ProfileInput['csv']>;
+export type ColumnChoiceValue = NonNullable<ProfileInput['columns']>[number];
+
+export const CreateScheduleMutation = graphql(`
+  mutation CreateSchedule($input: ExportScheduleInput!) {
+    createExportSchedule(input: $input) { id }
+  }
+`);
+
+export type ScheduleInput = VariablesOf<typeof CreateScheduleMutation>['input'];
+
+export const DeleteScheduleMutation = graphql(`
+  mutation DeleteSchedule($id: ID!) {
+    deleteExportSchedule(id: $id)
+  }
+`);

@@ -2,7 +2,8 @@ import { Arg, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, ObjectType, Q
 import type { SubscribeResolverData } from 'type-graphql';
 import { ExportError, InvoiceExport } from '../../entities/invoice-export.entity';
 import { ExportStatus, FINAL_EXPORT_STATUSES } from '../../entities/enums';
-import { exportError } from '../../errors';
+import { AuditAction, AuditTarget, recordAudit } from '../../audit/audit';
+import { AppError, ErrorCode, exportError } from '../../errors';
 import { isNewer } from '../../exports/events';
 import { isUuid } from '../../exports/selection';
 import { ApiContext, assertCanExport, canExport } from '../context';
@@ -10,6 +11,15 @@ import { PageInfo, checkPageSize, decodeCursor, encodeCursor } from './types/con
 import { RequestInvoiceExportInput } from './types/export.input';
 
 const CURSOR_TAG = 'exp';
+
+/** A request refused for rate (RATE_LIMITED) is recorded; nothing was written, so on its own. */
+async function auditRefusal(ctx: ApiContext, input: RequestInvoiceExportInput, err: unknown): Promise<void> {
+  if (!(err instanceof AppError) || err.code !== ErrorCode.RATE_LIMITED) return;
+  await recordAudit(ctx.services.dataSource, ctx.audit, {
+    action: AuditAction.EXPORT_REFUSED, targetType: AuditTarget.EXPORT,
+    details: { code: err.code, reason: err.message, kind: input.kind, format: input.format ?? null, retryAfterSeconds: err.details?.retryAfterSeconds ?? null },
+  }).catch((e) => ctx.logger.warn({ err: e }, 'Could not record a refused export in the audit trail'));
+}
 const MAX_EXPORT_PAGE = 100;
 
 @ObjectType()
@@ -177,15 +187,20 @@ export class ExportResolver {
   }
 
   @Mutation(() => InvoiceExport, { description: 'Records the export and enqueues it; follow it with invoiceExportUpdated' })
-  requestInvoiceExport(@Ctx() ctx: ApiContext, @Arg('input', () => RequestInvoiceExportInput) input: RequestInvoiceExportInput): Promise<InvoiceExport> {
+  async requestInvoiceExport(@Ctx() ctx: ApiContext, @Arg('input', () => RequestInvoiceExportInput) input: RequestInvoiceExportInput): Promise<InvoiceExport> {
     assertCanExport(ctx.principal);
-    return ctx.services.exports.request(ctx.principal, input);
+    try {
+      return await ctx.services.exports.request(ctx.principal, input, ctx.audit);
+    } catch (err) {
+      await auditRefusal(ctx, input, err);
+      throw err;
+    }
   }
 
   @Mutation(() => InvoiceExport)
   cancelInvoiceExport(@Ctx() ctx: ApiContext, @Arg('id', () => ID) id: string): Promise<InvoiceExport> {
     assertCanExport(ctx.principal);
-    return ctx.services.exports.cancel(ctx.principal.tenantId, id);
+    return ctx.services.exports.cancel(ctx.principal.tenantId, id, ctx.audit);
   }
 
   @Subscription(() => InvoiceExport, {
@@ -205,7 +220,14 @@ export class ExportResolver {
 
   @FieldResolver(() => String, { nullable: true, description: 'Signed, fresh at each read, only when COMPLETED' })
   async downloadUrl(@Root() e: InvoiceExport, @Ctx() ctx: ApiContext): Promise<string | null> {
-    return (await link(e, ctx))?.url ?? null;
+    const issued = await link(e, ctx);
+    if (!issued) return null;
+    // No record, no URL: whoever reads the file must show in the trail.
+    await recordAudit(ctx.services.dataSource, ctx.audit, {
+      action: AuditAction.DOWNLOAD_URL_ISSUED, targetType: AuditTarget.EXPORT, targetId: e.id,
+      details: { kind: e.kind, format: e.format, expiresAt: issued.expiresAt.toISOString() },
+    });
+    return issued.url;
   }
 
   @FieldResolver(() => Date, { nullable: true })

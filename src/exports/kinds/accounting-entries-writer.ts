@@ -1,8 +1,17 @@
 import { buildEntry, type AccountingEntryLine, type AccountingSourceRow, type EntryContext } from '../../accounting/entries';
+import type { ProblemList } from '../../accounting/layouts/problems';
 import type { Queryable } from '../../db/sql';
 import { ExportErrorCode, ExportRefusal } from '../../errors';
 import { formatCents, toCents } from '../../money';
 import type { ExportSummary, ExportWriter, SummaryFact } from '../writers/writer';
+
+/** Value of each hexadecimal digit by character code, -1 for other characters. */
+const HEX_VALUE = Int8Array.from({ length: 128 }, (_, c) => {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+});
 
 /** Facts of the `Résumé` that only the entries know (the totals query gives the others). */
 export interface EntryFileFacts {
@@ -34,7 +43,19 @@ export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow
     private readonly inner: ExportWriter<AccountingEntryLine>,
     private readonly ctx: EntryContext,
     private readonly facts: EntryFileFacts,
+    /** The pre-flight check: a refused entry is recorded here (with its document) instead of stopping everything. */
+    private readonly refusals: ProblemList | null = null,
   ) {}
+
+  /** Total debit and credit of the entries so far, cents. */
+  get totals(): { debit: bigint; credit: bigint } {
+    return { debit: this.debit, credit: this.credit };
+  }
+
+  /** Turns the rows still pending into their entry (the end of the rows, without finishing the file). */
+  async endOfRows(): Promise<void> {
+    if (this.pending.length) await this.flushEntry();
+  }
 
   get rowCount(): number {
     return this.inner.rowCount;
@@ -50,7 +71,7 @@ export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow
   }
 
   async finish(summary: ExportSummary): Promise<void> {
-    if (this.pending.length) await this.flushEntry();
+    await this.endOfRows();
     if (this.debit !== this.credit) {
       throw new ExportRefusal(ExportErrorCode.UNBALANCED_ENTRIES, `The file does not balance: total debit ${formatCents(this.debit)}, total credit ${formatCents(this.credit)}. Nothing was exported.`);
     }
@@ -96,7 +117,15 @@ export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow
   private async flushEntry(): Promise<void> {
     const rows = this.pending;
     this.pending = [];
-    const entry = buildEntry(this.entries + 1, rows, this.ctx);
+    let entry;
+    try {
+      entry = buildEntry(this.entries + 1, rows, this.ctx);
+    } catch (err) {
+      if (!this.refusals || !(err instanceof ExportRefusal)) throw err;
+      this.refusals.add(err.code, err.field, null, rows[0].number);
+      this.entries++; // numbered as the file would have numbered it
+      return;
+    }
     this.entries++;
     this.debit += entry.debit;
     this.credit += entry.credit;
@@ -105,13 +134,22 @@ export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow
     for (const line of entry.lines) await this.inner.writeRow(line);
   }
 
+  /** The document's uuid as its 16 bytes, parsed in place (no string per document). */
   private rememberId(id: string): void {
     if (this.idBytes + 16 > this.ids.length) {
       const bigger = Buffer.alloc(this.ids.length * 2);
       this.ids.copy(bigger, 0, 0, this.idBytes);
       this.ids = bigger;
     }
-    this.ids.write(id.replace(/-/g, ''), this.idBytes, 16, 'hex');
-    this.idBytes += 16;
+    let b = this.idBytes;
+    for (let i = 0; i < id.length; i += 2) {
+      if (id.charCodeAt(i) === 45 /* - */) i++;
+      const hi = HEX_VALUE[id.charCodeAt(i)] ?? -1;
+      const lo = HEX_VALUE[id.charCodeAt(i + 1)] ?? -1;
+      if (hi < 0 || lo < 0 || b === this.idBytes + 16) throw new TypeError(`Not a uuid: ${JSON.stringify(id)}`);
+      this.ids[b++] = (hi << 4) | lo;
+    }
+    if (b !== this.idBytes + 16) throw new TypeError(`Not a uuid: ${JSON.stringify(id)}`);
+    this.idBytes = b;
   }
 }

@@ -1,16 +1,23 @@
 import type { DataSource } from 'typeorm';
 import type { AccountingEntryLine, AccountingSourceRow } from '../../accounting/entries';
-import { fiscalYearEndOf, loadAccountingSettings } from '../../accounting/settings';
+import { fecNaming } from '../../accounting/fec-name';
+import { describeProblems, importLayout, type LayoutProblem } from '../../accounting/layouts';
+import { loadAccountingSettings } from '../../accounting/settings';
 import { rateLabel } from '../../accounting/vat';
 import { SqlParams } from '../../db/sql';
 import { ExportFormat, ExportKind } from '../../entities/enums';
+import type { InvoiceExport } from '../../entities/invoice-export.entity';
+import { Tenant } from '../../entities/tenant.entity';
 import { badInput } from '../../errors';
 import { selectList, type ColumnDef, type SelectMap } from '../cells';
-import { invoiceConditions, selectionConditions, type StoredSelection } from '../selection';
+import type { ExportLocale } from '../labels';
+import { selectionConditions, type StoredSelection } from '../selection';
+import { LayoutFileWriter } from '../writers/layout';
 import { zonedDateTimeParts } from '../zoned-time';
+import { checkAccountingEntries, type AccountingCheckResult } from './accounting-check';
 import { AccountingEntriesWriter } from './accounting-entries-writer';
 import { BASE_TOTALS_SQL } from './invoices';
-import { attemptFileArgs, openKindFile, type BaseTotals, type ExportKindDefinition, type ExportWarningData } from './kind';
+import { attemptFileArgs, openKindFile, type BaseTotals, type ExportKindDefinition, type ExportWarningData, type Queryable } from './kind';
 
 /**
  * "Exporter les écritures comptables" (docs/accounting.md): a sales journal in the
@@ -92,22 +99,44 @@ export interface AccountingTotals extends BaseTotals {
   sourceRowCount: number;
   /** `yyyy-mm-dd`, null for an empty selection. */
   latestBillingDate: string | null;
+  earliestBillingDate: string | null;
   payersWithoutIdentifier: number;
   alreadyTransferred: number;
 }
 
-/** The tenant's SIREN when it is one (9 digits, spaces allowed), else null. */
-export function sirenOf(raw: string | null | undefined): string | null {
-  const digits = raw?.replace(/\s+/g, '') ?? '';
-  return /^\d{9}$/.test(digits) ? digits : null;
+/** A selection as resolved at request time (a filter has no createdBefore yet: every invoice that exists now). */
+function requestSelection(selection: StoredSelection): StoredSelection {
+  return selection.mode === 'filter' && !selection.createdBefore ? { ...selection, createdBefore: 'infinity' } : selection;
 }
 
-/** Conditions on `i` for a selection as resolved at request time (a filter has no createdBefore yet). */
-function requestConditions(params: SqlParams, tenantId: string, selection: StoredSelection): string[] {
-  if (selection.mode === 'ids' || selection.createdBefore) return selectionConditions(params, tenantId, selection);
-  const where = invoiceConditions(params, tenantId, selection.filter);
-  if (selection.excludedInvoiceIds.length) where.push(`NOT (i.id = ANY(${params.add(selection.excludedInvoiceIds)}::uuid[]))`);
-  return where;
+/** `yyyy-mm-dd` on the tenant's clock. */
+function tenantToday(timeZone: string): string {
+  const now = zonedDateTimeParts(new Date(), timeZone);
+  return `${now.year}-${String(now.month).padStart(2, '0')}-${String(now.day).padStart(2, '0')}`;
+}
+
+/**
+ * The pre-flight check (`accountingExportCheck`): the kind's SELECT through
+ * the export's own entries and layout writers, writing nothing.
+ */
+export async function accountingExportCheck(ds: DataSource, tenantId: string, selection: StoredSelection, format: ExportFormat): Promise<AccountingCheckResult> {
+  const settings = await loadAccountingSettings(ds, tenantId);
+  const tenant = await ds.getRepository(Tenant).findOneByOrFail({ id: tenantId });
+  return checkAccountingEntries(ds, {
+    format,
+    settings,
+    rowsQuery: ACCOUNTING_ENTRIES_KIND.rowsQuery(tenantId, requestSelection(selection)),
+    siren: tenant.siren,
+    today: tenantToday(tenant.timezone),
+  });
+}
+
+/** A warning of the accounting checks as the export stores it. */
+function layoutWarning(w: LayoutProblem, locale: ExportLocale): ExportWarningData {
+  const message = locale === 'fr-FR'
+    ? `${w.field} raccourci à ${w.width} caractères dans ${w.count} document(s) : ${w.documents.join(', ')}${w.count > w.documents.length ? ', …' : ''}`
+    : `${w.field} shortened to ${w.width} characters in ${w.count} document(s): ${w.documents.join(', ')}${w.count > w.documents.length ? ', …' : ''}`;
+  return { code: w.rule, rule: w.rule, field: w.field, width: w.width, count: w.count, documents: w.documents, message };
 }
 
 export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, AccountingEntryLine, AccountingTotals> = {
@@ -136,6 +165,7 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
     const text = `SELECT ${BASE_TOTALS_SQL},
            coalesce(sum(greatest(1, (SELECT count(*) FROM invoice_lines l WHERE l.invoice_id = i.id AND l.tenant_id = i.tenant_id))), 0) AS "sourceRowCount",
            max(i.billing_date)::text AS "latestBillingDate",
+           min(i.billing_date)::text AS "earliestBillingDate",
            count(DISTINCT i.payer_id) FILTER (WHERE p.customer_identifier IS NULL OR p.customer_identifier = '') AS "payersWithoutIdentifier",
            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM accounting_transfers t WHERE t.tenant_id = i.tenant_id AND t.invoice_id = i.id)) AS "alreadyTransferred"
          FROM invoices i JOIN payers p ON p.tenant_id = i.tenant_id AND p.id = i.payer_id
@@ -144,10 +174,20 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
   },
   totalRows: (t) => Number(t.sourceRowCount),
 
-  /** A VAT rate of the selection without an account in the settings is refused now, naming the rate. */
-  async validateRequest(ds: DataSource, tenantId: string, selection: StoredSelection): Promise<void> {
+  /** The accountant's software of the settings (FEC unless set). */
+  async tenantDefaultFormat(ds: DataSource, tenantId: string): Promise<ExportFormat> {
+    return (await loadAccountingSettings(ds, tenantId)).accountingSoftware;
+  },
+
+  /**
+   * A VAT rate of the selection without an account in the settings is
+   * refused now, naming the rate. An importer layout also runs the whole
+   * pre-flight check: an identifier that does not fit refuses the request,
+   * with every problem in `extensions.problems`.
+   */
+  async validateRequest(ds: DataSource, tenantId: string, selection: StoredSelection, format: ExportFormat): Promise<void> {
     const params = new SqlParams();
-    const where = requestConditions(params, tenantId, selection).join(' AND ');
+    const where = selectionConditions(params, tenantId, requestSelection(selection)).join(' AND ');
     const rates: { rate: string }[] = await ds.query(
       `SELECT r.vat_rate::text AS rate FROM (
          SELECT DISTINCT l.vat_rate FROM invoices i
@@ -164,31 +204,43 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
         { missingVatRates: missing },
       );
     }
+    if (!importLayout(format)) return;
+    const { problems } = await accountingExportCheck(ds, tenantId, selection, format);
+    if (problems.length) throw badInput(`The ${format} file cannot be written: ${describeProblems(problems)}`, { problems });
   },
 
   async openAttempt(args) {
     const { db, exp, tenant, totals, locale } = args;
     const settings = await loadAccountingSettings(db, exp.tenantId);
-    const now = zonedDateTimeParts(new Date(), tenant.timezone);
-    const validDate = `${now.year}-${String(now.month).padStart(2, '0')}-${String(now.day).padStart(2, '0')}`;
-    const siren = sirenOf(tenant.siren);
-    const fiscalYearClosing = fiscalYearEndOf(totals.latestBillingDate ?? validDate, settings.fiscalYearEnd);
-    const { fileName, writer: inner } = openKindFile(this, { ...attemptFileArgs(args), statutory: siren ? { siren, fiscalYearClosing } : null });
+    const validDate = tenantToday(tenant.timezone);
+    const extraWarnings: ExportWarningData[] = [];
+    let statutoryName: string | null = null;
+    if (exp.format === ExportFormat.FEC) {
+      const naming = fecNaming(tenant.siren, totals.earliestBillingDate, totals.latestBillingDate, settings.fiscalYearEnd, validDate);
+      statutoryName = naming.statutoryName;
+      extraWarnings.push(...(await fecNameWarnings(db, exp, naming.warnings, naming.previousYearEnd, locale)));
+    }
+    // FEC, CSV, XLSX: the generic writers; an importer layout: its own, which checks as it writes (exports/formats.ts).
+    const { fileName, writer: inner } = openKindFile(this, { ...attemptFileArgs(args), statutoryName, accounting: { settings } });
+    const layoutWriter = inner instanceof LayoutFileWriter ? inner : null;
     const payersWithoutIdentifier = Number(totals.payersWithoutIdentifier);
     const writer = new AccountingEntriesWriter(inner, { settings, validDate }, {
       payersWithoutIdentifier,
       alreadyTransferred: Number(totals.alreadyTransferred),
     });
     const warnings = (): ExportWarningData[] | null => {
-      if (!payersWithoutIdentifier) return null;
-      const account = settings.fallbackAuxiliaryAccount;
-      return [{
-        code: 'FALLBACK_AUXILIARY_ACCOUNT',
-        count: payersWithoutIdentifier,
-        message: locale === 'fr-FR'
-          ? `${payersWithoutIdentifier} payeur(s) sans identifiant client : leurs écritures portent le compte auxiliaire ${account}`
-          : `${payersWithoutIdentifier} payer(s) without a customer identifier: their entries carry the auxiliary account ${account}`,
-      }];
+      const list = [...extraWarnings, ...(layoutWriter?.warnings() ?? []).map((w) => layoutWarning(w, locale))];
+      if (payersWithoutIdentifier) {
+        const account = settings.fallbackAuxiliaryAccount;
+        list.unshift({
+          code: 'FALLBACK_AUXILIARY_ACCOUNT',
+          count: payersWithoutIdentifier,
+          message: locale === 'fr-FR'
+            ? `${payersWithoutIdentifier} payeur(s) sans identifiant client : leurs écritures portent le compte auxiliaire ${account}`
+            : `${payersWithoutIdentifier} payer(s) without a customer identifier: their entries carry the auxiliary account ${account}`,
+        });
+      }
+      return list.length ? list : null;
     };
     return {
       fileName,
@@ -198,3 +250,34 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
     };
   },
 };
+
+/** Why a FEC does not carry its statutory name (DESIGN §14): an invalid SIREN, entries of several fiscal years. */
+async function fecNameWarnings(
+  db: Queryable, exp: InvoiceExport, codes: readonly ('SIREN_INVALID' | 'SPANS_FISCAL_YEARS')[], previousYearEnd: string | null, locale: ExportLocale,
+): Promise<ExportWarningData[]> {
+  const fr = locale === 'fr-FR';
+  const out: ExportWarningData[] = [];
+  if (codes.includes('SIREN_INVALID')) {
+    out.push({
+      code: 'SIREN_INVALID', rule: 'SIREN_INVALID', field: 'siren', width: null, count: 0, documents: [],
+      message: fr ? "Le SIREN de l'organisation ne passe pas le contrôle de Luhn : le fichier porte un nom daté" : "The organisation's SIREN fails its Luhn check: the file has a dated name",
+    });
+  }
+  if (codes.includes('SPANS_FISCAL_YEARS') && previousYearEnd) {
+    const params = new SqlParams();
+    const where = selectionConditions(params, exp.tenantId, exp.selection);
+    const result = await db.query(
+      `SELECT count(*)::int AS n, (array_agg(i.number ORDER BY i.billing_date, i.number))[1:20] AS documents
+       FROM invoices i WHERE ${where.join(' AND ')} AND i.billing_date <= ${params.add(previousYearEnd)}::date`,
+      params.values,
+    );
+    const row = (Array.isArray(result) ? result : result.rows)[0] as { n: number; documents: string[] | null };
+    out.push({
+      code: 'SPANS_FISCAL_YEARS', rule: 'SPANS_FISCAL_YEARS', field: 'EcritureDate', width: null, count: row.n, documents: row.documents ?? [],
+      message: fr
+        ? `${row.n} écriture(s) datée(s) avant l'exercice de la dernière : le fichier couvre plusieurs exercices et porte un nom daté`
+        : `${row.n} entr(y/ies) dated before the fiscal year of the latest one: the file spans fiscal years and has a dated name`,
+    });
+  }
+  return out;
+}

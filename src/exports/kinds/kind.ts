@@ -5,7 +5,7 @@ import type { InvoiceExport } from '../../entities/invoice-export.entity';
 import type { Tenant } from '../../entities/tenant.entity';
 import type { BuiltQuery, Queryable } from '../../db/sql';
 import type { ColumnDef } from '../cells';
-import { exportFormat, type FileNameFacts } from '../formats';
+import { createFormatWriter, exportFormat, type FileNameFacts, type FileWriterOptions } from '../formats';
 import type { ExportLocale, Localized } from '../labels';
 import type { StoredSelection } from '../selection';
 import type { ExportWriter } from '../writers/writer';
@@ -29,6 +29,11 @@ export interface ExportWarningData {
   code: string;
   count: number;
   message: string;
+  /** Importer layouts (LABEL_SHORTENED) and the FEC's name: the rule (= code), the field, its width, the first documents. */
+  rule?: string;
+  field?: string | null;
+  width?: number | null;
+  documents?: string[];
 }
 
 export interface OpenAttemptArgs<Totals> {
@@ -74,13 +79,15 @@ export interface ExportKindDefinition<SqlRow = any, FileRow = any, Totals extend
   totalsQuery(tenantId: string, selection: StoredSelection): BuiltQuery;
   /** Rows the SELECT will stream: the progress bar's total. */
   totalRows(totals: Totals): number;
+  /** The format of a request that names none, when it depends on the tenant (else `defaultFormat`). */
+  tenantDefaultFormat?(ds: DataSource, tenantId: string): Promise<ExportFormat>;
   /** Extra checks at request time, after the selection was resolved and before anything is written. */
   validateRequest?(ds: DataSource, tenantId: string, selection: StoredSelection, format: ExportFormat): Promise<void>;
   openAttempt(args: OpenAttemptArgs<Totals>): Promise<KindAttempt<SqlRow>>;
 }
 
 /** Where and how a kind's file is written. */
-export interface KindFileArgs extends Pick<FileNameFacts, 'statutory'> {
+export interface KindFileArgs extends Pick<FileNameFacts, 'statutoryName'>, Pick<FileWriterOptions<unknown>, 'layout' | 'accounting'> {
   format: ExportFormat;
   locale: ExportLocale;
   output: Writable;
@@ -103,14 +110,16 @@ export function openKindFile<FileRow>(
   const { locale, timeZone } = args;
   const format = exportFormat(args.format);
   return {
-    fileName: format.fileName({ stem: def.fileStem[locale], at: args.at, timeZone, statutory: args.statutory }),
-    writer: format.createWriter<FileRow>({
+    fileName: format.fileName({ stem: def.fileStem[locale], at: args.at, timeZone, statutoryName: args.statutoryName }),
+    writer: createFormatWriter<FileRow>(args.format, {
       columns: def.columns,
       sheetName: def.sheetName[locale],
       locale,
       output: args.output,
       maxRowsPerSheet: args.maxRowsPerSheet,
       timeZone,
+      layout: args.layout,
+      accounting: args.accounting,
     }),
   };
 }
@@ -123,4 +132,5 @@ export const attemptFileArgs = ({ exp, tenant, locale, output, maxRowsPerSheet }
   at: exp.createdAt,
   timeZone: tenant.timezone,
   maxRowsPerSheet,
+  layout: exp.options,
 });

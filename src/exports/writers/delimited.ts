@@ -8,7 +8,7 @@ const CHUNK_CHARS = 64 * 1024;
 
 /**
  * One line per row, fields joined by a separator, CRLF — the CSV and FEC
- * writers, and any delimited layout (its cells from text-cells.ts). Rows are joined into ~64 KiB chunks, encoded by `encode`; a chunk
+ * writers, and the importer layouts (their cells from text-cells.ts). Rows are joined into ~64 KiB chunks, encoded by `encode`; a chunk
  * that the output does not accept right away (write() → false) makes the
  * next writeRow wait for 'drain'.
  */
@@ -22,11 +22,13 @@ export abstract class DelimitedTextWriter<Row> implements ExportWriter<Row> {
     private readonly output: Writable,
     private readonly formatters: CellFormatter<Row>[],
     private readonly separator: string,
-    /** The first line(s), already formatted and without the final EOL. */
-    header: string,
+    /** The first line(s), already formatted and without the final EOL; null: none (importer layouts). */
+    header: string | null,
     private readonly encode: (text: string) => string | Buffer,
+    /** Text before the header, e.g. a byte order mark. */
+    preamble = '',
   ) {
-    this.buffer = header + EOL;
+    this.buffer = preamble + (header === null ? '' : header + EOL);
     this.output.on('error', (err) => this.fail(err));
     this.output.once('close', () => {
       if (!this.output.writableFinished) this.fail(new Error('The export output closed before the file was complete'));

@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { latin9Bytes, toLatin9Text } from '../../accounting/fec-text';
 import type { ColumnDef } from '../cells';
 import { DelimitedTextWriter } from './delimited';
-import { textCellFormatter, type TextCellStyle } from './text-cells';
+import { rememberingCellFormatter, type TextCellStyle } from './text-cells';
 
 /*
  * The FEC layout (Livre des procédures fiscales, art. A47 A-1; docs/accounting.md):
@@ -29,7 +29,9 @@ export class FecExportWriter<Row> extends DelimitedTextWriter<Row> {
     const columns = opts.columns.filter((c) => !c.notInFec);
     super(
       opts.output,
-      columns.map((c) => textCellFormatter(c, FEC_CELLS)),
+      // The lines of an entry repeat their document's date, number and accounts, and every line has the
+      // same journal and validation date: each field remembers its last cell.
+      columns.map((c) => rememberingCellFormatter(c, FEC_CELLS)),
       SEPARATOR,
       columns.map((c) => toLatin9Text(c.key)).join(SEPARATOR),
       latin9Bytes,

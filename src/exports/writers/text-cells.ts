@@ -49,6 +49,9 @@ export interface TextCellStyle {
 
 export type CellFormatter<Row> = (row: Row) => string;
 
+/** An amount as formatCents prints it (`1234.50`, `-0.50`, not `-0.00`). */
+const PLAIN_CENTS = /^(?:-(?!0\.00$))?(?:0|[1-9]\d*)\.\d\d$/;
+
 /** The formatter of one column's cells; an empty cell (null) is an empty string in every text format. */
 export function textCellFormatter<Row>(column: ColumnDef<Row>, style: TextCellStyle): CellFormatter<Row> {
   const { locale, decimalSeparator, dateLayout } = style;
@@ -68,9 +71,11 @@ export function textCellFormatter<Row>(column: ColumnDef<Row>, style: TextCellSt
     case 'decimal':
     case 'percent':
       // Percent columns print the rate as stored (`20,00`); the header names it.
+      // An amount as formatCents prints it (`1234.50`) only needs its point replaced.
       return (row) => {
         const v = column.value(row, locale);
-        return v === null || v === undefined ? '' : formatDecimal(v, column.scale, decimalSeparator);
+        if (v === null || v === undefined) return '';
+        return column.scale === 2 && PLAIN_CENTS.test(v) ? `${v.slice(0, -3)}${decimalSeparator}${v.slice(-2)}` : formatDecimal(v, column.scale, decimalSeparator);
       };
     case 'integer':
       return (row) => {
@@ -84,6 +89,23 @@ export function textCellFormatter<Row>(column: ColumnDef<Row>, style: TextCellSt
       throw new Error(`Unknown column type: ${JSON.stringify(never)}`);
     }
   }
+}
+
+/**
+ * The same cells, each column remembering its last value and text: where rows
+ * repeat a value (the lines of one accounting entry), most cells cost one comparison.
+ */
+export function rememberingCellFormatter<Row>(column: ColumnDef<Row>, style: TextCellStyle): CellFormatter<Row> {
+  const format = textCellFormatter(column, style);
+  let last: unknown = undefined;
+  let text = '';
+  return (row) => {
+    const v: unknown = column.value(row, style.locale);
+    if (v === last && last !== undefined) return text;
+    text = format(row);
+    last = v;
+    return text;
+  };
 }
 
 /**

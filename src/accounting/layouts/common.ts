@@ -1,0 +1,123 @@
+import { toCents } from '../../money';
+import type { AccountingEntryLine } from '../entries';
+import type { AccountingSettingsData } from '../settings';
+import { ProblemList } from './problems';
+import { identifierText, labelBytes, toBytes, type TextRules } from './text';
+
+/**
+ * What the five layouts share: the side and cents of a line, the account
+ * written, amounts and dates without floats or time zones, and the checks of
+ * identifiers (refused, never cut) and labels (cut, counted).
+ */
+
+/** Rule codes of identifiers (docs/accounting.md). */
+export const RULE = {
+  ACCOUNT_TOO_LONG: 'ACCOUNT_TOO_LONG',
+  AUXILIARY_TOO_LONG: 'AUXILIARY_TOO_LONG',
+  PIECE_REF_TOO_LONG: 'PIECE_REF_TOO_LONG',
+  JOURNAL_CODE_TOO_LONG: 'JOURNAL_CODE_TOO_LONG',
+  ENTRY_NUMBER_TOO_LONG: 'ENTRY_NUMBER_TOO_LONG',
+  IDENTIFIER_NOT_ENCODABLE: 'IDENTIFIER_NOT_ENCODABLE',
+  LABEL_SHORTENED: 'LABEL_SHORTENED',
+} as const;
+
+export type IdentifierField = 'CompteNum' | 'CompAuxNum' | 'PieceRef' | 'JournalCode';
+const TOO_LONG: Record<IdentifierField, string> = {
+  CompteNum: RULE.ACCOUNT_TOO_LONG,
+  CompAuxNum: RULE.AUXILIARY_TOO_LONG,
+  PieceRef: RULE.PIECE_REF_TOO_LONG,
+  JournalCode: RULE.JOURNAL_CODE_TOO_LONG,
+};
+
+export interface LayoutOptions {
+  settings: AccountingSettingsData;
+}
+
+/** Side `D` when Debit ≠ 0, else `C`; the amount is that non-zero value in cents. */
+export function sideAndCents(line: AccountingEntryLine): { side: 'D' | 'C'; cents: bigint } {
+  const debit = toCents(line.Debit);
+  return debit !== 0n ? { side: 'D', cents: debit } : { side: 'C', cents: toCents(line.Credit) };
+}
+
+/** CompAuxNum on the receivable line when not empty, else CompteNum. */
+export function accountWritten(line: AccountingEntryLine): { value: string; field: 'CompAuxNum' | 'CompteNum' } {
+  return line.CompAuxNum ? { value: line.CompAuxNum, field: 'CompAuxNum' } : { value: line.CompteNum, field: 'CompteNum' };
+}
+
+/** `dec(c, s)`: ⌊c/100⌋, the separator, c mod 100 on 2 digits (5 → 0.05). */
+export function dec(cents: bigint, separator: string): string {
+  if (cents < 0n) throw new Error(`A layout amount is never negative (got ${cents} cents)`);
+  return `${cents / 100n}${separator}${(cents % 100n).toString().padStart(2, '0')}`;
+}
+
+/** `yyyy-mm-dd` → `DDMMYY` / `DDMMYYYY` / `YYYYMMDD`, as written (no time zone arithmetic). */
+export function layoutDate(isoDate: string, pattern: 'DDMMYY' | 'DDMMYYYY' | 'YYYYMMDD'): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(isoDate);
+  if (!m) throw new Error(`Not a calendar date: ${JSON.stringify(isoDate)}`);
+  const [, y, mo, d] = m;
+  if (pattern === 'DDMMYY') return d + mo + y.slice(2);
+  if (pattern === 'DDMMYYYY') return d + mo + y;
+  return y + mo + d;
+}
+
+/**
+ * One layout's view of the file being written: its text rules, and the
+ * problems and warnings found so far, each naming the entry's document.
+ */
+export class LayoutChecks {
+  readonly problems = new ProblemList();
+  readonly warnings = new ProblemList();
+
+  constructor(private readonly measureChars = false) {}
+
+  /**
+   * An identifier as written: its byte string, or '' after recording why it
+   * cannot be written (not encodable as is, or longer than `width`).
+   */
+  identifier(value: string | null, field: IdentifierField, width: number | null, rules: TextRules, document: string): string {
+    const text = identifierText(value, rules);
+    if (text === null) {
+      this.problems.add(RULE.IDENTIFIER_NOT_ENCODABLE, field, null, document);
+      return '';
+    }
+    const bytes = toBytes(text, rules.codePage);
+    if (width !== null && (this.measureChars ? text.length : bytes.length) > width) {
+      this.problems.add(TOO_LONG[field], field, width, document);
+      return '';
+    }
+    return bytes;
+  }
+
+  /** A free label cut to `width` (a `LABEL_SHORTENED` warning when cut, unless `silent`). */
+  label(value: string | null, field: string, width: number | undefined, rules: TextRules, document: string, silent = false): string {
+    const { bytes, cut } = labelBytes(value, rules, width);
+    if (cut && !silent) this.warnings.add(RULE.LABEL_SHORTENED, field, width ?? null, document);
+    return bytes;
+  }
+
+  /** EcritureNum written on at most `digits` digits. */
+  entryNumber(n: number, digits: number, document: string): string {
+    const text = String(n);
+    if (text.length > digits) {
+      this.problems.add(RULE.ENTRY_NUMBER_TOO_LONG, 'EcritureNum', digits, document);
+      return '';
+    }
+    return text;
+  }
+}
+
+/** Turns one entry line into its record(s) (byte strings, several joined by CR LF). */
+export type LayoutLineWriter = (line: AccountingEntryLine) => string;
+
+/** One importer layout: how its file is named and encoded, and how its lines are written. */
+export interface ImportLayout {
+  readonly codePage: TextRules['codePage'];
+  /** UTF-8 byte order mark at the start of the file (SAGE100). */
+  readonly bom: boolean;
+  /** Widths counted in characters (SAGE100), else in bytes. */
+  readonly measureChars?: boolean;
+  /** A name the program requires (XIMPORT.TXT); else the dated `ecritures-comptables_<yyyymmdd-HHMM>.txt`. */
+  readonly fixedFileName?: string;
+  /** A fresh line writer for one file (it may remember what it wrote, e.g. Quadra's customer records). */
+  lineWriter(checks: LayoutChecks, options: LayoutOptions): LayoutLineWriter;
+}

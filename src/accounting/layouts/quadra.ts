@@ -1,0 +1,78 @@
+import { accountWritten, layoutDate, sideAndCents, type ImportLayout } from './common';
+import { FixedRecord } from './records';
+import { labelBytes, type TextRules } from './text';
+
+/**
+ * QuadraCOMPTA "Fichier d'entrée ASCII" (docs/accounting.md §Quadra): pure
+ * ASCII, fixed width, CR LF. Per entry: a `C` record (453 bytes) for a
+ * customer account not met yet in the file — never for the fallback account
+ * shared by payers without identifier — then one `M` record (231 bytes) per line.
+ */
+
+const RULES: TextRules = { codePage: 'ascii' };
+const M_LENGTH = 231;
+const C_LENGTH = 453;
+/** 9,999,999,999.99 €: 12 digits of cents. */
+const MAX_CENTS = 999_999_999_999n;
+
+/** The payer's last name, upper-cased, `A–Z 0–9` only, first 7, space-padded (`D'Almeida-Léon` → `DALMEID`). */
+export function quadraKey(lastName: string | null): string {
+  return labelBytes(lastName, RULES).bytes.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 7);
+}
+
+export const QUADRA_LAYOUT: ImportLayout = {
+  codePage: 'ascii',
+  bom: false,
+  lineWriter(checks, { settings }) {
+    const customers = new Set<string>();
+    return (line) => {
+      const doc = line.PieceRef;
+      const { side, cents } = sideAndCents(line);
+      if (cents > MAX_CENTS) throw new Error(`Amount of ${doc} too large for the Quadra layout`);
+      const account = accountWritten(line);
+      const journal = checks.identifier(line.JournalCode, 'JournalCode', 3, RULES, doc);
+      const label = checks.label(line.EcritureLib, 'EcritureLib', 30, RULES, doc);
+      const m = new FixedRecord('Quadra M', M_LENGTH)
+        .field(1, 1, 'M')
+        .field(2, 8, checks.identifier(account.value, account.field, 8, RULES, doc))
+        .field(10, 2, journal.length <= 2 ? journal : '')
+        .field(12, 3, '000')
+        .field(15, 6, layoutDate(line.EcritureDate, 'DDMMYY'))
+        .blank(21, 1)
+        .field(22, 20, checks.label(line.EcritureLib, 'EcritureLib', 20, RULES, doc, true))
+        .field(42, 1, side)
+        .field(43, 13, `+${cents.toString().padStart(12, '0')}`)
+        .blank(56, 8)
+        .field(64, 6, '000000')
+        .blank(70, 5)
+        .blank(75, 5)
+        .blank(80, 20)
+        .field(100, 8, checks.entryNumber(line.EcritureNum, 8, doc))
+        .field(108, 3, 'EUR')
+        .field(111, 3, journal)
+        .blank(114, 3)
+        .field(117, 30, label)
+        .blank(147, 2)
+        .field(149, 10, checks.identifier(line.PieceRef, 'PieceRef', 10, RULES, doc))
+        .blank(159, 73)
+        .build();
+
+      const aux = line.CompAuxNum;
+      if (!aux || aux === settings.fallbackAuxiliaryAccount || customers.has(aux)) return m;
+      customers.add(aux);
+      const c = new FixedRecord('Quadra C', C_LENGTH)
+        .field(1, 1, 'C')
+        .field(2, 8, checks.identifier(aux, 'CompAuxNum', 8, RULES, doc))
+        .field(10, 30, checks.label(line.CompAuxLib, 'CompAuxLib', 30, RULES, doc))
+        .field(40, 7, quadraKey(line.payerLastName))
+        .blank(47, 52)
+        .field(99, 8, checks.identifier(line.CompteNum, 'CompteNum', 8, RULES, doc))
+        .blank(107, 110)
+        .field(217, 1, settings.quadraUpdateExistingAccounts ? '2' : '')
+        .field(218, 1, 'C')
+        .blank(219, 235)
+        .build();
+      return `${c}\r\n${m}`;
+    };
+  },
+};

@@ -1,0 +1,182 @@
+import type { DataSource } from 'typeorm';
+import type { Principal } from '../auth/jwt';
+import { ExportKind } from '../entities/enums';
+import { badInput, notFound } from '../errors';
+import type { ExportService } from '../exports/export.service';
+import { isUuid } from '../exports/selection';
+import { ProfileService } from '../profiles/profile.service';
+import { nextRunAfter, periodBefore, type Cadence } from './periods';
+import { SCHEDULE_COLUMNS, claimPeriod, requestRun, type ScheduleRow } from './runs';
+
+export interface ScheduleInput {
+  profileId: string;
+  cadence: Cadence;
+  day: number;
+  hour: number;
+  recipients: string[];
+  selection: ScheduleRow['selection'];
+  enabled?: boolean | null;
+  emptyPeriod?: ScheduleRow['emptyPeriod'] | null;
+  ownerEmail?: string | null;
+}
+
+/** Whether this process can send mail: SMTP_URL, or the embedded sink of the single-process modes. */
+export interface SendingState {
+  smtpUrl: string | null;
+}
+
+export interface ScheduleView extends ScheduleRow {
+  lastRunExportId: string | null;
+  lastRunStatus: string | null;
+  lastPeriodStart: string | null;
+}
+
+const EMAIL = /^[^\s@<>(),;:"\\[\]]+@[^\s@<>(),;:"\\[\]]+\.[^\s@<>(),;:"\\[\]]+$/;
+const MAX_RECIPIENTS = 10;
+
+function checkEmail(value: string, field: string): string {
+  const v = value.trim();
+  if (v.length > 254 || !EMAIL.test(v)) throw badInput(`${field}: ${JSON.stringify(value)} is not an e-mail address`, { field });
+  return v;
+}
+
+/** Schedules of one tenant (DESIGN §17); every query scoped by it. */
+export class ScheduleService {
+  private readonly profiles: ProfileService;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly exports: ExportService,
+    private readonly sending: SendingState,
+    /** The deployment whose runner sends this tenant's schedules (QUEUE_PREFIX), as exports record theirs. */
+    private readonly queuePrefix: string,
+  ) {
+    this.profiles = new ProfileService(ds);
+  }
+
+  private readonly viewSql = `SELECT ${SCHEDULE_COLUMNS},
+      lr.export_id AS "lastRunExportId", lr.status AS "lastRunStatus", lr.period_start::text AS "lastPeriodStart"
+    FROM export_schedules s
+    LEFT JOIN LATERAL (SELECT r.export_id, r.status, r.period_start FROM export_schedule_runs r
+                       WHERE r.schedule_id = s.id ORDER BY r.period_start DESC LIMIT 1) lr ON true`;
+
+  list(tenantId: string): Promise<ScheduleView[]> {
+    return this.ds.query(`${this.viewSql} WHERE s.tenant_id = $1 ORDER BY s.created_at, s.id`, [tenantId]);
+  }
+
+  async get(tenantId: string, id: string): Promise<ScheduleView | null> {
+    if (!isUuid(id)) return null;
+    const [row] = await this.ds.query(`${this.viewSql} WHERE s.tenant_id = $1 AND s.id = $2`, [tenantId, id]);
+    return row ?? null;
+  }
+
+  private async getOrFail(tenantId: string, id: string): Promise<ScheduleView> {
+    const s = await this.get(tenantId, id);
+    if (!s) throw notFound(`No export schedule with id "${id}"`);
+    return s;
+  }
+
+  private assertCanSend(): void {
+    if (!this.sending.smtpUrl) {
+      throw badInput(
+        'Scheduled sends need a mail server: set SMTP_URL (separate API and worker processes have no embedded mail sink; `npm start` and `npm run demo` start one)',
+        { field: 'SMTP_URL' },
+      );
+    }
+  }
+
+  private async checked(tenantId: string, principal: Principal, input: ScheduleInput) {
+    const profile = await this.profiles.getOrFail(tenantId, input.profileId, 'profileId');
+    if (!['WEEKLY', 'MONTHLY', 'QUARTERLY'].includes(input.cadence)) throw badInput('cadence must be WEEKLY, MONTHLY or QUARTERLY', { field: 'cadence' });
+    const [lo, hi] = input.cadence === 'WEEKLY' ? [1, 7] : [1, 28];
+    if (!Number.isInteger(input.day) || input.day < lo || input.day > hi) {
+      throw badInput(
+        input.cadence === 'WEEKLY'
+          ? `day must be a weekday from 1 (Monday) to 7 (Sunday) (got ${input.day})`
+          : `day must be from 1 to 28, so that every month has it (got ${input.day})`,
+        { field: 'day' },
+      );
+    }
+    if (!Number.isInteger(input.hour) || input.hour < 0 || input.hour > 23) throw badInput(`hour must be from 0 to 23 (got ${input.hour})`, { field: 'hour' });
+    const recipients = [...new Map(input.recipients.map((r, i) => checkEmail(r, `recipients[${i}]`)).map((r) => [r.toLowerCase(), r])).values()];
+    if (!recipients.length) throw badInput('recipients is empty: give at least one e-mail address', { field: 'recipients' });
+    if (recipients.length > MAX_RECIPIENTS) throw badInput(`recipients may hold at most ${MAX_RECIPIENTS} addresses (got ${recipients.length})`, { field: 'recipients' });
+    if (input.selection === 'NOT_YET_TRANSFERRED' && profile.kind !== ExportKind.ACCOUNTING_ENTRIES) {
+      throw badInput(
+        `selection NOT_YET_TRANSFERRED goes with a profile of accounting entries (only they mark documents transferred); the profile "${profile.name}" exports ${profile.kind}: use PREVIOUS_PERIOD`,
+        { field: 'selection' },
+      );
+    }
+    const ownerEmail = input.ownerEmail
+      ? checkEmail(input.ownerEmail, 'ownerEmail')
+      : EMAIL.test(principal.userId) ? principal.userId : recipients[0];
+    return { profile, recipients, ownerEmail, enabled: input.enabled ?? true, emptyPeriod: input.emptyPeriod ?? 'SKIP' };
+  }
+
+  private async timezoneOf(tenantId: string): Promise<string> {
+    const [t] = await this.ds.query(`SELECT timezone FROM tenants WHERE id = $1`, [tenantId]);
+    return t.timezone;
+  }
+
+  async create(principal: Principal, input: ScheduleInput): Promise<ScheduleView> {
+    this.assertCanSend();
+    const { tenantId } = principal;
+    const v = await this.checked(tenantId, principal, input);
+    const next = nextRunAfter(input.cadence, input.day, input.hour, await this.timezoneOf(tenantId), new Date());
+    const [{ id }] = await this.ds.query(
+      `INSERT INTO export_schedules (tenant_id, profile_id, cadence, day, hour, recipients, selection, enabled, empty_period, owner_id, owner_email, next_run_at, queue_prefix)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+      [tenantId, v.profile.id, input.cadence, input.day, input.hour, v.recipients, input.selection, v.enabled, v.emptyPeriod, principal.userId, v.ownerEmail, next, this.queuePrefix],
+    );
+    // TODO(audit, DESIGN §18): record "export schedule created".
+    return (await this.get(tenantId, id))!;
+  }
+
+  async update(principal: Principal, id: string, input: ScheduleInput): Promise<ScheduleView> {
+    const { tenantId } = principal;
+    await this.getOrFail(tenantId, id);
+    this.assertCanSend();
+    const v = await this.checked(tenantId, principal, input);
+    const next = nextRunAfter(input.cadence, input.day, input.hour, await this.timezoneOf(tenantId), new Date());
+    await this.ds.query(
+      `UPDATE export_schedules SET profile_id = $3, cadence = $4, day = $5, hour = $6, recipients = $7, selection = $8, enabled = $9,
+         empty_period = $10, owner_email = $11, next_run_at = $12, updated_at = now()
+       WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id, v.profile.id, input.cadence, input.day, input.hour, v.recipients, input.selection, v.enabled, v.emptyPeriod, v.ownerEmail, next],
+    );
+    // TODO(audit, DESIGN §18): record "export schedule changed".
+    return (await this.get(tenantId, id))!;
+  }
+
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    if (!(await this.get(tenantId, id))) return false;
+    await this.ds.query(`DELETE FROM export_schedules WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    // TODO(audit, DESIGN §18): record "export schedule deleted".
+    return true;
+  }
+
+  /**
+   * Runs the period that ended last, now. The period's run is claimed once:
+   * a second call for the same period returns its export and sends nothing
+   * again. The runner sends the mails when the export completes.
+   */
+  async runNow(principal: Principal, id: string): Promise<string | null> {
+    const { tenantId } = principal;
+    const s = await this.getOrFail(tenantId, id);
+    this.assertCanSend();
+    const period = periodBefore(s.cadence, new Date(), await this.timezoneOf(tenantId));
+    if (await claimPeriod(this.ds, s, period)) {
+      const profile = await this.profiles.getOrFail(tenantId, s.profileId, 'profileId');
+      // Requested here, so that the caller gets the export (or a refusal) at once.
+      try {
+        return (await requestRun(this.ds, this.exports, s, profile, period)).exportId;
+      } catch (err) {
+        // Nothing was requested: free the period for another try.
+        await this.ds.query(`DELETE FROM export_schedule_runs WHERE schedule_id = $1 AND period_start = $2 AND status = 'PENDING'`, [s.id, period.start]);
+        throw err;
+      }
+    }
+    const [run] = await this.ds.query(`SELECT export_id AS "exportId" FROM export_schedule_runs WHERE schedule_id = $1 AND period_start = $2`, [s.id, period.start]);
+    return run?.exportId ?? null;
+  }
+}
