@@ -15,6 +15,16 @@ export enum AuditAction {
   DOWNLOAD_URL_ISSUED = 'DOWNLOAD_URL_ISSUED',
   TRANSFER_REVERTED = 'TRANSFER_REVERTED',
   ACCOUNTING_SETTINGS_CHANGED = 'ACCOUNTING_SETTINGS_CHANGED',
+  EXPORT_PROFILE_CREATED = 'EXPORT_PROFILE_CREATED',
+  EXPORT_PROFILE_CHANGED = 'EXPORT_PROFILE_CHANGED',
+  EXPORT_PROFILE_DELETED = 'EXPORT_PROFILE_DELETED',
+  EXPORT_SCHEDULE_CREATED = 'EXPORT_SCHEDULE_CREATED',
+  EXPORT_SCHEDULE_CHANGED = 'EXPORT_SCHEDULE_CHANGED',
+  EXPORT_SCHEDULE_DELETED = 'EXPORT_SCHEDULE_DELETED',
+  /** Each GET of an e-mailed link `/d/<token>`, working (302) or not (410); the actor is `link:<link id>`. */
+  EXPORT_LINK_USED = 'EXPORT_LINK_USED',
+  /** The links of the mails to one export stop working. */
+  EXPORT_LINK_REVOKED = 'EXPORT_LINK_REVOKED',
 }
 
 registerEnumType(AuditAction, { name: 'AuditAction', description: 'What an audit event records' });
@@ -23,6 +33,8 @@ registerEnumType(AuditAction, { name: 'AuditAction', description: 'What an audit
 export enum AuditTarget {
   EXPORT = 'EXPORT',
   ACCOUNTING_SETTINGS = 'ACCOUNTING_SETTINGS',
+  EXPORT_PROFILE = 'EXPORT_PROFILE',
+  EXPORT_SCHEDULE = 'EXPORT_SCHEDULE',
 }
 
 /** Who did it, from the verified token and the request: never from arguments. */
@@ -30,6 +42,15 @@ export interface AuditActor {
   principal: Principal;
   requestId?: string;
   ip?: string;
+}
+
+/**
+ * The actor of a use of an e-mailed link: whoever holds the link, not a
+ * token holder. Named by the link (`link:<id>`, no roles), never by the
+ * recipient's address: the link row says to whom it was mailed (docs/privacy.md).
+ */
+export function linkActor(tenantId: string, linkId: string, ip?: string): AuditActor {
+  return { principal: { tenantId, userId: `link:${linkId}`, roles: [] }, ip };
 }
 
 export interface AuditEntry {

@@ -1,14 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
+import type { DataSource } from 'typeorm';
 import type { AppServices } from '../app';
+import { AuditAction, AuditTarget, linkActor, recordAudit, type AuditActor } from '../audit/audit';
 import { returning } from '../db/sql';
 import { isUuid } from '../exports/selection';
 
 /**
- * Download links of the mails (DESIGN §17): `<PUBLIC_URL>/d/<token>`, valid
+ * Download links of the mails (docs/profiles.md): `<PUBLIC_URL>/d/<token>`, valid
  * EXPORT_LINK_DAYS, longer than any presigned URL may live. The token is 32
  * random bytes bound to one export; only its SHA-256 is stored, so a read of
- * the database gives no working link. Each use is recorded.
+ * the database gives no working link. Each use is recorded, and audited as
+ * EXPORT_LINK_USED by `link:<id>` (docs/privacy.md).
  */
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -31,14 +34,20 @@ export async function createLink(
   return { id, token, expiresAt };
 }
 
-/** Revokes every link to an export of the tenant; false when there is no such export. */
-export async function revokeExportLinks(db: Queries, tenantId: string, exportId: string): Promise<boolean> {
+/** Revokes every link to an export of the tenant, audited in the same transaction; false when there is no such export. */
+export async function revokeExportLinks(ds: DataSource, who: AuditActor, exportId: string): Promise<boolean> {
   if (!isUuid(exportId)) return false;
-  const [found] = await db.query(`SELECT 1 FROM invoice_exports WHERE tenant_id = $1 AND id = $2`, [tenantId, exportId]);
-  if (!found) return false;
-  await returning(db, `UPDATE export_links SET revoked_at = now() WHERE tenant_id = $1 AND export_id = $2 AND revoked_at IS NULL RETURNING id`, [tenantId, exportId]);
-  // TODO(audit, DESIGN §18): record "download links revoked" once src/audit is on main.
-  return true;
+  const { tenantId } = who.principal;
+  return ds.transaction(async (tx) => {
+    const [found] = await tx.query(`SELECT 1 FROM invoice_exports WHERE tenant_id = $1 AND id = $2`, [tenantId, exportId]);
+    if (!found) return false;
+    const revoked = await returning(tx, `UPDATE export_links SET revoked_at = now() WHERE tenant_id = $1 AND export_id = $2 AND revoked_at IS NULL RETURNING id`, [tenantId, exportId]);
+    await recordAudit(tx, who, {
+      action: AuditAction.EXPORT_LINK_REVOKED, targetType: AuditTarget.EXPORT, targetId: exportId,
+      details: { links: revoked.map((r) => r.id).sort() },
+    });
+    return true;
+  });
 }
 
 const page = (title: string, text: string) =>
@@ -61,7 +70,7 @@ export function downloadLinkHandler(services: AppServices) {
     try {
       if (!TOKEN.test(token)) return answer(res, 404, 'Lien inconnu', "Ce lien de téléchargement n'existe pas. Vérifiez qu'il a été copié en entier.");
       const [link] = await services.dataSource.query(
-        `SELECT l.id, l.expires_at < now() AS expired, l.revoked_at IS NOT NULL AS revoked,
+        `SELECT l.id, l.tenant_id AS "tenantId", l.export_id AS "exportId", l.expires_at < now() AS expired, l.revoked_at IS NOT NULL AS revoked,
                 e.status, e.file_key AS "fileKey", e.file_name AS "fileName"
          FROM export_links l JOIN invoice_exports e ON e.id = l.export_id AND e.tenant_id = l.tenant_id
          WHERE l.token_hash = $1`,
@@ -69,7 +78,14 @@ export function downloadLinkHandler(services: AppServices) {
       );
       if (!link) return answer(res, 404, 'Lien inconnu', "Ce lien de téléchargement n'existe pas. Vérifiez qu'il a été copié en entier.");
       const usable = !link.expired && !link.revoked && link.status === 'COMPLETED' && link.fileKey;
-      await services.dataSource.query(`INSERT INTO export_link_uses (link_id, outcome) VALUES ($1, $2)`, [link.id, usable ? 302 : 410]);
+      const outcome = usable ? 302 : 410;
+      await services.dataSource.transaction(async (tx) => {
+        await tx.query(`INSERT INTO export_link_uses (link_id, outcome) VALUES ($1, $2)`, [link.id, outcome]);
+        await recordAudit(tx, linkActor(link.tenantId, link.id, req.socket.remoteAddress), {
+          action: AuditAction.EXPORT_LINK_USED, targetType: AuditTarget.EXPORT, targetId: link.exportId,
+          details: { outcome, ...(usable ? {} : { reason: link.revoked ? 'revoked' : link.expired ? 'expired' : 'file gone' }) },
+        });
+      });
       if (!usable) {
         const why = link.revoked
           ? 'Ce lien a été désactivé par la structure.'

@@ -3,7 +3,7 @@ import type { ExportLocale } from '../exports/labels';
 import type { CsvFileOptions } from '../exports/writers/csv';
 
 /**
- * What a file looks like beyond its kind and format (DESIGN §17): the chosen
+ * What a file looks like beyond its kind and format (docs/profiles.md): the chosen
  * columns and headers, the CSV layout and the file name. A profile holds
  * one; a request may give one inline; `invoice_exports.options` keeps the
  * one in force when the export was requested, so that a later edit of the

@@ -4,7 +4,7 @@ import { extensionFor } from '../exports/formats';
 import { zonedDateTimeParts } from '../exports/zoned-time';
 
 /**
- * A profile's file name (DESIGN §17): letters, digits, `-`, `_`, `.` and
+ * A profile's file name (docs/profiles.md): letters, digits, `-`, `_`, `.` and
  * the placeholders {kind} {date} {time} {tenant}; the extension of the
  * format is added. Nothing that a file system, a header or a path could
  * read otherwise (no `/`, `\`, `..`, space or control character).

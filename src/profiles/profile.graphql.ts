@@ -2,7 +2,7 @@ import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql
 import { InvoiceFilter } from '../api/resolvers/types/invoice-filter.input';
 import { ExportFormat, ExportKind } from '../entities/enums';
 
-/** GraphQL shapes of profiles (DESIGN §17: names are contracts). */
+/** GraphQL shapes of profiles (docs/profiles.md, docs/api.md: names are contracts). */
 
 export enum CsvEncoding {
   UTF8_BOM = 'UTF8_BOM',

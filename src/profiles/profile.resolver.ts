@@ -25,7 +25,7 @@ export function toExportProfile(p: ProfileData): ExportProfile {
   };
 }
 
-/** Saved export profiles (DESIGN §17): every role reads them; ACCOUNTANT and ADMIN manage them. */
+/** Saved export profiles (docs/profiles.md): every role reads them; ACCOUNTANT and ADMIN manage them. */
 @Resolver(() => ExportProfile)
 export class ProfileResolver {
   @Query(() => [ExportColumn], { description: 'The columns an export of the kind can hold, in their default order' })
@@ -46,7 +46,7 @@ export class ProfileResolver {
   @Mutation(() => ExportProfile, { description: 'ACCOUNTANT or ADMIN' })
   async createExportProfile(@Ctx() ctx: ApiContext, @Arg('input', () => ExportProfileInput) input: ExportProfileInput): Promise<ExportProfile> {
     assertCanManageProfiles(ctx);
-    return toExportProfile(await ctx.services.profiles.create(ctx.principal.tenantId, ctx.principal.userId, input));
+    return toExportProfile(await ctx.services.profiles.create(ctx.audit, input));
   }
 
   @Mutation(() => ExportProfile, { description: 'ACCOUNTANT or ADMIN; exports already requested keep the settings they were requested with' })
@@ -56,13 +56,13 @@ export class ProfileResolver {
     @Arg('input', () => ExportProfileInput) input: ExportProfileInput,
   ): Promise<ExportProfile> {
     assertCanManageProfiles(ctx);
-    return toExportProfile(await ctx.services.profiles.update(ctx.principal.tenantId, id, input));
+    return toExportProfile(await ctx.services.profiles.update(ctx.audit, id, input));
   }
 
   @Mutation(() => Boolean, { description: 'ACCOUNTANT or ADMIN; false when there was no such profile' })
   deleteExportProfile(@Ctx() ctx: ApiContext, @Arg('id', () => ID) id: string): Promise<boolean> {
     assertCanManageProfiles(ctx);
-    return ctx.services.profiles.delete(ctx.principal.tenantId, id);
+    return ctx.services.profiles.delete(ctx.audit, id);
   }
 }
 

@@ -1,4 +1,6 @@
 import type { DataSource } from 'typeorm';
+import { AuditAction, AuditTarget, recordAudit, type AuditActor } from '../audit/audit';
+import { changedFields, filterSummary } from '../audit/details';
 import { returning } from '../db/sql';
 import type { ExportFormat, ExportKind } from '../entities/enums';
 import { badInput, notFound } from '../errors';
@@ -9,7 +11,7 @@ import type { CsvFileOptions } from '../exports/writers/csv';
 import type { ColumnChoice, FileLayout } from './file-layout';
 import { buildLayout, type LayoutInput } from './layout-input';
 
-/** A saved profile (DESIGN §17), as stored. */
+/** A saved profile (docs/profiles.md), as stored. */
 export interface ProfileData {
   id: string;
   tenantId: string;
@@ -69,6 +71,14 @@ function checked(input: ProfileInput) {
   };
 }
 
+/** A profile's settings as the audit trail keeps them: the filter without any payer's data. */
+function auditedSettings(p: ProfileData): Record<string, unknown> {
+  return {
+    name: p.name, kind: p.kind, format: p.format, locale: p.locale, columns: p.columns, csv: p.csv, fileNamePattern: p.fileNamePattern,
+    filter: p.filter ? filterSummary(p.filter) : null,
+  };
+}
+
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
 /** A second profile with the same name (case-insensitive) in the tenant. */
@@ -99,43 +109,63 @@ export class ProfileService {
     return found;
   }
 
-  async create(tenantId: string, createdBy: string, input: ProfileInput): Promise<ProfileData> {
+  /** Created and audited in one transaction: both are kept or neither. */
+  async create(who: AuditActor, input: ProfileInput): Promise<ProfileData> {
+    const { tenantId, userId } = who.principal;
     const v = checked(input);
-    const [{ id }] = await this.ds
-      .query(
-        `INSERT INTO export_profiles (tenant_id, name, kind, format, locale, columns, filter, csv, file_name_pattern, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-        [tenantId, v.name, input.kind, v.format, v.locale, json(v.columns), json(v.filter), json(v.csv), v.fileNamePattern, createdBy],
-      )
-      .catch((err: unknown) => nameTaken(err, v.name));
-    // TODO(audit, DESIGN §18): record "export profile created" once src/audit is on main.
-    return (await this.get(tenantId, id))!;
+    return this.ds.transaction(async (tx) => {
+      const [{ id }] = await tx
+        .query(
+          `INSERT INTO export_profiles (tenant_id, name, kind, format, locale, columns, filter, csv, file_name_pattern, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+          [tenantId, v.name, input.kind, v.format, v.locale, json(v.columns), json(v.filter), json(v.csv), v.fileNamePattern, userId],
+        )
+        .catch((err: unknown) => nameTaken(err, v.name));
+      const [created]: ProfileData[] = await tx.query(`${SELECT} WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+      await recordAudit(tx, who, { action: AuditAction.EXPORT_PROFILE_CREATED, targetType: AuditTarget.EXPORT_PROFILE, targetId: id, details: auditedSettings(created) });
+      return created;
+    });
   }
 
-  async update(tenantId: string, id: string, input: ProfileInput): Promise<ProfileData> {
-    if (!(await this.get(tenantId, id))) throw notFound(`No export profile with id "${id}"`);
+  async update(who: AuditActor, id: string, input: ProfileInput): Promise<ProfileData> {
+    const { tenantId } = who.principal;
+    if (!isUuid(id)) throw notFound(`No export profile with id "${id}"`);
     const v = checked(input);
-    await this.ds
-      .query(
-        `UPDATE export_profiles SET name = $3, kind = $4, format = $5, locale = $6, columns = $7, filter = $8, csv = $9,
-           file_name_pattern = $10, updated_at = now()
-         WHERE tenant_id = $1 AND id = $2`,
-        [tenantId, id, v.name, input.kind, v.format, v.locale, json(v.columns), json(v.filter), json(v.csv), v.fileNamePattern],
-      )
-      .catch((err: unknown) => nameTaken(err, v.name));
-    // TODO(audit, DESIGN §18): record "export profile changed".
-    return (await this.get(tenantId, id))!;
+    return this.ds.transaction(async (tx) => {
+      const [before]: ProfileData[] = await tx.query(`${SELECT} WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
+      if (!before) throw notFound(`No export profile with id "${id}"`);
+      await tx
+        .query(
+          `UPDATE export_profiles SET name = $3, kind = $4, format = $5, locale = $6, columns = $7, filter = $8, csv = $9,
+             file_name_pattern = $10, updated_at = now()
+           WHERE tenant_id = $1 AND id = $2`,
+          [tenantId, id, v.name, input.kind, v.format, v.locale, json(v.columns), json(v.filter), json(v.csv), v.fileNamePattern],
+        )
+        .catch((err: unknown) => nameTaken(err, v.name));
+      const [after]: ProfileData[] = await tx.query(`${SELECT} WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+      await recordAudit(tx, who, {
+        action: AuditAction.EXPORT_PROFILE_CHANGED, targetType: AuditTarget.EXPORT_PROFILE, targetId: id,
+        details: { name: after.name, ...changedFields(auditedSettings(before), auditedSettings(after)) },
+      });
+      return after;
+    });
   }
 
   /** Exports made with it keep their recorded layout. */
-  async delete(tenantId: string, id: string): Promise<boolean> {
+  async delete(who: AuditActor, id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
-    const rows = await returning(this.ds, `DELETE FROM export_profiles WHERE tenant_id = $1 AND id = $2 RETURNING id`, [tenantId, id]).catch((err: { code?: string }) => {
-      // export_schedules.profile_id: a schedule still sends with it.
-      if (err.code === '23503') throw badInput('The profile is used by a scheduled send: delete the schedule or give it another profile first', { field: 'id' });
-      throw err;
+    const { tenantId } = who.principal;
+    return this.ds.transaction(async (tx) => {
+      const rows = await returning<{ id: string; name: string; kind: string }>(
+        tx, `DELETE FROM export_profiles WHERE tenant_id = $1 AND id = $2 RETURNING id, name, kind`, [tenantId, id],
+      ).catch((err: { code?: string }) => {
+        // export_schedules.profile_id: a schedule still sends with it.
+        if (err.code === '23503') throw badInput('The profile is used by a scheduled send: delete the schedule or give it another profile first', { field: 'id' });
+        throw err;
+      });
+      if (!rows.length) return false;
+      await recordAudit(tx, who, { action: AuditAction.EXPORT_PROFILE_DELETED, targetType: AuditTarget.EXPORT_PROFILE, targetId: id, details: { name: rows[0].name, kind: rows[0].kind } });
+      return true;
     });
-    // TODO(audit, DESIGN §18): record "export profile deleted".
-    return rows.length > 0;
   }
 }

@@ -1,7 +1,7 @@
 import { zonedDateTimeParts } from '../exports/zoned-time';
 
 /**
- * When a schedule runs and which period it sends (DESIGN §17), on the
+ * When a schedule runs and which period it sends (docs/profiles.md), on the
  * tenant's wall clock. Pure functions of an instant and a time zone: the
  * runner passes its (injectable) clock.
  *

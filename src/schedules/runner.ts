@@ -45,7 +45,7 @@ interface RunRow {
 }
 
 /**
- * The scheduled sends (DESIGN §17), from a timer under a PostgreSQL
+ * The scheduled sends (docs/profiles.md), from a timer under a PostgreSQL
  * advisory lock like the reconciler: PostgreSQL decides what is due, so a
  * Redis outage or a dead worker loses no run. Each pass:
  *  1. due schedules claim the period that ended last (once per period: a

@@ -2,7 +2,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import { ExportProfile } from '../profiles/profile.graphql';
 
-/** GraphQL shapes of scheduled sends (DESIGN §17: names are contracts). */
+/** GraphQL shapes of scheduled sends (docs/profiles.md, docs/api.md: names are contracts). */
 
 export enum ScheduleCadence {
   WEEKLY = 'WEEKLY',

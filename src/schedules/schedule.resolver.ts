@@ -35,7 +35,7 @@ function assertAdmin(ctx: ApiContext): void {
   if (!ctx.principal.roles.includes(Role.ADMIN)) throw forbidden('Managing scheduled sends needs the ADMIN role');
 }
 
-/** Scheduled sends (DESIGN §17): ADMIN manages them; ACCOUNTANT and VIEWER read them. */
+/** Scheduled sends (docs/profiles.md): ADMIN manages them; ACCOUNTANT and VIEWER read them. */
 @Resolver(() => ExportSchedule)
 export class ScheduleResolver {
   @Query(() => [ExportSchedule])
@@ -46,7 +46,7 @@ export class ScheduleResolver {
   @Mutation(() => ExportSchedule, { description: 'ADMIN' })
   async createExportSchedule(@Ctx() ctx: ApiContext, @Arg('input', () => ExportScheduleInput) input: ExportScheduleInput): Promise<ExportSchedule> {
     assertAdmin(ctx);
-    return toSchedule(await ctx.services.schedules.create(ctx.principal, input));
+    return toSchedule(await ctx.services.schedules.create(ctx.audit, input));
   }
 
   @Mutation(() => ExportSchedule, { description: 'ADMIN' })
@@ -56,13 +56,13 @@ export class ScheduleResolver {
     @Arg('input', () => ExportScheduleInput) input: ExportScheduleInput,
   ): Promise<ExportSchedule> {
     assertAdmin(ctx);
-    return toSchedule(await ctx.services.schedules.update(ctx.principal, id, input));
+    return toSchedule(await ctx.services.schedules.update(ctx.audit, id, input));
   }
 
   @Mutation(() => Boolean, { description: 'ADMIN; the exports it made stay' })
   deleteExportSchedule(@Ctx() ctx: ApiContext, @Arg('id', () => ID) id: string): Promise<boolean> {
     assertAdmin(ctx);
-    return ctx.services.schedules.delete(ctx.principal.tenantId, id);
+    return ctx.services.schedules.delete(ctx.audit, id);
   }
 
   @Mutation(() => InvoiceExport, {
@@ -78,7 +78,7 @@ export class ScheduleResolver {
   @Mutation(() => Boolean, { description: 'ACCOUNTANT or ADMIN: the links of the mails to this export stop working (410); false when there is no such export' })
   revokeExportLink(@Ctx() ctx: ApiContext, @Arg('exportId', () => ID) exportId: string): Promise<boolean> {
     assertCanExport(ctx.principal);
-    return revokeExportLinks(ctx.services.dataSource, ctx.principal.tenantId, exportId);
+    return revokeExportLinks(ctx.services.dataSource, ctx.audit, exportId);
   }
 
   @FieldResolver(() => ExportProfile)

@@ -1,5 +1,8 @@
 import type { DataSource } from 'typeorm';
+import { AuditAction, AuditTarget, recordAudit, type AuditActor } from '../audit/audit';
 import type { Principal } from '../auth/jwt';
+import { changedFields } from '../audit/details';
+import { returning, type Queries } from '../db/sql';
 import { ExportKind } from '../entities/enums';
 import { badInput, notFound } from '../errors';
 import type { ExportService } from '../exports/export.service';
@@ -40,7 +43,19 @@ function checkEmail(value: string, field: string): string {
   return v;
 }
 
-/** Schedules of one tenant (DESIGN §17); every query scoped by it. */
+/**
+ * A schedule's settings as the audit trail keeps them. The recipients and
+ * the owner are the school's own addresses (its accountant, its staff), not
+ * payers' data (docs/privacy.md).
+ */
+function auditedSettings(s: ScheduleRow): Record<string, unknown> {
+  return {
+    profileId: s.profileId, cadence: s.cadence, day: s.day, hour: s.hour, recipients: s.recipients, selection: s.selection,
+    enabled: s.enabled, emptyPeriod: s.emptyPeriod, ownerEmail: s.ownerEmail,
+  };
+}
+
+/** Schedules of one tenant (docs/profiles.md); every query scoped by it. */
 export class ScheduleService {
   private readonly profiles: ProfileService;
 
@@ -64,9 +79,9 @@ export class ScheduleService {
     return this.ds.query(`${this.viewSql} WHERE s.tenant_id = $1 ORDER BY s.created_at, s.id`, [tenantId]);
   }
 
-  async get(tenantId: string, id: string): Promise<ScheduleView | null> {
+  async get(tenantId: string, id: string, db: Queries = this.ds): Promise<ScheduleView | null> {
     if (!isUuid(id)) return null;
-    const [row] = await this.ds.query(`${this.viewSql} WHERE s.tenant_id = $1 AND s.id = $2`, [tenantId, id]);
+    const [row] = (await db.query(`${this.viewSql} WHERE s.tenant_id = $1 AND s.id = $2`, [tenantId, id])) as ScheduleView[];
     return row ?? null;
   }
 
@@ -118,41 +133,62 @@ export class ScheduleService {
     return t.timezone;
   }
 
-  async create(principal: Principal, input: ScheduleInput): Promise<ScheduleView> {
+  /** Created and audited in one transaction: both are kept or neither. */
+  async create(who: AuditActor, input: ScheduleInput): Promise<ScheduleView> {
     this.assertCanSend();
+    const { principal } = who;
     const { tenantId } = principal;
     const v = await this.checked(tenantId, principal, input);
     const next = nextRunAfter(input.cadence, input.day, input.hour, await this.timezoneOf(tenantId), new Date());
-    const [{ id }] = await this.ds.query(
-      `INSERT INTO export_schedules (tenant_id, profile_id, cadence, day, hour, recipients, selection, enabled, empty_period, owner_id, owner_email, next_run_at, queue_prefix)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
-      [tenantId, v.profile.id, input.cadence, input.day, input.hour, v.recipients, input.selection, v.enabled, v.emptyPeriod, principal.userId, v.ownerEmail, next, this.queuePrefix],
-    );
-    // TODO(audit, DESIGN §18): record "export schedule created".
-    return (await this.get(tenantId, id))!;
+    return this.ds.transaction(async (tx) => {
+      const [{ id }] = await tx.query(
+        `INSERT INTO export_schedules (tenant_id, profile_id, cadence, day, hour, recipients, selection, enabled, empty_period, owner_id, owner_email, next_run_at, queue_prefix)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+        [tenantId, v.profile.id, input.cadence, input.day, input.hour, v.recipients, input.selection, v.enabled, v.emptyPeriod, principal.userId, v.ownerEmail, next, this.queuePrefix],
+      );
+      const created = (await this.get(tenantId, id, tx))!;
+      await recordAudit(tx, who, {
+        action: AuditAction.EXPORT_SCHEDULE_CREATED, targetType: AuditTarget.EXPORT_SCHEDULE, targetId: id,
+        details: { profileName: v.profile.name, ...auditedSettings(created) },
+      });
+      return created;
+    });
   }
 
-  async update(principal: Principal, id: string, input: ScheduleInput): Promise<ScheduleView> {
+  async update(who: AuditActor, id: string, input: ScheduleInput): Promise<ScheduleView> {
+    const { principal } = who;
     const { tenantId } = principal;
     await this.getOrFail(tenantId, id);
     this.assertCanSend();
     const v = await this.checked(tenantId, principal, input);
     const next = nextRunAfter(input.cadence, input.day, input.hour, await this.timezoneOf(tenantId), new Date());
-    await this.ds.query(
-      `UPDATE export_schedules SET profile_id = $3, cadence = $4, day = $5, hour = $6, recipients = $7, selection = $8, enabled = $9,
-         empty_period = $10, owner_email = $11, next_run_at = $12, updated_at = now()
-       WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, id, v.profile.id, input.cadence, input.day, input.hour, v.recipients, input.selection, v.enabled, v.emptyPeriod, v.ownerEmail, next],
-    );
-    // TODO(audit, DESIGN §18): record "export schedule changed".
-    return (await this.get(tenantId, id))!;
+    return this.ds.transaction(async (tx) => {
+      const [before] = (await tx.query(`SELECT ${SCHEDULE_COLUMNS} FROM export_schedules s WHERE s.tenant_id = $1 AND s.id = $2 FOR UPDATE`, [tenantId, id])) as ScheduleRow[];
+      if (!before) throw notFound(`No export schedule with id "${id}"`);
+      await tx.query(
+        `UPDATE export_schedules SET profile_id = $3, cadence = $4, day = $5, hour = $6, recipients = $7, selection = $8, enabled = $9,
+           empty_period = $10, owner_email = $11, next_run_at = $12, updated_at = now()
+         WHERE tenant_id = $1 AND id = $2`,
+        [tenantId, id, v.profile.id, input.cadence, input.day, input.hour, v.recipients, input.selection, v.enabled, v.emptyPeriod, v.ownerEmail, next],
+      );
+      const after = (await this.get(tenantId, id, tx))!;
+      await recordAudit(tx, who, {
+        action: AuditAction.EXPORT_SCHEDULE_CHANGED, targetType: AuditTarget.EXPORT_SCHEDULE, targetId: id,
+        details: changedFields(auditedSettings(before), auditedSettings(after)),
+      });
+      return after;
+    });
   }
 
-  async delete(tenantId: string, id: string): Promise<boolean> {
-    if (!(await this.get(tenantId, id))) return false;
-    await this.ds.query(`DELETE FROM export_schedules WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
-    // TODO(audit, DESIGN §18): record "export schedule deleted".
-    return true;
+  async delete(who: AuditActor, id: string): Promise<boolean> {
+    if (!isUuid(id)) return false;
+    const { tenantId } = who.principal;
+    return this.ds.transaction(async (tx) => {
+      const [row] = await returning<ScheduleRow>(tx, `DELETE FROM export_schedules s WHERE s.tenant_id = $1 AND s.id = $2 RETURNING ${SCHEDULE_COLUMNS}`, [tenantId, id]);
+      if (!row) return false;
+      await recordAudit(tx, who, { action: AuditAction.EXPORT_SCHEDULE_DELETED, targetType: AuditTarget.EXPORT_SCHEDULE, targetId: id, details: auditedSettings(row) });
+      return true;
+    });
   }
 
   /**

@@ -11,7 +11,7 @@ export interface Sending {
 }
 
 /**
- * Scheduled sends in one process (DESIGN §17). Without SMTP_URL, the
+ * Scheduled sends in one process (docs/profiles.md). Without SMTP_URL, the
  * single-process local modes start the embedded sink (.eml files under
  * MAIL_LOCAL_DIR); separate processes then have no mail server, and the
  * API refuses schedules with that reason. Processes that run exports

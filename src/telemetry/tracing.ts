@@ -1,7 +1,7 @@
 import type { Context, Span, Tracer } from '@opentelemetry/api';
 
 /**
- * Traces (OpenTelemetry, DESIGN §13), off unless OTEL_EXPORTER_OTLP_ENDPOINT
+ * Traces (OpenTelemetry, docs/operations.md), off unless OTEL_EXPORTER_OTLP_ENDPOINT
  * is set. Off, nothing of OpenTelemetry is even loaded, and every helper
  * below is a test of one boolean. On, the SDK (started by ./preload, the
  * first import of every entry point) reads the standard variables itself:

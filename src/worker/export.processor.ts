@@ -77,6 +77,8 @@ function describeSelection(selection: StoredSelection, locale: ExportLocale): st
 class AttemptRun {
   readonly abort = new AbortController();
   stopped: Stop | undefined;
+  /** Handed back at the end of the grace, before its pipeline unwound (a hung upload may never). */
+  handedBack = false;
   processed = 0;
   private reported = 0;
   private lastBeat = Date.now();
@@ -154,9 +156,21 @@ export class ExportProcessor {
     return this.running.size;
   }
 
-  /** Stops every running attempt and hands its job back to the queue. */
-  handBackAll(): void {
-    for (const run of this.running.values()) run.stop(new Stop('shutdown'));
+  /**
+   * Stops every running attempt and hands it back to the queue at once: one
+   * statement on its row, not after its pipeline unwinds, which a hung
+   * storage or a dead Redis may never let happen before the process exits.
+   */
+  async handBackAll(): Promise<void> {
+    await Promise.all(
+      [...this.running.values()].map(async (run) => {
+        run.stop(new Stop('shutdown'));
+        if (await this.deps.lifecycle.handBack(run.attempt).catch(() => false)) {
+          run.handedBack = true;
+          run.log.warn('Worker shutting down: export handed back to the queue');
+        }
+      }),
+    );
   }
 
   async process(job: Job<JobPayloads[JobName.EXPORT]>, token?: string): Promise<void> {
@@ -213,8 +227,8 @@ export class ExportProcessor {
         await bumpCounter(this.deps.dataSource, 'export_lost_leases').catch(() => undefined);
         return log.warn('Lease lost (paused too long, taken over by another attempt): stopped, own upload removed');
       }
-      if (await this.deps.lifecycle.handBack(attempt)) {
-        log.warn('Worker shutting down: export handed back to the queue');
+      if (run.handedBack || (await this.deps.lifecycle.handBack(attempt))) {
+        if (!run.handedBack) log.warn('Worker shutting down: export handed back to the queue');
         if (token) await job.moveToDelayed(Date.now(), token);
         throw new DelayedError();
       }

@@ -101,7 +101,7 @@ export async function startWorker(services: AppServices, opts: { maxRowsPerSheet
       closing ??= (async () => {
         reconciler.stop();
         const closed = Promise.all(workers.map((w) => w.close()));
-        const timer = setTimeout(() => processor.handBackAll(), graceMs);
+        const timer = setTimeout(() => void processor.handBackAll(), graceMs);
         try {
           await closed;
         } finally {
@@ -114,7 +114,7 @@ export async function startWorker(services: AppServices, opts: { maxRowsPerSheet
     },
     forceClose() {
       reconciler.stop();
-      processor.handBackAll();
+      void processor.handBackAll();
       // close(true) does not wait for the running jobs (a close() already under way cannot be forced: disconnect below).
       for (const w of workers) void w.close(true).catch(() => undefined);
       for (const w of workers) void w.disconnect().catch(() => undefined);

@@ -9,7 +9,7 @@ import { TestApp, startTestApp, uniqueName } from '../helpers/app';
 import { readXlsx } from '../helpers/files';
 
 /**
- * Saved export profiles (DESIGN §17) through the real pipeline: the API
+ * Saved export profiles (docs/profiles.md) through the real pipeline: the API
  * records the profile's settings on the export, the worker writes the file,
  * and the test reads the downloaded bytes.
  */

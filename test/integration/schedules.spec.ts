@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import iconv from 'iconv-lite';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -13,7 +14,7 @@ import { TestApp, startTestApp, uniqueName } from '../helpers/app';
 import { ThrowawayRedis, startRedis } from '../helpers/redis';
 
 /**
- * Scheduled sends (DESIGN §17) end to end: a real SMTP server started here
+ * Scheduled sends (docs/profiles.md) end to end: a real SMTP server started here
  * receives the mails (parsed by mailparser), the runner's clock is moved by
  * the test, the export runs through the real worker, and the link in the
  * mail downloads the file through the API.
@@ -24,6 +25,16 @@ const CREATE = `mutation($input: ExportScheduleInput!) { createExportSchedule(in
 const LIST = `{ exportSchedules { id nextRunAt lastRunStatus lastPeriodStart lastRun { id status } } }`;
 const RUN_NOW = `mutation($id: ID!) { runExportScheduleNow(id: $id) { id status } }`;
 const REVOKE = `mutation($id: ID!) { revokeExportLink(exportId: $id) }`;
+const EVENTS = `query($filter: AuditEventFilter) { auditEvents(filter: $filter, first: 200) { edges { node { action actor roles targetType targetId } } } }`;
+
+/** The tenant's audit rows of these actions, oldest first, with their details (the rows an auditor reads). */
+async function auditRows(tenant: string, actions: string[]) {
+  return (await ds.query(
+    `SELECT action, actor, roles, target_type AS "targetType", target_id AS "targetId", details FROM audit_events
+     WHERE tenant_id = $1 AND action = ANY($2::text[]) ORDER BY at, id`,
+    [tenant, actions],
+  )) as { action: string; actor: string; roles: string[]; targetType: string; targetId: string | null; details: any }[];
+}
 
 let redis: ThrowawayRedis;
 let app: TestApp;
@@ -233,6 +244,104 @@ describe('a monthly send to the accountant', () => {
     expect((await fetch(link.replace(/\/d\/.*/, '/d/..%2f..%2fetc'), { redirect: 'manual' })).status).toBe(404);
     await ds.query(`UPDATE export_links SET revoked_at = NULL, expires_at = now() - interval '1 second' WHERE export_id = $1`, [exportId]);
     expect((await fetch(link, { redirect: 'manual' })).status).toBe(410);
+  });
+});
+
+describe('the audit trail of the links (docs/privacy.md)', () => {
+  it('each GET of a link is EXPORT_LINK_USED by link:<id> with its outcome; a revoke by its ADMIN; refused or unknown ones record nothing', async () => {
+    const { tenant, admin, profileId } = await setup('Audit des liens');
+    // Disabled: only "run now" runs it, whatever the runner's moved clock.
+    await createSchedule(admin, { profileId, recipients: ['journal@compta.example'], enabled: false });
+    const payer = await createPayer(ds, tenant, { lastName: 'AUDITÉE' });
+    const period = periodBefore('MONTHLY', new Date(), 'Europe/Paris');
+    await createInvoice(ds, tenant, { number: 'F000070', billingDate: period.end, payerId: payer, lines: [{ unitPrice: '70.00' }] });
+    const scheduleId = (await app.gql(`{ exportSchedules { id } }`, {}, admin)).data.exportSchedules[0].id;
+    const exportId = (await app.gql(RUN_NOW, { id: scheduleId }, admin)).data.runExportScheduleNow.id;
+    const [mail] = await mailsTo('journal@compta.example', 1);
+    const url = /Télécharger le fichier : (\S+)/.exec(mail.text ?? '')![1];
+    const [{ id: linkId }] = await ds.query(`SELECT id FROM export_links WHERE export_id = $1 AND token_hash = $2`, [
+      exportId, createHash('sha256').update(url.split('/d/')[1]).digest(),
+    ]);
+
+    expect((await fetch(url, { redirect: 'manual' })).status).toBe(302);
+    // Refused (VIEWER) and another tenant's (false): nothing revoked, nothing recorded.
+    expect((await app.gql(REVOKE, { id: exportId }, app.token(tenant, [Role.VIEWER]))).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const other = await createTenant(ds, uniqueName('other'));
+    expect((await app.gql(REVOKE, { id: exportId }, app.token(other, [Role.ADMIN], 'intrus'))).data.revokeExportLink).toBe(false);
+    expect(await auditRows(tenant, ['EXPORT_LINK_REVOKED'])).toEqual([]);
+    expect(await auditRows(other, ['EXPORT_LINK_REVOKED', 'EXPORT_LINK_USED'])).toEqual([]);
+    expect((await app.gql(REVOKE, { id: exportId }, admin)).data.revokeExportLink).toBe(true);
+    expect((await fetch(url, { redirect: 'manual' })).status).toBe(410);
+    expect((await fetch(url.replace(/\/d\/.*/, `/d/${'B'.repeat(43)}`), { redirect: 'manual' })).status).toBe(404);
+
+    const rows = await auditRows(tenant, ['EXPORT_LINK_USED', 'EXPORT_LINK_REVOKED']);
+    expect(rows).toEqual([
+      { action: 'EXPORT_LINK_USED', actor: `link:${linkId}`, roles: [], targetType: 'EXPORT', targetId: exportId, details: { outcome: 302 } },
+      { action: 'EXPORT_LINK_REVOKED', actor: 'tresorier@ecole.example', roles: ['ADMIN'], targetType: 'EXPORT', targetId: exportId, details: { links: [linkId] } },
+      { action: 'EXPORT_LINK_USED', actor: `link:${linkId}`, roles: [], targetType: 'EXPORT', targetId: exportId, details: { outcome: 410, reason: 'revoked' } },
+    ]);
+    // The ADMIN reads them through auditEvents; no address and no payer in any row.
+    const events = (await app.gql(EVENTS, { filter: { targetId: exportId } }, admin)).data.auditEvents.edges.map((e: any) => e.node.action);
+    expect(events.filter((a: string) => a.startsWith('EXPORT_LINK'))).toEqual(['EXPORT_LINK_USED', 'EXPORT_LINK_REVOKED', 'EXPORT_LINK_USED']);
+    expect(JSON.stringify(rows)).not.toMatch(/compta\.example|AUDITÉE/);
+  }, 60_000);
+});
+
+describe('the audit trail of schedules and profiles', () => {
+  it('created, changed and deleted are recorded with their actor and before/after; refused changes record nothing', async () => {
+    const { tenant, admin, profileId } = await setup('Audit des envois');
+    const accountant = app.token(tenant, [Role.ACCOUNTANT], 'comptable-1');
+    const viewer = app.token(tenant, [Role.VIEWER], 'lecteur-1');
+    const UPDATE = `mutation($id: ID!, $input: ExportScheduleInput!) { updateExportSchedule(id: $id, input: $input) { id } }`;
+    const DELETE = `mutation($id: ID!) { deleteExportSchedule(id: $id) }`;
+    const UPDATE_PROFILE = `mutation($id: ID!, $input: ExportProfileInput!) { updateExportProfile(id: $id, input: $input) { id } }`;
+    const DELETE_PROFILE = `mutation($id: ID!) { deleteExportProfile(id: $id) }`;
+    const input = { profileId, cadence: 'MONTHLY', day: 1, hour: 6, selection: 'PREVIOUS_PERIOD', recipients: ['cabinet@compta.example'] };
+    const { id } = await createSchedule(admin, input);
+    const changed = { ...input, hour: 7, recipients: ['cabinet@compta.example', 'assistant@compta.example'] };
+    for (const token of [accountant, viewer]) {
+      expect((await app.gql(UPDATE, { id, input: changed }, token)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect((await app.gql(DELETE, { id }, token)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    }
+    // Bad input changes nothing and records nothing either.
+    expect((await app.gql(UPDATE, { id, input: { ...changed, hour: 24 } }, admin)).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await app.gql(UPDATE, { id, input: changed }, admin)).errors).toBeUndefined();
+    expect((await app.gql(DELETE, { id }, admin)).data.deleteExportSchedule).toBe(true);
+    expect((await app.gql(DELETE, { id }, admin)).data.deleteExportSchedule).toBe(false);
+
+    const profileInput = { name: 'Cabinet comptable', kind: 'INVOICES', format: 'CSV', filter: { types: ['INVOICE'], search: 'DUPONT' } };
+    expect((await app.gql(UPDATE_PROFILE, { id: profileId, input: profileInput }, viewer)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect((await app.gql(DELETE_PROFILE, { id: profileId }, viewer)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect((await app.gql(UPDATE_PROFILE, { id: profileId, input: { ...profileInput, name: 'Cabinet Martin' } }, accountant)).errors).toBeUndefined();
+    expect((await app.gql(DELETE_PROFILE, { id: profileId }, accountant)).data.deleteExportProfile).toBe(true);
+
+    const rows = await auditRows(tenant, [
+      'EXPORT_SCHEDULE_CREATED', 'EXPORT_SCHEDULE_CHANGED', 'EXPORT_SCHEDULE_DELETED', 'EXPORT_PROFILE_CREATED', 'EXPORT_PROFILE_CHANGED', 'EXPORT_PROFILE_DELETED',
+    ]);
+    expect(rows.map((r) => [r.action, r.actor, r.targetId])).toEqual([
+      ['EXPORT_PROFILE_CREATED', 'tresorier@ecole.example', profileId],
+      ['EXPORT_SCHEDULE_CREATED', 'tresorier@ecole.example', id],
+      ['EXPORT_SCHEDULE_CHANGED', 'tresorier@ecole.example', id],
+      ['EXPORT_SCHEDULE_DELETED', 'tresorier@ecole.example', id],
+      ['EXPORT_PROFILE_CHANGED', 'comptable-1', profileId],
+      ['EXPORT_PROFILE_DELETED', 'comptable-1', profileId],
+    ]);
+    const details = Object.fromEntries(rows.map((r) => [r.action, r.details]));
+    expect(details.EXPORT_PROFILE_CREATED).toMatchObject({ name: 'Cabinet comptable', kind: 'INVOICES', format: 'CSV', fileNamePattern: '{kind}-{date}', filter: null });
+    expect(details.EXPORT_SCHEDULE_CREATED).toMatchObject({ profileName: 'Cabinet comptable', cadence: 'MONTHLY', hour: 6, recipients: ['cabinet@compta.example'] });
+    expect(details.EXPORT_SCHEDULE_CHANGED).toEqual({
+      before: { hour: 6, recipients: ['cabinet@compta.example'] },
+      after: { hour: 7, recipients: ['cabinet@compta.example', 'assistant@compta.example'] },
+    });
+    expect(details.EXPORT_SCHEDULE_DELETED).toMatchObject({ hour: 7, profileId });
+    // The profile's filter: its plain values, the search for a payer named only.
+    expect(details.EXPORT_PROFILE_CHANGED.before).toMatchObject({ name: 'Cabinet comptable', filter: null });
+    expect(details.EXPORT_PROFILE_CHANGED.after).toMatchObject({ name: 'Cabinet Martin', filter: { filter: { types: ['INVOICE'] }, withheldFields: ['search'] } });
+    expect(details.EXPORT_PROFILE_DELETED).toEqual({ name: 'Cabinet Martin', kind: 'INVOICES' });
+    expect(JSON.stringify(rows)).not.toContain('DUPONT');
+    expect((await app.gql(EVENTS, { filter: { actions: ['EXPORT_PROFILE_DELETED'] } }, admin)).data.auditEvents.edges).toEqual([
+      { node: { action: 'EXPORT_PROFILE_DELETED', actor: 'comptable-1', roles: ['ACCOUNTANT'], targetType: 'EXPORT_PROFILE', targetId: profileId } },
+    ]);
   });
 });
 

@@ -15,13 +15,27 @@
  */
 import { DataSource } from 'typeorm';
 import { createDataSource } from '../../src/db/data-source';
+import { runMigrations } from '../../src/db/migrate';
 import { InvoiceStatus } from '../../src/entities/enums';
 import { InvoiceFilterSpec, SqlParams, selectionConditions } from '../../src/exports/selection';
 import { SqlQuery, invoiceCountQuery, invoicePageQuery } from '../../src/invoices/invoice-query';
 import { seedTenant } from '../../dev/seed/seed';
 import { createInvoice, createPayer, createTenant } from '../factories';
 import { uniqueName } from '../helpers/app';
+import { admin } from '../global-setup';
 import { TEST_DATABASE_URL } from '../test-env';
+
+/**
+ * A database of this file's own: the plans depend on the statistics of the
+ * whole tables, which the other test files (running beside this one) grow
+ * with tenants of thousands of invoices.
+ */
+const PLAN_DATABASE_URL = (() => {
+  const u = new URL(TEST_DATABASE_URL);
+  u.pathname = `${u.pathname}_plan`;
+  return u.toString();
+})();
+const PLAN_DATABASE = new URL(PLAN_DATABASE_URL).pathname.slice(1);
 
 let ds: DataSource;
 let tenant: string;
@@ -57,17 +71,23 @@ const foldedFilters = (ns: PlanNode[]) => ns.filter((n) => /_folded/.test(String
 const indexes = (ns: PlanNode[]) => new Set(ns.map((n) => n['Index Name']).filter(Boolean));
 
 beforeAll(async () => {
-  ds = createDataSource(TEST_DATABASE_URL, { poolSize: 2 });
+  await admin(PLAN_DATABASE_URL, async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS "${PLAN_DATABASE}" WITH (FORCE)`);
+    await c.query(`CREATE DATABASE "${PLAN_DATABASE}"`);
+  });
+  ds = createDataSource(PLAN_DATABASE_URL, { poolSize: 2 });
   await ds.initialize();
+  await runMigrations(ds);
   // Two schools with data of the seed's shape, and names of both orders to find.
-  tenant = (await seedTenant(TEST_DATABASE_URL, { tenantName: uniqueName('plan'), invoices: 400, seed: 7, analyze: true })).tenantId;
-  other = (await seedTenant(TEST_DATABASE_URL, { tenantName: uniqueName('plan-other'), invoices: 400, seed: 8, analyze: true })).tenantId;
+  tenant = (await seedTenant(PLAN_DATABASE_URL, { tenantName: uniqueName('plan'), invoices: 400, seed: 7, analyze: true })).tenantId;
+  other = (await seedTenant(PLAN_DATABASE_URL, { tenantName: uniqueName('plan-other'), invoices: 400, seed: 8, analyze: true })).tenantId;
   const payer = await createPayer(ds, tenant, { lastName: 'LEFÈVRE', firstName: 'Héloïse' });
   await createInvoice(ds, tenant, { number: 'Z000001', billingDate: '2020-01-01', payerId: payer, lines: [{ unitPrice: '1.00' }] });
 });
 
 afterAll(async () => {
   await ds?.destroy();
+  await admin(PLAN_DATABASE_URL, (c) => c.query(`DROP DATABASE IF EXISTS "${PLAN_DATABASE}" WITH (FORCE)`));
 });
 
 const SEARCHES: [string, InvoiceFilterSpec][] = [

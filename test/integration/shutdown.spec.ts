@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AddressInfo, Server, Socket, createServer, connect } from 'node:net';
 import { DataSource } from 'typeorm';
 import { seedTenant } from '../../dev/seed/seed';
 import { TestApp, startTestApp, uniqueName } from '../helpers/app';
@@ -25,6 +26,34 @@ let app: TestApp;
 let ds: DataSource;
 let big: string;
 const children: Child[] = [];
+
+/**
+ * A TCP relay in front of the test's S3 that can freeze: the bytes stop
+ * flowing both ways, as with a storage that hangs. A worker's export then
+ * cannot complete within the grace, however fast the machine and the writer.
+ */
+interface FreezableRelay { endpoint: string; freeze(): void; close(): Promise<void> }
+async function freezableRelay(target: URL): Promise<FreezableRelay> {
+  const sockets: Socket[] = [];
+  let frozen = false;
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.push(client, upstream);
+    for (const s of [client, upstream]) s.on('error', () => undefined);
+    if (frozen) { client.pause(); return; }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    freeze() {
+      frozen = true;
+      for (const s of sockets) { s.unpipe(); s.pause(); }
+    },
+    close: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
+  };
+}
 
 function start(entry: 'src/worker/main.ts' | 'src/api/main.ts' | 'src/main.ts', env: Record<string, string>): Child {
   const child = runTs(entry, {
@@ -101,14 +130,24 @@ it.each([
   ['a worker (start:worker)', 'src/worker/main.ts'],
   ['the all-in-one process (npm start)', 'src/main.ts'],
 ] as const)('%s sent SIGTERM while its Redis is down exits, and hands its running export back', async (_what, entry) => {
-  const worker = start(entry, { REDIS_URL: redis.url });
-  await worker.waitFor(/Worker ready/, 90_000);
-  const id = await requestLargeExport();
-  await untilRunning(id);
-  await redis.stop();
-  worker.proc.kill('SIGTERM');
-  const code = await exitWithin(worker, EXIT_WITHIN_MS);
-  redis = await startRedis(redis.port);
+  let id: string;
+  const relay = await freezableRelay(new URL(s3.endpoint));
+  const worker = start(entry, { REDIS_URL: redis.url, S3_ENDPOINT: relay.endpoint });
+  let code: number | null;
+  try {
+    await worker.waitFor(/Worker ready/, 90_000);
+    const id0 = await requestLargeExport();
+    await untilRunning(id0);
+    // The storage hangs: the export is still running when the grace ends.
+    relay.freeze();
+    await redis.stop();
+    worker.proc.kill('SIGTERM');
+    code = await exitWithin(worker, EXIT_WITHIN_MS);
+    id = id0;
+  } finally {
+    redis = await startRedis(redis.port);
+    await relay.close();
+  }
   // BullMQ never closes without Redis: the process had to force, and says so with its exit code.
   expect(worker.output()).toMatch(/closing what is left by force/);
   expect(code).toBe(1);

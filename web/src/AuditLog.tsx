@@ -13,9 +13,27 @@ export const AUDIT_ACTION_LABELS: Record<AuditActionName, string> = {
   DOWNLOAD_URL_ISSUED: 'Lien de téléchargement délivré',
   TRANSFER_REVERTED: 'Transfert en comptabilité annulé',
   ACCOUNTING_SETTINGS_CHANGED: 'Paramètres comptables modifiés',
+  EXPORT_PROFILE_CREATED: "Profil d'export créé",
+  EXPORT_PROFILE_CHANGED: "Profil d'export modifié",
+  EXPORT_PROFILE_DELETED: "Profil d'export supprimé",
+  EXPORT_SCHEDULE_CREATED: 'Envoi programmé créé',
+  EXPORT_SCHEDULE_CHANGED: 'Envoi programmé modifié',
+  EXPORT_SCHEDULE_DELETED: 'Envoi programmé supprimé',
+  EXPORT_LINK_USED: 'Lien envoyé par e-mail utilisé',
+  EXPORT_LINK_REVOKED: 'Liens envoyés par e-mail désactivés',
 };
 
-const TARGET_LABELS: Record<string, string> = { EXPORT: 'Export', ACCOUNTING_SETTINGS: 'Paramètres comptables' };
+const TARGET_LABELS: Record<string, string> = {
+  EXPORT: 'Export',
+  ACCOUNTING_SETTINGS: 'Paramètres comptables',
+  EXPORT_PROFILE: "Profil d'export",
+  EXPORT_SCHEDULE: 'Envoi programmé',
+};
+
+/** A user's id as is; a use of an e-mailed link (`link:<id>`, docs/privacy.md) said in words. */
+export function actorLabel(actor: string): string {
+  return actor.startsWith('link:') ? `Lien e-mail ${actor.slice(5, 13)}…` : actor;
+}
 
 /** Whether the caller may read the audit trail: the service says (FORBIDDEN otherwise), whatever the token's claim names. */
 export function useCanAudit(api: Api): boolean {
@@ -83,7 +101,7 @@ export function AuditLog({ api }: { api: Api }) {
             <tr key={e.id}>
               <td>{formatDateTime(e.at)}</td>
               <td>{AUDIT_ACTION_LABELS[e.action] ?? e.action}</td>
-              <td>{e.actor}</td>
+              <td title={e.actor}>{actorLabel(e.actor)}</td>
               <td>{e.roles.join(', ')}</td>
               <td>{TARGET_LABELS[e.targetType] ?? e.targetType}{e.targetId ? <> <code>{e.targetId}</code></> : null}</td>
               <td>{e.requestId ? <code>{e.requestId}</code> : null}</td>

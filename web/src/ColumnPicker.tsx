@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ColumnChoiceValue, CsvOptionsValue, ExportFormat } from './graphql';
 
 /**
- * The column picker of the export dialog (DESIGN §17): tick the columns,
+ * The column picker of the export dialog (docs/profiles.md): tick the columns,
  * order them, rename their headers, and for a CSV choose the encoding,
  * separators, date format and header line — then export with that choice,
  * or save it as a profile.

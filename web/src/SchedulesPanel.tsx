@@ -15,7 +15,7 @@ import {
 import { canManageSchedules } from './roles';
 
 /**
- * The region "Envois programmés" (DESIGN §17): each scheduled send with its
+ * The region "Envois programmés" (docs/profiles.md): each scheduled send with its
  * next run and how the last one went. ADMIN may run one now; the others
  * read, and are told why they cannot.
  */

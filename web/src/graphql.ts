@@ -110,7 +110,7 @@ export const AccountingCheckQuery = graphql(`
   }
 `);
 
-/** Saved export profiles (DESIGN §17), offered in the export dialog. */
+/** Saved export profiles (docs/profiles.md), offered in the export dialog. */
 export const ProfilesQuery = graphql(`
   query Profiles {
     exportProfiles { id name kind format columns { key header } }

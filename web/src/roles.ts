@@ -1,5 +1,5 @@
 /**
- * What the signed-in roles allow (DESIGN §4, §17), read from the token the
+ * What the signed-in roles allow (docs/frontend.md, docs/profiles.md), read from the token the
  * page already shows: the page offers only that, and says why the rest is
  * absent, instead of letting the API refuse a click.
  */

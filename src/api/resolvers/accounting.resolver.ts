@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'ty
 import { loadAccountingSettings, updateAccountingSettings, type AccountingSettingsData, type AccountingSettingsPatch } from '../../accounting/settings';
 import { revertAccountingTransfer } from '../../accounting/transfers';
 import { AuditAction, AuditTarget, recordAudit } from '../../audit/audit';
+import { changedFields } from '../../audit/details';
 import { Invoice } from '../../entities';
 import { Role } from '../../entities/enums';
 import { InvoiceExport } from '../../entities/invoice-export.entity';
@@ -53,17 +54,6 @@ function toPatch(input: AccountingSettingsInput): AccountingSettingsPatch {
     patch.accountLabels = map;
   }
   return patch;
-}
-
-/** The settings' fields that changed, before and after (the audit row's details). */
-function changedFields(before: AccountingSettingsData, after: AccountingSettingsData): { before: Record<string, unknown>; after: Record<string, unknown> } {
-  const diff = { before: {} as Record<string, unknown>, after: {} as Record<string, unknown> };
-  for (const key of Object.keys(after) as (keyof AccountingSettingsData)[]) {
-    if (JSON.stringify(before[key]) === JSON.stringify(after[key])) continue;
-    diff.before[key] = before[key];
-    diff.after[key] = after[key];
-  }
-  return diff;
 }
 
 /** "Exporter les écritures comptables": the settings and the transfer marks (docs/accounting.md). */
