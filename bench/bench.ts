@@ -29,13 +29,14 @@ import { loadConfig } from '../src/config';
 import { createDataSource } from '../src/db/data-source';
 import { ensureDatabase, runMigrations } from '../src/db/migrate';
 import { ExportFormat, IMPORT_LAYOUT_FORMATS, ExportKind, Role } from '../src/entities/enums';
-import { EXCEL_MAX_DATA_ROWS } from '../src/exports/writers';
-import { seedTenant, SeedResult } from '../src/seed/seed';
-import { Child, ROOT, runJsonChild, runTs, stopChildrenOnSignal } from './lib/children';
+import { EXCEL_MAX_DATA_ROWS } from '../src/exports/formats';
+import { seedTenant, SeedResult } from '../dev/seed/seed';
+import { Child, ROOT, runJsonChild, runTs, stopChildrenOnSignal } from '../tools/lib/children';
+import { startEmbeddedS3Child } from '../tools/lib/stack';
 import { BenchClient, ExportTiming } from './lib/client';
 import { BenchOptions, parseOptions, USAGE, UsageError } from './lib/options';
 import { allInvoices, copyOnce } from './lib/sql';
-import { fmt, markdownTable, median, MiB, percentile } from './lib/util';
+import { fmt, markdownTable, median, MiB, percentile } from '../tools/lib/util';
 import { xlsxSheetNames } from './lib/zip';
 import { runFairness } from './fairness';
 import { runListBench } from './list';
@@ -224,17 +225,9 @@ class Bench {
     }
 
     this.s3Dir = await fs.mkdtemp(path.join(os.tmpdir(), 'invoice-export-bench-s3-'));
-    const s3 = this.spawn('s3rver', 'src/s3-local.cli.ts', { S3_LOCAL_PORT: '0', S3_LOCAL_DIR: this.s3Dir, S3_BUCKET: 'bench-exports', LOG_LEVEL: 'warn' });
-    this.s3Child = s3;
-    const endpoint = (await s3.waitFor(/^S3_ENDPOINT=(\S+)$/m, 30_000))[1];
-    this.s3Env = {
-      S3_ENDPOINT: endpoint,
-      S3_BUCKET: 'bench-exports',
-      S3_REGION: 'us-east-1',
-      S3_ACCESS_KEY_ID: 'S3RVER',
-      S3_SECRET_ACCESS_KEY: 'S3RVER',
-      S3_FORCE_PATH_STYLE: 'true',
-    };
+    const s3 = await startEmbeddedS3Child((name, entry, env) => this.spawn(name, entry, env), this.s3Dir, 'bench-exports');
+    this.s3Child = s3.child;
+    this.s3Env = s3.env;
 
     const config = loadConfig({
       ...process.env,
@@ -247,7 +240,7 @@ class Bench {
     }, { allowDevJwtSecret: true }); // a local run on this machine
     this.api = await boot('api', { config, logger: pino({ level: 'warn' }, pino.destination(2)) });
     const url = `http://127.0.0.1:${this.api.port}/graphql`;
-    log(`API on ${url}, s3rver on ${endpoint}`);
+    log(`API on ${url}, s3rver on ${this.s3Env.S3_ENDPOINT}`);
     this.tokens = Object.fromEntries(
       Object.entries(this.tenants).map(([role, t]) => [role, signToken(config.jwtSecret, { tenantId: t.tenantId, roles: [Role.ACCOUNTANT], userId: 'bench' })]),
     );

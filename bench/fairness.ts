@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --fairness` (issue 10, DESIGN §11): one tenant floods the
+ * `npm run bench -- --fairness` (issue 10, docs/fairness.md): one tenant floods the
  * service, another keeps asking for a small export.
  *
  * For each layout (API processes × worker processes, every one a child
@@ -30,12 +30,13 @@ import { loadConfig } from '../src/config';
 import { createDataSource } from '../src/db/data-source';
 import { ensureDatabase, runMigrations } from '../src/db/migrate';
 import { ExportFormat, ExportKind, Role } from '../src/entities/enums';
-import { seedTenant, SeedResult } from '../src/seed/seed';
-import { Child, ROOT, runTs, stopChildrenOnSignal } from './lib/children';
-import { FINAL_STATUSES, exportWsClient, followExport, requestExport } from '../src/client/export-client';
+import { seedTenant, SeedResult } from '../dev/seed/seed';
+import { Child, ROOT, runTs, stopChildrenOnSignal } from '../tools/lib/children';
+import { API_ENTRY, startEmbeddedS3Child, WORKER_ENTRY } from '../tools/lib/stack';
+import { FINAL_STATUSES, exportWsClient, followExport, requestExport } from '../dev/client/export-client';
 import { BenchClient, ExportTiming } from './lib/client';
 import { BenchOptions } from './lib/options';
-import { fmt, markdownTable, percentile, sleep } from './lib/util';
+import { fmt, markdownTable, percentile, sleep } from '../tools/lib/util';
 
 const log = (msg: string) => process.stderr.write(`[fairness] ${msg}\n`);
 const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
@@ -189,17 +190,9 @@ export class FairnessBench {
     this.pool = new Pool({ connectionString: opts.databaseUrl, max: 2, application_name: 'invoice-export-bench-fairness' });
 
     this.s3Dir = await fs.mkdtemp(path.join(os.tmpdir(), 'invoice-export-fairness-s3-'));
-    const s3 = this.spawn('s3rver', 'src/s3-local.cli.ts', { S3_LOCAL_PORT: '0', S3_LOCAL_DIR: this.s3Dir, S3_BUCKET: 'bench-exports', LOG_LEVEL: 'warn' });
-    this.s3Child = s3;
-    const endpoint = (await s3.waitFor(/^S3_ENDPOINT=(\S+)$/m, 30_000))[1];
-    this.s3Env = {
-      S3_ENDPOINT: endpoint,
-      S3_BUCKET: 'bench-exports',
-      S3_REGION: 'us-east-1',
-      S3_ACCESS_KEY_ID: 'S3RVER',
-      S3_SECRET_ACCESS_KEY: 'S3RVER',
-      S3_FORCE_PATH_STYLE: 'true',
-    };
+    const s3 = await startEmbeddedS3Child((name, entry, env) => this.spawn(name, entry, env), this.s3Dir, 'bench-exports');
+    this.s3Child = s3.child;
+    this.s3Env = s3.env;
   }
 
   private spawn(name: string, entry: string, env: Record<string, string>): Child {
@@ -231,8 +224,8 @@ export class FairnessBench {
     log(`layout ${label} (queue prefix ${prefix})`);
     const loadFrom = this.load.length;
     const env = this.serviceEnv(prefix);
-    const apis = Array.from({ length: layout.api }, (_, i) => this.spawn(`api ${i + 1}`, 'src/api/main.ts', { ...env, PORT: '0' }));
-    const workers = Array.from({ length: layout.workers }, (_, i) => this.spawn(`worker ${i + 1}`, 'src/worker/main.ts', env));
+    const apis = Array.from({ length: layout.api }, (_, i) => this.spawn(`api ${i + 1}`, API_ENTRY, { ...env, PORT: '0' }));
+    const workers = Array.from({ length: layout.workers }, (_, i) => this.spawn(`worker ${i + 1}`, WORKER_ENTRY, env));
     const urls = await Promise.all(
       apis.map(async (api) => {
         const m = await api.waitFor(/"url":"http:\/\/localhost:(\d+)\/graphql"/, 60_000);

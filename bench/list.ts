@@ -32,11 +32,11 @@ import { loadConfig } from '../src/config';
 import { createDataSource } from '../src/db/data-source';
 import { ensureDatabase, runMigrations } from '../src/db/migrate';
 import { Role } from '../src/entities/enums';
-import { gql } from '../src/client/export-client';
-import { seedTenant } from '../src/seed/seed';
-import { ROOT } from './lib/children';
+import { gql } from '../dev/client/export-client';
+import { seedTenant } from '../dev/seed/seed';
+import { ROOT } from '../tools/lib/children';
 import type { BenchOptions } from './lib/options';
-import { fmt, markdownTable, percentile } from './lib/util';
+import { fmt, markdownTable, percentile } from '../tools/lib/util';
 
 const log = (msg: string) => process.stderr.write(`[list] ${msg}\n`);
 const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);

@@ -17,8 +17,9 @@ import { Invoice } from '../src/entities/invoice.entity';
 import { InvoiceLine } from '../src/entities/invoice-line.entity';
 import { Payer } from '../src/entities/payer.entity';
 import { columnsFor, DATA_SHEET_NAMES, type ColumnDef, type ExportRow } from '../src/exports/columns';
-import type { InvoiceLineRow, InvoiceRow } from '../src/exports/rows';
-import { procMemory } from './lib/util';
+import type { InvoiceLineRow } from '../src/exports/kinds/invoice-lines';
+import type { InvoiceRow } from '../src/exports/kinds/invoices';
+import { procMemory } from '../tools/lib/util';
 
 type Loaded = Invoice & { payer: Payer; lines?: InvoiceLine[] };
 

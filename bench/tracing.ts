@@ -8,9 +8,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExportFormat, ExportKind } from '../src/entities/enums';
-import type { Child } from './lib/children';
+import type { Child } from '../tools/lib/children';
 import type { ExportTiming } from './lib/client';
-import { fmt, median } from './lib/util';
+import { fmt, median } from '../tools/lib/util';
 
 export interface TracingBenchDeps {
   startWorker(label: string, env: Record<string, string>): Promise<{ child: Child }>;

@@ -2,7 +2,7 @@
  * Baseline "writer only" (run by bench.ts in a child process of its own, so
  * that the rows held in memory never weigh on the API or the workers):
  * loads the export's rows once with the export's own SELECT, then writes them
- * with the project's writer (createExportWriter) into a null sink, `--runs`
+ * with the kind's own file writer (openExportFile, as an attempt opens it) into a null sink, `--runs`
  * times per format. Only the writing is timed: the floor for formatting.
  * `XLSX_EXCELJS` is the XLSX writer as it was before it wrote its own package
  * (bench/baseline/xlsx-exceljs.ts), measured on the same rows as a baseline.
@@ -14,13 +14,12 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { ExportFormat, ExportKind } from '../src/entities/enums';
-import { exportRowsQuery } from '../src/exports/export-query';
-import type { ExportSummary } from '../src/exports/rows';
-import { createExportWriter, DEFAULT_TIME_ZONE, EXCEL_MAX_DATA_ROWS, type ExportWriter } from '../src/exports/writers';
-import { exportKind } from '../src/exports/kinds';
+import { DEFAULT_TIME_ZONE, EXCEL_MAX_DATA_ROWS } from '../src/exports/formats';
+import { exportKind, openExportFile } from '../src/exports/kinds';
+import type { ExportSummary, ExportWriter } from '../src/exports/writers/writer';
 import { EXCELJS_BASELINE, ExceljsXlsxWriter } from './baseline/xlsx-exceljs';
 import { allInvoices } from './lib/sql';
-import { nullSink, procMemory } from './lib/util';
+import { nullSink, procMemory } from '../tools/lib/util';
 
 export interface WriterOnlyResult {
   kind: ExportKind;
@@ -30,7 +29,8 @@ export interface WriterOnlyResult {
 }
 
 function writerFor(kind: ExportKind, format: ExportFormat | typeof EXCELJS_BASELINE, output: NodeJS.WritableStream): ExportWriter<unknown> {
-  if (format !== EXCELJS_BASELINE) return createExportWriter({ kind, format, locale: 'fr-FR', output: output as never, timeZone: DEFAULT_TIME_ZONE });
+  // The kind's own file writer, as an attempt opens it.
+  if (format !== EXCELJS_BASELINE) return openExportFile(kind, { format, locale: 'fr-FR', output: output as never, at: new Date(), timeZone: DEFAULT_TIME_ZONE }).writer;
   const def = exportKind(kind);
   return new ExceljsXlsxWriter<unknown>({
     columns: def.columns as never,
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
 
   const client = new Client({ connectionString: values['database-url'], application_name: 'invoice-export-bench-writer' });
   await client.connect();
-  const q = exportRowsQuery(kind, values['tenant-id']!, allInvoices(values['created-before']));
+  const q = exportKind(kind).rowsQuery(values['tenant-id']!, allInvoices(values['created-before']));
   const t0 = performance.now();
   const { rows } = await client.query(q.text, q.values);
   const loadSeconds = (performance.now() - t0) / 1000;

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { Client, Pool } from 'pg';
 import pino from 'pino';
 import { signToken } from '../src/auth/jwt';
-import { GraphQLRequestError, gql, requestExport } from '../src/client/export-client';
+import { GraphQLRequestError, gql, requestExport } from '../dev/client/export-client';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config';
 
@@ -31,93 +31,37 @@ import { createDataSource } from '../src/db/data-source';
 import { ensureDatabase, runMigrations } from '../src/db/migrate';
 import { Role } from '../src/entities/enums';
 import type { ExportEvents } from '../src/exports/events';
-import { ExportStorage, storageOptionsFromConfig } from '../src/exports/storage';
+import { ExportStorage, storageOptionsFromConfig } from '../src/storage';
 import { toCents } from '../src/money';
-import { seedTenant } from '../src/seed/seed';
+import { seedTenant } from '../dev/seed/seed';
 import { runSweep } from '../src/worker/sweep';
-import { ROOT } from '../bench/lib/children';
-import { fmt, percentile, sleep } from '../bench/lib/util';
+import { ROOT } from '../tools/lib/children';
+import { fmt, percentile, sleep } from '../tools/lib/util';
 import { INVOICE_MONEY_COLUMNS, LINE_MONEY_COLUMNS, csvTotals, xlsxTotals, type FileTotals } from '../scripts/lib/file-totals';
 import { ChaosOptions, parseChaosOptions, rng, USAGE, UsageError } from './lib/options';
-import { RedisServer, Slot, freePort } from './lib/stack';
+import { API_ENTRY, RedisServer, Slot, WORKER_ENTRY, freePort } from '../tools/lib/stack';
 
-const LEASE_MS = 5000;
-const RECONCILE_MS = 2000;
-const BUCKET = 'chaos-exports';
-/** A RUNNING export whose lease expired this long ago, not taken over: stuck (issue 8, finding 6). */
-const STUCK_RUNNING_S = 30;
+import {
+  BUCKET,
+  LEASE_MS,
+  RECONCILE_MS,
+  STUCK_RUNNING_S,
+  log,
+  t0,
+  type Anomaly,
+  type Fault,
+  type Requested,
+  type Row,
+  type Spec,
+  type TenantInfo,
+  type Watch,
+} from './model';
+import type { ChaosRun } from './faults/run';
+import { faultSchedule } from './faults/schedule';
+import { killWorkersPeriodically } from './faults/worker-kill';
+import { s3Slot } from './faults/s3-outage';
 
-const t0 = Date.now();
-const log = (msg: string) => process.stderr.write(`[chaos ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
-
-interface TenantInfo {
-  name: string;
-  tenantId: string;
-  invoices: number;
-  lines: number;
-  ids: string[];
-  token: string;
-}
-
-interface Spec {
-  at: number;
-  tenant: number;
-  kind: 'INVOICES' | 'INVOICE_LINES';
-  format: 'XLSX' | 'CSV';
-  selection: { filter?: Record<string, unknown>; invoiceIds?: string[]; excludedInvoiceIds?: string[] };
-  idempotencyKey?: string;
-  /** Send the same key a second time this many ms later. */
-  repeatAfterMs?: number;
-  cancelAfterMs?: number;
-}
-
-interface Requested {
-  spec: Spec;
-  id?: string;
-  repeatId?: string;
-  refused?: { at: number; code: string; message: string; during: string[] };
-  cancelSent?: boolean;
-  cancelResult?: string;
-  networkRetries: number;
-}
-
-interface Row {
-  id: string;
-  tenant_id: string;
-  status: string;
-  attempts: number;
-  lease_token: string | null;
-  processed_rows: number;
-  total_rows: number | null;
-  waiting_reason: string | null;
-  error_code: string | null;
-  file_key: string | null;
-  overdue_s: number | null;
-}
-
-interface Fault {
-  type: string;
-  at: number;
-  end?: number;
-  details: Record<string, unknown>;
-}
-
-interface Watch {
-  kind: string;
-  faultIndex: number;
-  since: number;
-  /** Export → lease token held by the attempt that was killed. */
-  victims?: Map<string, string | null>;
-  done?: Map<string, number>;
-  firstCompletedAfter?: number;
-  firstStartAfter?: number;
-  /** Exports waiting or running when Redis was wiped: when each started again or ended. */
-  pending?: Map<string, { token: string | null; status: string }>;
-}
-
-type Anomaly = { kind: string; exportId?: string; detail: string };
-
-class Chaos {
+class Chaos implements ChaosRun {
   readonly stamp = new Date().toISOString().replace(/[:.]/g, '-');
   readonly prefix = `chaos-${randomUUID().slice(0, 8)}`;
   readonly random: () => number;
@@ -242,19 +186,12 @@ class Chaos {
     this.s3Port = await freePort(4591);
     this.apiPort = await freePort(4091);
     const echo = opts.verbose;
-    this.s3 = new Slot(
-      's3rver',
-      'src/s3-local.cli.ts',
-      () => ({ S3_LOCAL_PORT: String(this.s3Port), S3_LOCAL_DIR: path.join(this.tmp, 's3'), S3_BUCKET: BUCKET, LOG_LEVEL: 'warn' }),
-      /^S3_ENDPOINT=/m,
-      this.logDir,
-      { echo },
-    );
+    this.s3 = s3Slot(this);
     await this.s3.start();
-    this.api = new Slot('api', 'src/api/main.ts', () => ({ ...this.serviceEnv(), PORT: String(this.apiPort) }), /API ready/, this.logDir, { echo });
+    this.api = new Slot('api', API_ENTRY, () => ({ ...this.serviceEnv(), PORT: String(this.apiPort) }), /API ready/, this.logDir, { echo });
     await this.api.start();
     for (let i = 0; i < opts.workers; i++) {
-      const w = new Slot(`worker-${i + 1}`, 'src/worker/main.ts', () => this.serviceEnv(), /Worker ready/, this.logDir, {
+      const w = new Slot(`worker-${i + 1}`, WORKER_ENTRY, () => this.serviceEnv(), /Worker ready/, this.logDir, {
         echo,
         onLine: (slot, line) => this.onWorkerLine(slot, line),
       });
@@ -470,13 +407,13 @@ class Chaos {
 
   // ------------------------------------------------------------------ faults
 
-  private fault(type: string, details: Record<string, unknown> = {}): Fault {
+  fault(type: string, details: Record<string, unknown> = {}): Fault {
     const f: Fault = { type, at: Date.now() - t0, details };
     this.faults.push(f);
     return f;
   }
 
-  private end(f: Fault): void {
+  end(f: Fault): void {
     f.end = Date.now() - t0;
   }
 
@@ -484,274 +421,16 @@ class Chaos {
     return this.workers.filter((w) => w.state === 'up');
   }
 
-  /**
-   * Of the exports the worker was running (by its log), those still RUNNING
-   * under its attempt once it is killed or frozen: the poll may lag behind an
-   * export that completed just before.
-   */
-  async stillRunning(ids: string[], w: Slot): Promise<Map<string, string | null>> {
-    const victims = new Map<string, string | null>();
-    if (!ids.length) return victims;
-    const rows = await this.pool
-      .query<{ id: string; lease_token: string; attempts: number }>(`SELECT id, lease_token, attempts FROM invoice_exports WHERE id = ANY($1::uuid[]) AND status = 'RUNNING'`, [ids])
-      .then((r) => r.rows)
-      .catch(() => []);
-    for (const r of rows) {
-      const h = this.holders.get(r.id);
-      if (h && h.slot === w && h.attempt === r.attempts) victims.set(r.id, r.lease_token);
-    }
-    return victims;
-  }
 
-  /** SIGKILL a worker (preferably one running exports); its exports must run again elsewhere. */
-  async killWorker(tag = 'worker-sigkill', preferBusy = true): Promise<void> {
-    const up = this.upWorkers();
-    if (!up.length) return;
-    const busy = up.filter((w) => this.runningOn(w).length);
-    const pool = preferBusy && busy.length ? busy : up;
-    const w = pool[Math.floor(this.random() * pool.length)];
-    const candidates = this.runningOn(w).map((r) => r.id);
-    const f = this.fault(tag, { worker: w.name, pid: w.pid });
-    const since = Date.now();
-    await w.kill();
-    const victims = await this.stillRunning(candidates, w);
-    f.details.exports = [...victims.keys()];
-    this.end(f);
-    f.details.watch = this.addWatch({ kind: tag, faultIndex: this.faults.length - 1, since, victims });
-  }
 
-  async killWorkersPeriodically(until: () => boolean): Promise<void> {
-    const every = this.opts.short ? 15_000 : 10_000;
-    while (!until()) {
-      await sleep(every * (0.7 + 0.6 * this.random()));
-      if (until()) break;
-      await this.killWorker();
-    }
-  }
 
-  /** SIGSTOP a worker past its lease (2× + 2 s), then SIGCONT. */
-  async freezeWorker(): Promise<void> {
-    const up = this.upWorkers();
-    if (!up.length) return;
-    const busy = up.filter((w) => this.runningOn(w).length);
-    const w = (busy.length ? busy : up)[0];
-    const candidates = this.runningOn(w).map((r) => r.id);
-    const f = this.fault('worker-sigstop', { worker: w.name, frozenMs: 2 * LEASE_MS + 2000 });
-    const since = Date.now();
-    w.freeze();
-    const victims = await this.stillRunning(candidates, w);
-    f.details.exports = [...victims.keys()];
-    const watch = this.addWatch({ kind: 'worker-sigstop', faultIndex: this.faults.length - 1, since, victims });
-    await sleep(2 * LEASE_MS + 2000);
-    w.thaw();
-    this.end(f);
-    f.details.watch = watch;
-  }
 
-  /**
-   * A worker frozen while its upload is in flight, until another attempt has
-   * COMPLETED the export; then SIGCONT: the stale attempt must stop and must
-   * not touch the winner's file.
-   */
-  async freezeDuringUpload(): Promise<void> {
-    const f = this.fault('worker-sigstop-upload');
-    const big = this.tenants.reduce((a, b) => (b.lines > a.lines ? b : a));
-    // On a quiet machine the workload's exports may all be done or too quick to catch mid-upload:
-    // then it asks for a large one of its own, again every few seconds until one is caught.
-    let requestedOwnAt = 0;
-    const deadline = Date.now() + 60_000;
-    let target: { slot: Slot; row: Row } | undefined;
-    while (!target && Date.now() < deadline) {
-      for (const w of this.upWorkers()) {
-        for (const r of this.runningOn(w)) {
-          if (r.processed_rows > 0 && r.total_rows && r.processed_rows < 0.8 * r.total_rows && r.total_rows >= 5000) target = { slot: w, row: r };
-        }
-      }
-      if (!target && Date.now() > deadline - 55_000 && Date.now() - requestedOwnAt > 6_000) {
-        // No large export in flight: ask for one.
-        requestedOwnAt = Date.now();
-        void this.runRequest({ at: 0, tenant: this.tenants.indexOf(big), kind: 'INVOICE_LINES', format: 'XLSX', selection: { filter: {} } });
-      }
-      if (!target) await sleep(100);
-    }
-    if (!target) {
-      f.details.skipped = 'no export with its upload in flight within 60 s';
-      this.anomalies.push({ kind: 'fault-not-run', detail: 'worker-sigstop-upload: no export with its upload in flight within 60 s' });
-      this.end(f);
-      return;
-    }
-    const { slot, row } = target;
-    Object.assign(f.details, { worker: slot.name, exportId: row.id, attempt: row.attempts, processedRows: row.processed_rows, totalRows: row.total_rows });
-    const frozenAt = Date.now();
-    slot.freeze();
-    let completed: Row | undefined;
-    const until = Date.now() + 120_000;
-    while (Date.now() < until) {
-      const r = this.rows.get(row.id)!;
-      if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(r.status)) {
-        completed = r;
-        break;
-      }
-      await sleep(200);
-    }
-    f.details.takeoverCompletedMs = completed ? Date.now() - frozenAt : null;
-    if (!completed || completed.status !== 'COMPLETED' || completed.attempts <= row.attempts) {
-      slot.thaw();
-      this.anomalies.push({ kind: 'takeover', exportId: row.id, detail: `frozen worker's export ended ${completed?.status ?? 'not at all within 120 s'} (attempt ${completed?.attempts})` });
-      this.end(f);
-      return;
-    }
-    // Another attempt won; its file, before and after the stale attempt resumes.
-    const before = await this.download(row.id).catch((err: Error) => ({ error: err.message }));
-    slot.thaw();
-    f.details.frozenMs = Date.now() - frozenAt;
-    await sleep(4000);
-    const after = await this.download(row.id).catch((err: Error) => ({ error: err.message }));
-    const [now] = (await this.pool.query(`SELECT status, file_key FROM invoice_exports WHERE id = $1`, [row.id])).rows;
-    const ok = 'sha' in before && 'sha' in after && before.sha === after.sha && now.status === 'COMPLETED' && now.file_key === completed.file_key;
-    f.details.fileIntactAfterResume = ok;
-    if (!ok) {
-      this.anomalies.push({
-        kind: 'file-lost',
-        exportId: row.id,
-        detail: `after the frozen attempt resumed: before ${JSON.stringify(before).slice(0, 200)}, after ${JSON.stringify(after).slice(0, 200)}, row ${JSON.stringify(now)}`,
-      });
-    }
-    this.end(f);
-  }
 
-  async redisRestart(empty: boolean): Promise<void> {
-    const type = empty ? 'redis-restart-empty' : 'redis-kill-aof';
-    const downMs = 3000 + Math.floor(this.random() * 2000);
-    const pendingRows = [...this.rows.values()].filter((r) => r.status === 'QUEUED' || r.status === 'RUNNING');
-    const f = this.fault(type, { downMs, pending: pendingRows.length });
-    this.outages.add('redis');
-    await this.redis.kill();
-    if (empty) await this.redis.wipe();
-    await sleep(downMs);
-    await this.redis.start();
-    this.outages.delete('redis');
-    this.end(f);
-    const watch = this.addWatch({
-      kind: type,
-      faultIndex: this.faults.length - 1,
-      since: Date.now(),
-      pending: new Map(
-        [...this.rows.values()].filter((r) => r.status === 'QUEUED' || r.status === 'RUNNING').map((r) => [r.id, { token: r.lease_token, status: r.status }]),
-      ),
-    });
-    f.details.watch = watch;
-    if (!empty) {
-      // Issue 8, finding 6: a worker SIGKILLed 0.8 s after Redis came back from its AOF.
-      await sleep(800);
-      await this.killWorker('worker-sigkill-after-redis', true);
-    }
-  }
 
-  async s3Outage(): Promise<void> {
-    const downMs = (this.opts.short ? 10 : 10 + Math.floor(this.random() * 20)) * 1000;
-    const f = this.fault('s3-outage', { downMs });
-    this.s3.hold = true;
-    this.outages.add('s3');
-    await this.s3.stop(3000).catch(() => undefined);
-    this.s3.stopping = false;
-    await sleep(downMs);
-    this.s3 = this.rebuildS3();
-    await this.s3.start();
-    this.outages.delete('s3');
-    this.end(f);
-    f.details.watch = this.addWatch({ kind: 's3-outage', faultIndex: this.faults.length - 1, since: Date.now() });
-  }
 
-  private rebuildS3(): Slot {
-    return new Slot(
-      's3rver',
-      'src/s3-local.cli.ts',
-      () => ({ S3_LOCAL_PORT: String(this.s3Port), S3_LOCAL_DIR: path.join(this.tmp, 's3'), S3_BUCKET: BUCKET, LOG_LEVEL: 'warn' }),
-      /^S3_ENDPOINT=/m,
-      this.logDir,
-      { echo: this.opts.verbose },
-    );
-  }
 
-  async apiKill(): Promise<void> {
-    const f = this.fault('api-sigkill');
-    this.outages.add('api');
-    const killedAt = Date.now();
-    await this.api.kill(); // the supervisor restarts it
-    const t = this.tenants[0];
-    for (;;) {
-      try {
-        await gql(this.apiUrl, t.token, '{ __typename }');
-        break;
-      } catch {
-        await sleep(100);
-      }
-    }
-    f.details.backMs = Date.now() - killedAt;
-    this.outages.delete('api');
-    this.end(f);
-  }
 
-  async pgTerminate(): Promise<void> {
-    const f = this.fault('pg-terminate');
-    const adminUrl = new URL(this.opts.databaseUrl);
-    adminUrl.pathname = '/postgres';
-    const admin = new Pool({ connectionString: adminUrl.toString(), max: 1 });
-    try {
-      const db = new URL(this.opts.databaseUrl).pathname.slice(1);
-      const { rows } = await admin.query(
-        `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
-         WHERE datname = $1 AND pid <> pg_backend_pid() AND application_name <> 'invoice-export-chaos'`,
-        [db],
-      );
-      f.details.terminated = rows.filter((r) => r.killed).length;
-    } finally {
-      await admin.end();
-    }
-    this.end(f);
-    f.details.watch = this.addWatch({ kind: 'pg-terminate', faultIndex: this.faults.length - 1, since: Date.now() });
-  }
 
-  async faultSchedule(): Promise<void> {
-    const D = this.opts.duration * 1000;
-    const start = Date.now();
-    const steps: [number, () => Promise<void>][] = this.opts.short
-      ? [
-          [0.05, () => this.freezeWorker()],
-          [0.2, () => this.pgTerminate()],
-          [0.25, () => this.s3Outage()],
-          [0.45, () => this.redisRestart(false)],
-          [0.55, () => this.freezeDuringUpload()],
-          [0.7, () => this.apiKill()],
-          [0.8, () => this.redisRestart(true)],
-        ]
-      : [
-          [0.06, () => this.freezeWorker()],
-          [0.12, () => this.pgTerminate()],
-          [0.16, () => this.s3Outage()],
-          [0.34, () => this.redisRestart(false)],
-          [0.42, () => this.freezeDuringUpload()],
-          [0.56, () => this.apiKill()],
-          [0.62, () => this.redisRestart(true)],
-          [0.7, () => this.pgTerminate()],
-          [0.74, () => this.freezeWorker()],
-          [0.82, () => this.redisRestart(false)],
-          [0.88, () => this.s3Outage()],
-        ];
-    for (const [frac, run] of steps) {
-      const wait = start + frac * D - Date.now();
-      if (wait > 0) await sleep(wait);
-      log(`fault: ${run.toString().match(/this\.(\w+)/)?.[1]}`);
-      try {
-        await run();
-      } catch (err) {
-        this.anomalies.push({ kind: 'fault-error', detail: `${(err as Error).message}` });
-      }
-      await sleep(2000);
-    }
-    log('faults done');
-  }
 
   // ------------------------------------------------------------------ audit
 
@@ -992,8 +671,8 @@ class Chaos {
     let workloadDone = false;
     let faultsDone = false;
     const workload = this.workload().finally(() => (workloadDone = true));
-    const faults = this.faultSchedule().finally(() => (faultsDone = true));
-    const kills = this.killWorkersPeriodically(() => workloadDone && faultsDone);
+    const faults = faultSchedule(this).finally(() => (faultsDone = true));
+    const kills = killWorkersPeriodically(this, () => workloadDone && faultsDone);
     await Promise.all([workload, faults, kills]);
     for (const w of this.workers) if (w.state === 'frozen') w.thaw();
     log('audit: waiting until nothing is QUEUED or RUNNING');

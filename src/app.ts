@@ -10,7 +10,7 @@ import { ExportService } from './exports/export.service';
 import { ExportEvents, createExportEvents } from './exports/events';
 import { ExportLifecycle } from './exports/lifecycle';
 import { ExportQueues, redisConnection } from './exports/queue';
-import { ExportStorage, storageOptionsFromConfig } from './exports/storage';
+import { ExportStorage, storageOptionsFromConfig } from './storage';
 import { ProfileService } from './profiles/profile.service';
 import { ScheduleService, type SendingState } from './schedules/schedule.service';
 

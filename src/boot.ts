@@ -3,8 +3,8 @@ import { AppServices, StartupError, createServices } from './app';
 import type { ApiServer } from './api/server';
 import { Config, isDevelopmentEnv, loadConfigOrExit } from './config';
 import { createLogger } from './logger';
+import { loadEmbeddedS3, type EmbeddedS3Handle } from './embedded-s3';
 import { shutdownTracing } from './telemetry/tracing';
-import { EmbeddedS3, EmbeddedS3UnavailableError, startEmbeddedS3 } from './s3-local';
 import { RunningWorker, startWorker } from './worker/worker';
 import { Sending, startSending } from './schedules/sending';
 
@@ -17,7 +17,7 @@ export interface Running {
   api?: ApiServer;
   port?: number;
   worker?: RunningWorker;
-  embeddedS3?: EmbeddedS3;
+  embeddedS3?: EmbeddedS3Handle;
   s3Endpoint: string;
   /** Scheduled sends: the embedded mail sink, the schedule timer (DESIGN §17). */
   sending?: Sending;
@@ -59,7 +59,7 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
   // Only the all-in-one local mode may run on the development JWT secret (config.ts).
   const config = opts.config ?? loadConfigOrExit(process.env, { allowDevJwtSecret: role === 'all' });
   const logger = opts.logger ?? createLogger(config.logLevel, config.nodeEnv);
-  let embeddedS3: EmbeddedS3 | undefined;
+  let embeddedS3: EmbeddedS3Handle | undefined;
   let s3Endpoint = config.s3Endpoint;
   if (!s3Endpoint) {
     if (role !== 'all') {
@@ -74,8 +74,14 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
         `S3_ENDPOINT is not set: the embedded S3 server is for local runs only (NODE_ENV development or test; NODE_ENV is "${config.nodeEnv}"). Set S3_ENDPOINT to an S3 service (AWS S3, MinIO).`,
       );
     }
+    const dev = loadEmbeddedS3();
+    if (!dev) {
+      throw new StartupError(
+        'S3_ENDPOINT is not set and the embedded S3 server (dev/s3-local.ts, a development tool) is not part of this build. Set S3_ENDPOINT to an S3 service (AWS S3, MinIO).',
+      );
+    }
     try {
-      embeddedS3 = await startEmbeddedS3({
+      embeddedS3 = await dev.startEmbeddedS3({
         directory: config.s3LocalDir,
         port: opts.embeddedS3Port ?? config.s3LocalPort,
         bucket: config.s3Bucket,
@@ -83,7 +89,7 @@ export async function boot(role: Role, opts: BootOptions = {}): Promise<Running>
         secretAccessKey: config.s3SecretAccessKey,
       });
     } catch (err) {
-      if (err instanceof EmbeddedS3UnavailableError) throw new StartupError(`S3_ENDPOINT is not set and ${err.message}`);
+      if (err instanceof dev.EmbeddedS3UnavailableError) throw new StartupError(`S3_ENDPOINT is not set and ${err.message}`);
       throw new StartupError(
         `Cannot start the embedded S3 server on port ${config.s3LocalPort}: ${(err as Error).message}. Set S3_LOCAL_PORT to a free port, or S3_ENDPOINT to an S3 server.`,
       );

@@ -13,8 +13,7 @@ import ExcelJS from 'exceljs';
 import { parseCalendarDate, percentToFraction, type ColumnDef, type ColumnType } from '../../src/exports/cells';
 import { zonedDateTimeParts } from '../../src/exports/zoned-time';
 import { SUMMARY_LABELS, type ExportLocale } from '../../src/exports/labels';
-import type { ExportSummary } from '../../src/exports/rows';
-import type { ExportWriter } from '../../src/exports/writers/create';
+import type { ExportSummary, ExportWriter } from '../../src/exports/writers/writer';
 
 /*
  * XLSX through exceljs's streaming WorkbookWriter. exceljs writes the package

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'graphql-ws';
-import { ExportState, FINAL_STATUSES, exportWsClient, followExport, gql, requestExport } from '../../src/client/export-client';
+import { ExportState, FINAL_STATUSES, exportWsClient, followExport, gql, requestExport } from '../../dev/client/export-client';
 
 export type { ExportState };
 

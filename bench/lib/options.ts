@@ -1,5 +1,8 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { intOption as int, toolDatabaseUrl, UsageError } from '../../tools/lib/options';
+
+export { UsageError };
 
 export const USAGE = `Usage: npm run bench [-- options]
 
@@ -93,28 +96,9 @@ export interface BenchOptions {
   listDbPrefix: string;
 }
 
-export class UsageError extends Error {}
-
-function int(name: string, raw: string | undefined, fallback: number, min: number, max = 10_000_000): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new UsageError(`--${name} must be an integer (got "${raw}")`);
-  const n = Number(raw.trim());
-  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max} (got ${n})`);
-  return n;
-}
-
-/** The bench's own database: DATABASE_URL's server, another database name, never the demo's. */
+/** The bench's own database: BENCH_DATABASE_URL, else DATABASE_URL's server with another database name. */
 export function benchDatabaseUrl(env: NodeJS.ProcessEnv, dbName: string | undefined): string {
-  if (env.BENCH_DATABASE_URL) return env.BENCH_DATABASE_URL;
-  const url = new URL(env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/invoice_export');
-  const current = decodeURIComponent(url.pathname.slice(1));
-  const name = dbName ?? 'invoice_export_bench';
-  if (name === current || name === 'invoice_export') {
-    throw new UsageError(`--db-name ${name} is the service's own database: the bench seeds and deletes in its database, give it another one`);
-  }
-  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new UsageError(`--db-name must be letters, digits and _ (got "${name}")`);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return toolDatabaseUrl(env, dbName ?? 'invoice_export_bench', env.BENCH_DATABASE_URL);
 }
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchOptions | 'help' {

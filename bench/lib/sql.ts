@@ -5,7 +5,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { ExportKind } from '../../src/entities/enums';
 import { exportKind } from '../../src/exports/kinds';
 import type { StoredSelection } from '../../src/exports/selection';
-import { nullSink } from './util';
+import { nullSink } from '../../tools/lib/util';
 
 /** What the bench exports: every invoice of the tenant ("Tous les résultats", no filter), as the API stores it. */
 export function allInvoices(createdBefore = new Date().toISOString()): StoredSelection {

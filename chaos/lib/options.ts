@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchDatabaseUrl, UsageError } from '../../bench/lib/options';
+import { intOption, toolDatabaseUrl, UsageError } from '../../tools/lib/options';
 
 export { UsageError };
 
@@ -44,13 +44,7 @@ export interface ChaosOptions {
   verbose: boolean;
 }
 
-function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new UsageError(`--${name} must be an integer (got "${raw}")`);
-  const n = Number(raw.trim());
-  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max} (got ${n})`);
-  return n;
-}
+const int = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => intOption(name, raw, fallback, min, max);
 
 export function parseChaosOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): ChaosOptions | 'help' {
   let values: Record<string, string | boolean | undefined>;
@@ -91,7 +85,7 @@ export function parseChaosOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     short,
     sweep,
     // BENCH_DATABASE_URL is the bench's: the chaos run names its own database.
-    databaseUrl: env.CHAOS_DATABASE_URL || benchDatabaseUrl({ ...env, BENCH_DATABASE_URL: '' }, s('db-name') ?? 'invoice_export_chaos'),
+    databaseUrl: toolDatabaseUrl(env, s('db-name') ?? 'invoice_export_chaos', env.CHAOS_DATABASE_URL),
     out: out ? path.resolve(out) : null,
     verbose: Boolean(values.verbose),
   };

@@ -1,6 +1,6 @@
 import { ExportFormat } from '../entities/enums';
 import { badInput } from '../errors';
-import type { Queryable } from '../exports/kinds/kind';
+import type { Queryable } from '../db/sql';
 
 /**
  * A tenant's accounting settings (docs/accounting.md), one row of

@@ -1,10 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { AuditAction, AuditActor, AuditTarget, recordAudit } from '../audit/audit';
-import { returning } from '../db/sql';
+import { isUuid, returning } from '../db/sql';
 import { ExportKind, ExportStatus } from '../entities/enums';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import { badInput, notFound } from '../errors';
-import { isUuid } from '../exports/selection';
 
 /**
  * Transfer to accounting (docs/accounting.md): a completed ACCOUNTING_ENTRIES export

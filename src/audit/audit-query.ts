@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { AuditAction } from './audit';
-import { SqlParams } from '../exports/selection';
+import { SqlParams } from '../db/sql';
 
 export interface AuditEventRow {
   id: string;

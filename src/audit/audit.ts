@@ -1,5 +1,5 @@
 import { registerEnumType } from 'type-graphql';
-import type { Queries } from '../db/sql';
+import type { Queryable } from '../db/sql';
 import type { Principal } from '../auth/jwt';
 
 /**
@@ -70,7 +70,7 @@ export interface AuditEntry {
  * both are kept or neither; the table refuses UPDATE, and DELETE but for the
  * retention sweep (migration 1765200000000).
  */
-export async function recordAudit(db: Queries, who: AuditActor, entry: AuditEntry): Promise<void> {
+export async function recordAudit(db: Queryable, who: AuditActor, entry: AuditEntry): Promise<void> {
   const { principal } = who;
   await db.query(
     `INSERT INTO audit_events (tenant_id, actor, roles, action, target_type, target_id, request_id, ip, details)

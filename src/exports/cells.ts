@@ -2,7 +2,9 @@ import type { ExportLocale, Localized } from './labels';
 
 /**
  * The columns of each export kind, defined once and used by every writer
- * (XLSX and CSV). Each kind (exports/kinds/*) lists its columns; adding a column = one entry there.
+ * (XLSX, CSV, FEC…). Each kind (exports/kinds/*) lists its columns; adding a
+ * column = one entry there (`column(…)`: its SQL, headers, cell type and
+ * width together), from which the kind's SELECT list and row type derive.
  *
  * What a column's `value` returns depends on its `type`; writers format it:
  * - `text`   free text (names, labels, notes): a string cell / a guarded CSV field
@@ -45,6 +47,45 @@ export interface IntegerColumn<Row> extends ColumnBase {
   readonly value: (row: Row, locale: ExportLocale) => number | null;
 }
 export type ColumnDef<Row> = TextColumn<Row> | DateColumn<Row> | DecimalColumn<Row> | IntegerColumn<Row>;
+
+/** Alias → SQL expression over the kind's tables (`i` invoices, `p` payers, `l` invoice lines). */
+export type SelectMap<Fields> = { readonly [F in keyof Fields]-?: string };
+
+/**
+ * A column read straight from the kind's SELECT: `Fields` are the row fields
+ * its value reads, each with its SQL expression. The key is the column's
+ * stable camelCase name (what a profile lists).
+ */
+export type SqlColumn<Fields> = ColumnDef<Fields> & { readonly select: SelectMap<Fields> };
+
+/** One column entry: `column<{ amountDue: string }>({ key: 'amountDue', select: { amountDue: 'i.amount_due' }, … })`. */
+export function column<Fields>(def: SqlColumn<Fields>): SqlColumn<Fields> {
+  return def;
+}
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+type FieldsOf<C> = C extends { readonly select: SelectMap<infer F> } ? F : never;
+
+/** The row a kind's SELECT streams, derived from its columns (plus any fields of its own). */
+export type RowOf<Columns extends readonly { readonly select: object }[]> = {
+  [K in keyof UnionToIntersection<FieldsOf<Columns[number]>>]: UnionToIntersection<FieldsOf<Columns[number]>>[K];
+};
+
+/**
+ * `expr AS "alias", …` for every field the columns (and `extra`) read, each
+ * once, in order. Two columns reading one alias must agree on its SQL.
+ */
+export function selectList(columns: readonly { readonly select: object }[], extra: Readonly<Record<string, string>> = {}): string {
+  const fields = new Map<string, string>();
+  const add = (alias: string, expr: string) => {
+    const known = fields.get(alias);
+    if (known !== undefined && known !== expr) throw new Error(`The field "${alias}" is selected as ${known} and as ${expr}`);
+    fields.set(alias, expr);
+  };
+  for (const c of columns) for (const [alias, expr] of Object.entries(c.select)) add(alias, expr as string);
+  for (const [alias, expr] of Object.entries(extra)) add(alias, expr);
+  return [...fields].map(([alias, expr]) => `${expr} AS "${alias}"`).join(', ');
+}
 
 // ---------------------------------------------------------------------------
 // Cell value helpers shared by the writers (strings in, strings out).

@@ -1,7 +1,7 @@
 import { ExportKind } from '../entities/enums';
 import type { AccountingEntryLine } from '../accounting/entries';
 import type { ColumnDef } from './cells';
-import { EXPORT_KINDS } from './kinds';
+import { EXPORT_KINDS, exportKind, type FileRowOf } from './kinds';
 import type { InvoiceLineRow } from './kinds/invoice-lines';
 import type { InvoiceRow } from './kinds/invoices';
 import type { Localized, ExportLocale } from './labels';
@@ -15,19 +15,14 @@ export * from './cells';
 export { INVOICE_COLUMNS } from './kinds/invoices';
 export { INVOICE_LINE_COLUMNS } from './kinds/invoice-lines';
 export { ACCOUNTING_ENTRY_COLUMNS } from './kinds/accounting-entries';
+export type { InvoiceLineRow, InvoiceRow, AccountingEntryLine };
 
-/** The row shape each kind's file holds. */
-export interface ExportRowByKind {
-  [ExportKind.INVOICES]: InvoiceRow;
-  [ExportKind.INVOICE_LINES]: InvoiceLineRow;
-  [ExportKind.ACCOUNTING_ENTRIES]: AccountingEntryLine;
-}
+/** The row shape each kind's file holds, from the registry. */
+export type ExportRowByKind = { [K in ExportKind]: FileRowOf<K> };
 export type ExportRow = ExportRowByKind[ExportKind];
 
 export function columnsFor<K extends ExportKind>(kind: K): readonly ColumnDef<ExportRowByKind[K]>[] {
-  const def = EXPORT_KINDS[kind];
-  if (!def) throw new Error(`Unknown export kind: ${String(kind)}`);
-  return def.columns;
+  return exportKind(kind).columns;
 }
 
 export function headersFor(kind: ExportKind, locale: ExportLocale): string[] {

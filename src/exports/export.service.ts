@@ -10,14 +10,14 @@ import { badInput, notFound } from '../errors';
 import { RateLimiter, admitExport } from './admission';
 import type { Dispatcher } from './dispatcher';
 import { waitingOrder } from './dispatcher';
-import type { AccountingCheckResult } from '../accounting/check';
+import type { AccountingCheckResult } from './kinds/accounting-check';
 import { exportKind, resolveExportFormat } from './kinds';
 import { accountingExportCheck } from './kinds/accounting-entries';
 import type { ExportLifecycle } from './lifecycle';
 import { SUPPORTED_LOCALES } from './labels';
 import type { ExportQueues } from './queue';
 import { InvoiceFilterSpec, SqlParams, StoredSelection, invoiceConditions, isUuid, validateFilter } from './selection';
-import type { ExportStorage } from './storage';
+import type { ExportStorage } from '../storage';
 import { currentTraceparent } from '../telemetry/tracing';
 import { layoutOfRequest, type LayoutRequest } from '../profiles/request-layout';
 import { ProfileService } from '../profiles/profile.service';
@@ -93,7 +93,7 @@ export class ExportService {
     const { tenantId } = principal;
     // KINDS: the default format is the kind's (XLSX; the accountant's software for ACCOUNTING_ENTRIES); FEC and the importer layouts only for ACCOUNTING_ENTRIES.
     // PROFILES: a profile's format, locale and layout apply; an inline column choice or CSV layout is checked here.
-    const kindDefault = req.format || req.profileId ? undefined : await exportKind(req.kind).defaultFormat?.(this.ds, tenantId);
+    const kindDefault = req.format || req.profileId ? undefined : await exportKind(req.kind).tenantDefaultFormat?.(this.ds, tenantId);
     const { format, locale, layout } = await layoutOfRequest(this.profiles, tenantId, { ...req, format: req.format ?? kindDefault });
     if (!(SUPPORTED_LOCALES as readonly string[]).includes(locale)) {
       throw badInput(`locale must be one of ${SUPPORTED_LOCALES.join(', ')} (got "${locale}")`);

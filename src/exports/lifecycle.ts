@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource, QueryRunner } from 'typeorm';
 import { AdvisoryLock } from '../db/advisory-locks';
-import { Queries, returning } from '../db/sql';
+import { returning, type Queryable } from '../db/sql';
 import { ExportFormat, ExportKind, ExportStatus, WaitingReason } from '../entities/enums';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import { ExportErrorCode, exportFailureMessage } from '../errors';
@@ -113,7 +113,7 @@ export class ExportLifecycle {
    * same idempotency key was recorded first. A filter means "the invoices
    * that exist now": the database's clock is stamped into it.
    */
-  async record(tx: Queries, x: NewExport): Promise<string | undefined> {
+  async record(tx: Queryable, x: NewExport): Promise<string | undefined> {
     const rows = (await tx.query(
       `INSERT INTO invoice_exports (tenant_id, requested_by, kind, format, locale, selection, idempotency_key, expected_rows, queue_prefix, trace_parent, options)
        VALUES ($1, $2, $3, $4, $5,
@@ -131,7 +131,7 @@ export class ExportLifecycle {
    * heartbeat); undefined if it had finished. `inTransaction` runs in the same
    * transaction when the row changed (the audit event).
    */
-  async cancel(tenantId: string, id: string, inTransaction?: (tx: Queries) => Promise<void>): Promise<InvoiceExport | undefined> {
+  async cancel(tenantId: string, id: string, inTransaction?: (tx: Queryable) => Promise<void>): Promise<InvoiceExport | undefined> {
     const row = await this.transaction(async (qr) => {
       const [changed] = await returning<Record<string, unknown>>(qr.manager,
         `UPDATE invoice_exports e SET status = 'CANCELLED', completed_at = now(), waiting_reason = NULL

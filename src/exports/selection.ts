@@ -1,5 +1,9 @@
 import type { BillingPeriod, InvoiceStatus, InvoiceType, PaymentMethod } from '../entities/enums';
+import { isUuid, SqlParams } from '../db/sql';
 import { badInput } from '../errors';
+
+// Callers of the selection write its SQL with these (they live in db/, below every domain).
+export { isUuid, SqlParams };
 
 /** The list's filter as plain data (GraphQL input, stored selection and SQL all share it). */
 export interface InvoiceFilterSpec {
@@ -28,14 +32,6 @@ export type StoredSelection =
       createdBefore: string;
     };
 
-/** Collects positional parameters while a query is written. */
-export class SqlParams {
-  readonly values: unknown[] = [];
-  add(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-}
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -107,8 +103,6 @@ export function selectionConditions(params: SqlParams, tenantId: string, selecti
   return where;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (value: string) => UUID_RE.test(value);
 
 /** Refuses a filter that cannot mean anything, with the reason. */
 export function validateFilter(filter: InvoiceFilterSpec | null | undefined, field = 'filter'): void {

@@ -3,8 +3,7 @@ import type { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
 import type { AppServices } from '../app';
 import { AuditAction, AuditTarget, linkActor, recordAudit, type AuditActor } from '../audit/audit';
-import { returning } from '../db/sql';
-import { isUuid } from '../exports/selection';
+import { isUuid, returning, type Queryable } from '../db/sql';
 
 /**
  * Download links of the mails (docs/profiles.md): `<PUBLIC_URL>/d/<token>`, valid
@@ -17,12 +16,8 @@ import { isUuid } from '../exports/selection';
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const hashOf = (token: string) => createHash('sha256').update(token).digest();
 
-interface Queries {
-  query(sql: string, params?: unknown[]): Promise<any>;
-}
-
 export async function createLink(
-  db: Queries,
+  db: Queryable,
   v: { tenantId: string; exportId: string; recipient: string | null; days: number; now: Date },
 ): Promise<{ id: string; token: string; expiresAt: Date }> {
   const token = randomBytes(32).toString('base64url');

@@ -1,6 +1,6 @@
 import type { ExportFormat } from '../entities/enums';
 import { badInput } from '../errors';
-import { extensionFor } from '../exports/file-name';
+import { extensionFor } from '../exports/formats';
 import { zonedDateTimeParts } from '../exports/zoned-time';
 
 /**

@@ -2,7 +2,7 @@ import { ExportFormat, type ExportKind } from '../entities/enums';
 import { badInput } from '../errors';
 import { DEFAULT_EXPORT_LOCALE } from '../exports/labels';
 import { CSV_DATE_FORMATS, CSV_DECIMAL_SEPARATORS, CSV_SEPARATORS, type CsvDateFormat, type CsvEncodingName, type CsvFileOptions } from '../exports/writers/csv';
-import { columnCatalogue } from './column-catalogue';
+import { exportColumns } from '../exports/kinds';
 import type { ColumnChoice, FileLayout } from './file-layout';
 import { validateFileNamePattern } from './file-name-pattern';
 
@@ -38,7 +38,7 @@ export function validateColumnChoice(kind: ExportKind, format: ExportFormat, cho
     throw badInput(`${field}: a FEC file has its 18 fields in their legal order; choose columns with CSV or XLSX`, { field });
   }
   if (!choice.length) throw badInput(`${field} is empty: choose at least one column`, { field });
-  const known = new Set(columnCatalogue(kind, DEFAULT_EXPORT_LOCALE).map((c) => c.key));
+  const known = new Set(exportColumns(kind, DEFAULT_EXPORT_LOCALE).map((c) => c.key));
   const seen = new Set<string>();
   return choice.map(({ key, header }) => {
     if (!known.has(key)) {

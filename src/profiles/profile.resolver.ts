@@ -2,15 +2,14 @@ import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { ApiContext, assertCanExport } from '../api/context';
 import { ExportKind } from '../entities/enums';
 import { badInput } from '../errors';
-import { columnsFor } from '../exports/columns';
+import { exportColumns, exportKind } from '../exports/kinds';
 import { isExportLocale, SUPPORTED_LOCALES, type ExportLocale } from '../exports/labels';
-import { columnCatalogue } from './column-catalogue';
 import { chooseColumns } from './file-layout';
 import { CsvEncoding, ExportColumn, ExportProfile, ExportProfileInput } from './profile.graphql';
 import type { ProfileData } from './profile.service';
 
 export function toExportProfile(p: ProfileData): ExportProfile {
-  const columns = chooseColumns(columnsFor(p.kind), p.columns ?? null).map((c) => ({ key: c.key, header: c.header[p.locale] }));
+  const columns = chooseColumns(exportKind(p.kind).columns, p.columns ?? null).map((c) => ({ key: c.key, header: c.header[p.locale] }));
   return {
     id: p.id,
     name: p.name,
@@ -36,7 +35,7 @@ export class ProfileResolver {
   ): ExportColumn[] {
     const l = locale ?? 'fr-FR';
     if (!isExportLocale(l)) throw badInput(`locale must be one of ${SUPPORTED_LOCALES.join(', ')} (got "${l}")`, { field: 'locale' });
-    return columnCatalogue(kind, l as ExportLocale);
+    return exportColumns(kind, l as ExportLocale);
   }
 
   @Query(() => [ExportProfile], { description: "The organisation's saved profiles, by name" })

@@ -1,12 +1,12 @@
 import type { DataSource } from 'typeorm';
 import { AuditAction, AuditTarget, recordAudit, type AuditActor } from '../audit/audit';
 import { changedFields, filterSummary } from '../audit/details';
-import { returning } from '../db/sql';
+import { isUuid, returning } from '../db/sql';
 import type { ExportFormat, ExportKind } from '../entities/enums';
 import { badInput, notFound } from '../errors';
 import { resolveExportFormat } from '../exports/kinds';
 import { DEFAULT_EXPORT_LOCALE, isExportLocale, SUPPORTED_LOCALES, type ExportLocale } from '../exports/labels';
-import { isUuid, validateFilter, type InvoiceFilterSpec } from '../exports/selection';
+import { validateFilter, type InvoiceFilterSpec } from '../exports/selection';
 import type { CsvFileOptions } from '../exports/writers/csv';
 import type { ColumnChoice, FileLayout } from './file-layout';
 import { buildLayout, type LayoutInput } from './layout-input';

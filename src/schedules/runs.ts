@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
-import { returning } from '../db/sql';
+import { returning, SqlParams } from '../db/sql';
 import { Role } from '../entities/enums';
 import type { ExportService } from '../exports/export.service';
-import { SqlParams, invoiceConditions, type InvoiceFilterSpec } from '../exports/selection';
+import { invoiceConditions, type InvoiceFilterSpec } from '../exports/selection';
 import type { ProfileData } from '../profiles/profile.service';
 import type { Period } from './periods';
 

@@ -2,11 +2,10 @@ import type { DataSource } from 'typeorm';
 import { AuditAction, AuditTarget, recordAudit, type AuditActor } from '../audit/audit';
 import type { Principal } from '../auth/jwt';
 import { changedFields } from '../audit/details';
-import { returning, type Queries } from '../db/sql';
+import { isUuid, returning, type Queryable } from '../db/sql';
 import { ExportKind } from '../entities/enums';
 import { badInput, notFound } from '../errors';
 import type { ExportService } from '../exports/export.service';
-import { isUuid } from '../exports/selection';
 import { ProfileService } from '../profiles/profile.service';
 import { nextRunAfter, periodBefore, type Cadence } from './periods';
 import { SCHEDULE_COLUMNS, claimPeriod, requestRun, type ScheduleRow } from './runs';
@@ -79,7 +78,7 @@ export class ScheduleService {
     return this.ds.query(`${this.viewSql} WHERE s.tenant_id = $1 ORDER BY s.created_at, s.id`, [tenantId]);
   }
 
-  async get(tenantId: string, id: string, db: Queries = this.ds): Promise<ScheduleView | null> {
+  async get(tenantId: string, id: string, db: Queryable = this.ds): Promise<ScheduleView | null> {
     if (!isUuid(id)) return null;
     const [row] = (await db.query(`${this.viewSql} WHERE s.tenant_id = $1 AND s.id = $2`, [tenantId, id])) as ScheduleView[];
     return row ?? null;

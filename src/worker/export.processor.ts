@@ -12,10 +12,10 @@ import { ExportKindDefinition, KindAttempt, exportKind } from '../exports/kinds'
 import type { Attempt, ExportLifecycle } from '../exports/lifecycle';
 import type { ExportLocale } from '../exports/labels';
 import type { JobPayloads, JobName } from '../exports/queue';
-import type { ExportSummary } from '../exports/rows';
 import type { StoredSelection } from '../exports/selection';
-import type { ExportStorage } from '../exports/storage';
-import { ExportWriter, contentTypeFor } from '../exports/writers';
+import type { ExportStorage } from '../storage';
+import { contentTypeFor } from '../exports/formats';
+import type { ExportSummary, ExportWriter } from '../exports/writers/writer';
 import { bumpCounter } from '../ops/counters';
 import { patternFileName } from '../profiles/file-name-pattern';
 import { StorageFailure, decideRetry } from './retry-policy';

@@ -7,7 +7,7 @@ import { Dispatcher, ownRows } from '../exports/dispatcher';
 import type { ExportEvents } from '../exports/events';
 import type { ExportLifecycle } from '../exports/lifecycle';
 import type { ExportQueues } from '../exports/queue';
-import type { ExportStorage } from '../exports/storage';
+import type { ExportStorage } from '../storage';
 import { bumpCounter } from '../ops/counters';
 import { runSweep } from './sweep';
 import { sweepAuditEvents } from '../audit/retention';

@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import { ExportErrorCode, ExportRefusal, exportFailureMessage } from '../errors';
-import { isTransientStorageError } from '../exports/storage';
+import { isTransientStorageError } from '../storage';
 
 /**
  * What happens after an attempt fails: the one decision of the retry policy

@@ -5,7 +5,7 @@ import { ExportStatus } from '../entities/enums';
 import { InvoiceExport } from '../entities/invoice-export.entity';
 import type { ExportEvents } from '../exports/events';
 import { ExportLifecycle } from '../exports/lifecycle';
-import type { ExportStorage } from '../exports/storage';
+import type { ExportStorage } from '../storage';
 import { ownRows } from '../exports/dispatcher';
 import { bumpCounter } from '../ops/counters';
 

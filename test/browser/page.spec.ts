@@ -16,7 +16,7 @@ import { chromium, type BrowserContext, type Locator, type Page } from 'playwrig
 import type { DataSource } from 'typeorm';
 import { signToken } from '../../src/auth/jwt';
 import { Role } from '../../src/entities/enums';
-import { seedTenant } from '../../src/seed/seed';
+import { seedTenant } from '../../dev/seed/seed';
 import { TestApp, startTestApp, uniqueName } from '../helpers/app';
 import { ROOT } from '../helpers/processes';
 import { FR_HEADERS, readCsv, readXlsx } from '../helpers/files';
@@ -383,6 +383,8 @@ describeBrowser('the page "Factures et avoirs" in Chromium', () => {
     await tabTo(page, /^Action pour 2 sélectionnés/, { back: true });
     await page.keyboard.press('Enter');
     await page.getByRole('menu').waitFor();
+    // The menu moves the focus to its first item once it is drawn (an effect after the render): wait for it as a user would.
+    await page.waitForFunction(() => document.activeElement?.getAttribute('role') === 'menuitem', null, { timeout: 5_000 });
     expect(await focusedName(page)).toBe('Exporter');
     await page.keyboard.press('Escape');
     await page.getByRole('menu').waitFor({ state: 'detached' });

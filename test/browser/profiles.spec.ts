@@ -11,7 +11,7 @@ import path from 'node:path';
 import iconv from 'iconv-lite';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { Role } from '../../src/entities/enums';
-import { seedTenant } from '../../src/seed/seed';
+import { seedTenant } from '../../dev/seed/seed';
 import { TestApp, startTestApp, uniqueName } from '../helpers/app';
 import { ROOT } from '../helpers/processes';
 

@@ -6,13 +6,14 @@
  */
 import { PassThrough } from 'node:stream';
 import type { AccountingSourceRow } from '../../src/accounting/entries';
-import { AccountingEntriesWriter } from '../../src/accounting/entries-writer';
-import { LayoutFileWriter, importLayout } from '../../src/accounting/layouts';
+import { importLayout } from '../../src/accounting/layouts';
 import { decodeLatin9 } from '../../src/accounting/fec-text';
 import { DEFAULT_ACCOUNTING_SETTINGS, type AccountingSettingsData } from '../../src/accounting/settings';
 import { ExportFormat, ExportKind, InvoiceType } from '../../src/entities/enums';
-import type { ExportSummary } from '../../src/exports/rows';
-import { createExportWriter } from '../../src/exports/writers';
+import { openExportFile } from '../../src/exports/kinds';
+import { AccountingEntriesWriter } from '../../src/exports/kinds/accounting-entries-writer';
+import { LayoutFileWriter } from '../../src/exports/writers/layout';
+import type { ExportSummary } from '../../src/exports/writers/writer';
 import { formatCents, toCents } from '../../src/money';
 
 export { balanceOf, readLayoutFile, type ReadFile, type ReadLine } from '../../scripts/lib/layout-totals';
@@ -144,7 +145,7 @@ export async function writeLayoutFile(format: ExportFormat, docs: AccountingSour
 export async function writeFecFile(docs: AccountingSourceRow[][], settings: AccountingSettingsData): Promise<Buffer> {
   const output = new PassThrough();
   const bytes = collect(output);
-  const inner = createExportWriter({ kind: ExportKind.ACCOUNTING_ENTRIES, format: ExportFormat.FEC, locale: 'fr-FR', output });
+  const { writer: inner } = openExportFile(ExportKind.ACCOUNTING_ENTRIES, { format: ExportFormat.FEC, locale: 'fr-FR', output, at: new Date(), timeZone: 'Europe/Paris' });
   const entries = new AccountingEntriesWriter(inner, { settings, validDate: '2026-12-02' }, { payersWithoutIdentifier: 0, alreadyTransferred: 0 });
   for (const rows of docs) for (const r of rows) await entries.writeRow(r);
   await entries.finish(summaryOf(docs));

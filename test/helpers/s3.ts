@@ -5,7 +5,7 @@
  *
  *   const s3 = await startTestS3();
  *   const config = s3.withConfig(loadConfig());       // a full Config pointing at it
- *   const storage = new ExportStorage(s3.config);     // or storage options
+ *   const storage = new ExportStorage(storageOptionsFromConfig(s3.config));     // or storage options
  *   spawn(..., { env: { ...process.env, ...s3.env } }) // child processes
  *   await s3.stop();
  */
@@ -14,8 +14,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { StorageConfig } from '../../src/exports/storage';
-import { startEmbeddedS3, type EmbeddedS3 } from '../../src/s3-local';
+import type { StorageConfig } from '../../src/storage';
+import { startEmbeddedS3, type EmbeddedS3 } from '../../dev/s3-local';
 
 export interface TestS3 {
   endpoint: string;

@@ -1,5 +1,5 @@
 import type { Client } from 'graphql-ws';
-import { EXPORT_FIELDS, ExportState, exportWsClient, followExport as follow } from '../../src/client/export-client';
+import { EXPORT_FIELDS, ExportState, exportWsClient, followExport as follow } from '../../dev/client/export-client';
 
 export { EXPORT_FIELDS, type ExportState };
 

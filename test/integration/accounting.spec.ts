@@ -10,7 +10,7 @@ import { DataSource } from 'typeorm';
 import { decodeLatin9 } from '../../src/accounting/fec-text';
 import { Role } from '../../src/entities/enums';
 import { zonedDateTimeParts } from '../../src/exports/zoned-time';
-import { seedTenant } from '../../src/seed/seed';
+import { seedTenant } from '../../dev/seed/seed';
 import { RunningWorker, startWorker } from '../../src/worker/worker';
 import { createInvoice, createPayer, createTenant } from '../factories';
 import { TestApp, startTestApp, uniqueName } from '../helpers/app';

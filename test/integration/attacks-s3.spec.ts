@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { seedTenant } from '../../src/seed/seed';
+import { seedTenant } from '../../dev/seed/seed';
 import { signToken } from '../../src/auth/jwt';
 import { Role } from '../../src/entities/enums';
 import { Child, ROOT, runTs } from '../helpers/processes';

@@ -2,7 +2,7 @@ import ExcelJS from 'exceljs';
 import { DataSource } from 'typeorm';
 import { Role } from '../../src/entities/enums';
 import { headersFor } from '../../src/exports/columns';
-import { seedTenant } from '../../src/seed/seed';
+import { seedTenant } from '../../dev/seed/seed';
 import { RunningWorker, startWorker } from '../../src/worker/worker';
 import { createInvoice, createPayer, createTenant } from '../factories';
 import { TestApp, startTestApp, uniqueName } from '../helpers/app';

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { seedTenant } from '../../src/seed/seed';
+import { seedTenant } from '../../dev/seed/seed';
 import { createInvoice, createPayer, createTenant } from '../factories';
 import { TestApp, startTestApp, uniqueName } from '../helpers/app';
 import { Child, runTs } from '../helpers/processes';

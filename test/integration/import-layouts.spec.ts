@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { ExportFormat, Role } from '../../src/entities/enums';
-import { seedTenant } from '../../src/seed/seed';
+import { seedTenant } from '../../dev/seed/seed';
 import { RunningWorker, startWorker } from '../../src/worker/worker';
 import { createInvoice, createPayer, createTenant } from '../factories';
 import { TestApp, startTestApp, uniqueName } from '../helpers/app';

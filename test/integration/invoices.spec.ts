@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { DataSource } from 'typeorm';
 import { BillingPeriod, InvoiceStatus, InvoiceType, PaymentMethod, Role } from '../../src/entities/enums';
-import { seedTenant } from '../../src/seed/seed';
+import { seedTenant } from '../../dev/seed/seed';
 import { createInvoice, createPayer, createTenant } from '../factories';
 import { GqlError, TestApp, startTestApp, uniqueName } from '../helpers/app';
 

@@ -202,7 +202,9 @@ describe('constraints', () => {
     expect(t.timezone).toBe('Europe/Paris');
     expect(t.currency.trim()).toBe('EUR');
     expect(t.id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(t.created_at).toBeTruthy();
+    const [{ now }] = await ds.query('SELECT now() AS now');
+    expect(t.created_at).toBeInstanceOf(Date);
+    expect(t.created_at.getTime()).toBeLessThanOrEqual(now.getTime());
   });
 
   it('an invoice number is unique per tenant, but may repeat in another tenant', async () => {
@@ -294,7 +296,9 @@ describe('constraints', () => {
         [tenantA],
       );
       expect(row.id).toMatch(/^[0-9a-f-]{36}$/);
-      expect(row.created_at).toBeTruthy();
+      const [{ now }] = await ds.query('SELECT now() AS now');
+      expect(row.created_at).toBeInstanceOf(Date);
+      expect(row.created_at.getTime()).toBeLessThanOrEqual(now.getTime());
     });
   });
 });

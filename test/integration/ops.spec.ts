@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { signToken } from '../../src/auth/jwt';
 import { Role } from '../../src/entities/enums';
-import { seedTenant } from '../../src/seed/seed';
+import { seedTenant } from '../../dev/seed/seed';
 import { TestApp, startTestApp, uniqueName } from '../helpers/app';
 import { Child, runTs } from '../helpers/processes';
 import { startRedis } from '../helpers/redis';

@@ -19,7 +19,7 @@ import { runMigrations } from '../../src/db/migrate';
 import { InvoiceStatus } from '../../src/entities/enums';
 import { InvoiceFilterSpec, SqlParams, selectionConditions } from '../../src/exports/selection';
 import { SqlQuery, invoiceCountQuery, invoicePageQuery } from '../../src/invoices/invoice-query';
-import { seedTenant } from '../../src/seed/seed';
+import { seedTenant } from '../../dev/seed/seed';
 import { createInvoice, createPayer, createTenant } from '../factories';
 import { uniqueName } from '../helpers/app';
 import { admin } from '../global-setup';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { BillingPeriod, InvoiceStatus, PaymentMethod } from '../../src/entities/enums';
-import { findTenantsByName, seedTenant, SeedResult } from '../../src/seed/seed';
+import { findTenantsByName, seedTenant, SeedResult } from '../../dev/seed/seed';
 
 const ROOT = path.resolve(__dirname, '../..');
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -265,7 +265,7 @@ describe('seedTenant', () => {
 describe('npm run seed (the CLI)', () => {
   function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['-r', './scripts/register.js', 'src/seed/seed.cli.ts', ...args], {
+      const child = spawn(process.execPath, ['-r', './scripts/register.js', 'dev/seed/seed.cli.ts', ...args], {
         cwd: ROOT,
         env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL },
       });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AddressInfo, Server, Socket, createServer, connect } from 'node:net';
 import { DataSource } from 'typeorm';
-import { seedTenant } from '../../src/seed/seed';
+import { seedTenant } from '../../dev/seed/seed';
 import { TestApp, startTestApp, uniqueName } from '../helpers/app';
 import { Child, runTs } from '../helpers/processes';
 import { ThrowawayRedis, startRedis } from '../helpers/redis';

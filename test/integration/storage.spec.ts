@@ -1,6 +1,6 @@
 /**
  * The storage module against a real s3rver (the embedded server of
- * src/s3-local.ts), through the AWS SDK — no mocks.
+ * dev/s3-local.ts), through the AWS SDK — no mocks.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -15,9 +15,10 @@ import {
   ExportStorage,
   isTransientStorageError,
   objectKey,
-} from '../../src/exports/storage';
+  storageOptionsFromConfig,
+} from '../../src/storage';
 import { CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
-import { startEmbeddedS3 } from '../../src/s3-local';
+import { startEmbeddedS3 } from '../../dev/s3-local';
 import { startTestS3, type TestS3 } from '../helpers/s3';
 
 const MiB = 1024 * 1024;
@@ -94,7 +95,7 @@ describe('ExportStorage against s3rver', () => {
 
   beforeAll(async () => {
     s3 = await startTestS3();
-    storage = new ExportStorage(s3.config);
+    storage = new ExportStorage(storageOptionsFromConfig(s3.config));
     await storage.ensureBucket();
   });
 
@@ -304,7 +305,7 @@ describe('ExportStorage against s3rver', () => {
   });
 
   it('ensureBucket creates a missing bucket, is idempotent and safe when raced', async () => {
-    const fresh = new ExportStorage({ ...s3.config, s3Bucket: `fresh-${randomUUID().slice(0, 8)}` });
+    const fresh = new ExportStorage(storageOptionsFromConfig({ ...s3.config, s3Bucket: `fresh-${randomUUID().slice(0, 8)}` }));
     try {
       const missing = await rejectionOf(fresh.ping());
       expect(missing.$metadata?.httpStatusCode).toBe(404);
@@ -317,9 +318,9 @@ describe('ExportStorage against s3rver', () => {
       fresh.destroy();
     }
 
-    const raced = Array.from({ length: 4 }, () => new ExportStorage({ ...s3.config, s3Bucket: `race-${randomUUID().slice(0, 8)}` }));
+    const raced = Array.from({ length: 4 }, () => new ExportStorage(storageOptionsFromConfig({ ...s3.config, s3Bucket: `race-${randomUUID().slice(0, 8)}` })));
     const bucket = raced[0].bucket;
-    const racers = Array.from({ length: 4 }, () => new ExportStorage({ ...s3.config, s3Bucket: bucket }));
+    const racers = Array.from({ length: 4 }, () => new ExportStorage(storageOptionsFromConfig({ ...s3.config, s3Bucket: bucket })));
     try {
       const created = await Promise.all(racers.map((r) => r.ensureBucket()));
       expect(created.filter(Boolean).length).toBeGreaterThanOrEqual(1);
@@ -351,7 +352,7 @@ describe('ExportStorage against s3rver', () => {
   });
 
   it('wrong credentials: a permanent (non-transient) failure', async () => {
-    const wrong = new ExportStorage({ ...s3.config, s3AccessKeyId: 'NOT-A-KEY', s3SecretAccessKey: 'nope' });
+    const wrong = new ExportStorage(storageOptionsFromConfig({ ...s3.config, s3AccessKeyId: 'NOT-A-KEY', s3SecretAccessKey: 'nope' }));
     try {
       const pingErr = await rejectionOf(wrong.ping());
       expect(pingErr.$metadata?.httpStatusCode).toBe(403);
@@ -373,7 +374,7 @@ describe('ExportStorage against s3rver', () => {
 describe('ExportStorage when storage is down', () => {
   it('a stopped server: ping and uploads fail within seconds, as transient errors', async () => {
     const s3 = await startTestS3();
-    const storage = new ExportStorage(s3.config);
+    const storage = new ExportStorage(storageOptionsFromConfig(s3.config));
     try {
       const key = objectKey('t', randomUUID(), 'x.csv');
       await storage.uploadStream(key, Readable.from([Buffer.from('ok')]), { contentType: 'text/csv', fileName: 'x.csv' });

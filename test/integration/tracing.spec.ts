@@ -94,9 +94,12 @@ it('follows one export from the caller’s traceparent through the API, the queu
   const consumer = await until('the worker’s job span', () =>
     receiver.spans().find((s) => inTrace(s) && s.service === 'invoice-export-worker' && s.kind === SPAN_KIND.CONSUMER),
   );
-  const spans = await until('the worker’s S3 spans', () => {
+  // Each process exports on its own batch timer: wait for the API's request span as well as the worker's S3 spans.
+  const spans = await until('the worker’s S3 spans and the API’s request span', () => {
     const all = receiver.spans().filter(inTrace);
-    return all.some((s) => s.service === 'invoice-export-worker' && s.attributes['rpc.service'] === 'S3') ? all : undefined;
+    const s3Span = all.some((s) => s.service === 'invoice-export-worker' && s.attributes['rpc.service'] === 'S3');
+    const apiSpan = all.some((s) => s.service === 'invoice-export-api' && s.kind === SPAN_KIND.SERVER);
+    return s3Span && apiSpan ? all : undefined;
   });
   const api_ = spans.filter((s) => s.service === 'invoice-export-api');
   const worker_ = spans.filter((s) => s.service === 'invoice-export-worker');

@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import { DataSource } from 'typeorm';
-import { seedTenant } from '../../src/seed/seed';
-import { startEmbeddedS3 } from '../../src/s3-local';
+import { seedTenant } from '../../dev/seed/seed';
+import { startEmbeddedS3 } from '../../dev/s3-local';
 import { createInvoice, createPayer, createTenant } from '../factories';
 import { TestApp, startTestApp, uniqueName } from '../helpers/app';
 import { FR_HEADERS, MONEY_SQL, csvCents, readCsv, readXlsx } from '../helpers/files';

@@ -5,17 +5,18 @@
  */
 import { PassThrough } from 'node:stream';
 import { buildEntry, type AccountingSourceRow } from '../../src/accounting/entries';
-import { AccountingEntriesWriter } from '../../src/accounting/entries-writer';
+import { AccountingEntriesWriter } from '../../src/exports/kinds/accounting-entries-writer';
 import { decodeLatin9, toLatin9Text } from '../../src/accounting/fec-text';
 import { DEFAULT_ACCOUNTING_SETTINGS, accountingSettingsProblems, fiscalYearEndOf } from '../../src/accounting/settings';
 import { includedVatCents, rateHundredths } from '../../src/accounting/vat';
 import { ExportFormat, ExportKind, InvoiceType } from '../../src/entities/enums';
 import { ExportRefusal } from '../../src/errors';
-import { EXPORT_KINDS, checkExportKinds, resolveExportFormat } from '../../src/exports/kinds';
+import { EXPORT_KINDS, checkExportKinds, openExportFile, resolveExportFormat } from '../../src/exports/kinds';
 import { fecNaming } from '../../src/accounting/fec-name';
 import { sirenPassesLuhn } from '../../src/accounting/settings';
-import { createExportWriter } from '../../src/exports/writers';
 import { toCents } from '../../src/money';
+
+const AT = new Date('2026-12-02T10:00:00Z');
 
 const settings = { ...DEFAULT_ACCOUNTING_SETTINGS, vatAccounts: { ...DEFAULT_ACCOUNTING_SETTINGS.vatAccounts }, accountLabels: { '706100': 'Cours' } };
 const ctx = { settings, validDate: '2026-12-02' };
@@ -195,7 +196,7 @@ describe('the FEC writer through the entries writer', () => {
     const output = new PassThrough();
     const chunks: Buffer[] = [];
     output.on('data', (c: Buffer) => chunks.push(c));
-    const inner = createExportWriter({ kind: ExportKind.ACCOUNTING_ENTRIES, format: ExportFormat.FEC, locale: 'fr-FR', output });
+    const inner = openExportFile(ExportKind.ACCOUNTING_ENTRIES, { at: AT, timeZone: 'Europe/Paris', format: ExportFormat.FEC, locale: 'fr-FR', output }).writer;
     const writer = new AccountingEntriesWriter(inner, ctx, { payersWithoutIdentifier: 0, alreadyTransferred: 0 });
     let due = 0n;
     for (const rows of rowsOfDocs) {
@@ -224,7 +225,7 @@ describe('the FEC writer through the entries writer', () => {
   it('refuses to finish a file whose receivable total is not the selection amount due', async () => {
     const output = new PassThrough();
     output.resume();
-    const inner = createExportWriter({ kind: ExportKind.ACCOUNTING_ENTRIES, format: ExportFormat.FEC, locale: 'fr-FR', output });
+    const inner = openExportFile(ExportKind.ACCOUNTING_ENTRIES, { at: AT, timeZone: 'Europe/Paris', format: ExportFormat.FEC, locale: 'fr-FR', output }).writer;
     const writer = new AccountingEntriesWriter(inner, ctx, { payersWithoutIdentifier: 0, alreadyTransferred: 0 });
     for (const r of doc({ amountDue: '12.00' }, [['12.00']])) await writer.writeRow(r);
     await expect(

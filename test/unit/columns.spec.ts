@@ -16,7 +16,7 @@ import {
   PAYMENT_METHOD_LABELS,
   SUPPORTED_LOCALES,
 } from '../../src/exports/labels';
-import type { InvoiceLineRow, InvoiceRow } from '../../src/exports/rows';
+import type { InvoiceLineRow, InvoiceRow } from '../../src/exports/columns';
 
 const FR_INVOICES = [
   'Type de pièce',
@@ -186,12 +186,24 @@ describe('export columns', () => {
   });
 
   it('labels every enum value in every locale with the words of docs/data-model.md', () => {
+    // Every value of every enum has its own label in every locale (a record typed by the enum can still hold '' or a copy).
     for (const locale of SUPPORTED_LOCALES) {
-      for (const v of Object.values(InvoiceType)) expect(INVOICE_TYPE_LABELS[locale][v]).toBeTruthy();
-      for (const v of Object.values(InvoiceStatus)) expect(INVOICE_STATUS_LABELS[locale][v]).toBeTruthy();
-      for (const v of Object.values(BillingPeriod)) expect(BILLING_PERIOD_LABELS[locale][v]).toBeTruthy();
-      for (const v of Object.values(PaymentMethod)) expect(PAYMENT_METHOD_LABELS[locale][v]).toBeTruthy();
+      for (const [labels, values] of [
+        [INVOICE_TYPE_LABELS[locale], Object.values(InvoiceType)],
+        [INVOICE_STATUS_LABELS[locale], Object.values(InvoiceStatus)],
+        [BILLING_PERIOD_LABELS[locale], Object.values(BillingPeriod)],
+        [PAYMENT_METHOD_LABELS[locale], Object.values(PaymentMethod)],
+      ] as [Record<string, string>, string[]][]) {
+        expect(Object.keys(labels).sort()).toEqual([...values].sort());
+        expect(new Set(Object.values(labels).map((l) => l.trim())).size).toBe(values.length);
+        expect(Object.values(labels).every((l) => l.trim().length > 0)).toBe(true);
+      }
     }
+    expect(INVOICE_TYPE_LABELS).toEqual({
+      'fr-FR': { INVOICE: 'facture', CREDIT_NOTE: 'avoir' },
+      'en-GB': { INVOICE: 'invoice', CREDIT_NOTE: 'credit note' },
+    });
+    expect(Object.values(INVOICE_STATUS_LABELS['en-GB'])).toEqual(['To collect', 'Partially paid', 'Paid', 'Settled', 'Cancelled']);
     expect(Object.values(INVOICE_STATUS_LABELS['fr-FR'])).toEqual([
       'À encaisser',
       'Partiellement encaissée',

@@ -11,8 +11,12 @@ import {
 } from '../../src/entities/enums';
 import { columnsFor, headersFor, MONEY_COLUMN_KEYS } from '../../src/exports/columns';
 import type { ExportLocale } from '../../src/exports/labels';
-import type { ExportSummary, InvoiceLineRow, InvoiceRow } from '../../src/exports/rows';
-import { contentTypeFor, createExportWriter, extensionFor } from '../../src/exports/writers';
+import type { InvoiceLineRow, InvoiceRow } from '../../src/exports/columns';
+import type { ExportSummary } from '../../src/exports/writers/writer';
+import { contentTypeFor, extensionFor } from '../../src/exports/formats';
+import { openExportFile } from '../../src/exports/kinds';
+
+const AT = new Date('2026-12-02T10:00:00Z');
 import { formatCents, sumMoney, toCents } from '../../src/money';
 
 const SUMMARY: ExportSummary = {
@@ -89,7 +93,7 @@ async function writeCsv<K extends ExportKind>(
   const output = new PassThrough();
   const chunks: Buffer[] = [];
   output.on('data', (c: Buffer) => chunks.push(c));
-  const writer = createExportWriter({ kind, format: ExportFormat.CSV, locale, output });
+  const writer = openExportFile(kind, { at: AT, timeZone: 'Europe/Paris', format: ExportFormat.CSV, locale, output }).writer;
   for (const row of rows) await writer.writeRow(row as never);
   await writer.finish(SUMMARY);
   expect(writer.rowCount).toBe(rows.length);
@@ -232,7 +236,7 @@ describe('CSV writer', () => {
 
   it('waits for a slow reader instead of buffering (backpressure)', async () => {
     const output = new PassThrough({ highWaterMark: 1024 });
-    const writer = createExportWriter({ kind: ExportKind.INVOICES, format: ExportFormat.CSV, locale: 'fr-FR', output });
+    const writer = openExportFile(ExportKind.INVOICES, { at: AT, timeZone: 'Europe/Paris', format: ExportFormat.CSV, locale: 'fr-FR', output }).writer;
     const total = 20_000;
     const note = 'Réduction famille nombreuse, paiement en trois fois. '.repeat(2);
     let maxBuffered = 0;
@@ -269,7 +273,7 @@ describe('CSV writer', () => {
 
   it('rejects instead of hanging when the output is destroyed', async () => {
     const output = new PassThrough({ highWaterMark: 1024 });
-    const writer = createExportWriter({ kind: ExportKind.INVOICES, format: ExportFormat.CSV, locale: 'fr-FR', output });
+    const writer = openExportFile(ExportKind.INVOICES, { at: AT, timeZone: 'Europe/Paris', format: ExportFormat.CSV, locale: 'fr-FR', output }).writer;
     const producer = (async () => {
       for (let i = 0; i < 100_000; i++) await writer.writeRow(invoiceRow(i));
     })();
@@ -282,7 +286,7 @@ describe('CSV writer', () => {
   it('rejects rows that break the contract with a clear error', async () => {
     const output = new PassThrough();
     output.resume();
-    const writer = createExportWriter({ kind: ExportKind.INVOICES, format: ExportFormat.CSV, locale: 'fr-FR', output });
+    const writer = openExportFile(ExportKind.INVOICES, { at: AT, timeZone: 'Europe/Paris', format: ExportFormat.CSV, locale: 'fr-FR', output }).writer;
     await expect(writer.writeRow(invoiceRow(1, { billingDate: new Date() as unknown as string }))).rejects.toThrow(
       /yyyy-mm-dd/,
     );
@@ -291,7 +295,7 @@ describe('CSV writer', () => {
 
   it('abort() releases a writer blocked by a reader that stopped reading', async () => {
     const output = new PassThrough({ highWaterMark: 1024 });
-    const writer = createExportWriter({ kind: ExportKind.INVOICES, format: ExportFormat.CSV, locale: 'en-GB', output });
+    const writer = openExportFile(ExportKind.INVOICES, { at: AT, timeZone: 'Europe/Paris', format: ExportFormat.CSV, locale: 'en-GB', output }).writer;
     const producer = (async () => {
       for (let i = 0; i < 100_000; i++) await writer.writeRow(invoiceRow(i));
     })();

@@ -205,6 +205,13 @@ describe('Dockerfile', () => {
     expect(user).not.toMatch(/^USER\s+(root|0)(:|$)/i);
   });
 
+  it('builds src/ only: the build copies and compiles no development tool (dev/, tools/, bench/, chaos/, scripts/)', () => {
+    const copies = buildStage.filter((l) => /^COPY\s/i.test(l) && !/--from=/.test(l)).map((l) => l.split(/\s+/).slice(1, -1)).flat();
+    expect(copies.filter((src) => /^(\.|dev|tools|bench|chaos|scripts|test)(\/|$)/.test(src))).toEqual([]);
+    expect(copies).toContain('src');
+    expect(JSON.parse(read('tsconfig.build.json')).include).toEqual(['src']);
+  });
+
   it('starts the API by default, from where tsc emits it (rootDir "." → dist/src/)', () => {
     const cmd = finalStage.find((l) => /^CMD\s/i.test(l))!;
     expect(JSON.parse(cmd.replace(/^CMD\s+/i, ''))).toEqual(['node', 'dist/src/api/main.js']);
@@ -220,7 +227,7 @@ describe('Dockerfile', () => {
     expect(pkg.devDependencies.s3rver).toBeDefined();
     expect(finalStage.join('\n')).toMatch(/node_modules\/s3rver.*exit 1/);
     // Nothing loads it at module level: the production entry points start without it (test/integration/attacks-s3.spec.ts).
-    expect(read('src/s3-local.ts')).not.toMatch(/^import [^t][^\n]* from 's3rver/m);
+    expect(read('dev/s3-local.ts')).not.toMatch(/^import [^t][^\n]* from 's3rver/m);
   });
 
   it('keeps node_modules and local data out of the build context', () => {

@@ -7,7 +7,7 @@
 import { PassThrough } from 'node:stream';
 import { decodeLatin9, toLatin9Text } from '../../src/accounting/fec-text';
 import { formatDecimal, type ColumnDef } from '../../src/exports/cells';
-import type { ExportSummary } from '../../src/exports/rows';
+import type { ExportSummary } from '../../src/exports/writers/writer';
 import { FecExportWriter } from '../../src/exports/writers/fec';
 
 interface Row {

@@ -1,5 +1,7 @@
 import { ExportFormat, ExportKind } from '../../src/entities/enums';
-import { exportFileName, extensionFor, zonedDateTimeParts } from '../../src/exports/file-name';
+import { extensionFor } from '../../src/exports/formats';
+import { exportFileName } from '../../src/exports/kinds';
+import { zonedDateTimeParts } from '../../src/exports/zoned-time';
 
 describe('exportFileName', () => {
   const at = new Date('2026-11-27T22:45:59Z');

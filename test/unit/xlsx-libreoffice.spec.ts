@@ -11,8 +11,10 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { BillingPeriod, ExportFormat, ExportKind, InvoiceStatus, InvoiceType, PaymentMethod } from '../../src/entities/enums';
-import type { InvoiceRow } from '../../src/exports/rows';
-import { createExportWriter } from '../../src/exports/writers';
+import type { InvoiceRow } from '../../src/exports/columns';
+import { openExportFile } from '../../src/exports/kinds';
+
+const AT = new Date('2026-12-02T10:00:00Z');
 
 function soffice(): string | null {
   for (const bin of ['soffice', 'libreoffice']) {
@@ -62,7 +64,7 @@ maybe('LibreOffice reads the same cells: text as text, dates as dates, amounts t
     const out = new PassThrough();
     const chunks: Buffer[] = [];
     out.on('data', (c: Buffer) => chunks.push(c));
-    const writer = createExportWriter({ kind: ExportKind.INVOICES, format: ExportFormat.XLSX, locale: 'fr-FR', output: out });
+    const writer = openExportFile(ExportKind.INVOICES, { at: AT, timeZone: 'Europe/Paris', format: ExportFormat.XLSX, locale: 'fr-FR', output: out }).writer;
     const rows = [0, 1, 2, 3, 4, 5].map(row);
     for (const r of rows) await writer.writeRow(r);
     await writer.finish({

@@ -16,11 +16,14 @@ import {
 } from '../../src/entities/enums';
 import type { ColumnDef } from '../../src/exports/cells';
 import { columnsFor, headersFor, MONEY_COLUMN_KEYS } from '../../src/exports/columns';
-import { exportKind } from '../../src/exports/kinds';
 import type { ExportLocale } from '../../src/exports/labels';
-import type { ExportSummary, InvoiceLineRow, InvoiceRow } from '../../src/exports/rows';
-import { contentTypeFor, createExportWriter, extensionFor } from '../../src/exports/writers';
+import type { InvoiceLineRow, InvoiceRow } from '../../src/exports/columns';
+import type { ExportSummary } from '../../src/exports/writers/writer';
+import { contentTypeFor, extensionFor } from '../../src/exports/formats';
+import { exportKind, openExportFile } from '../../src/exports/kinds';
 import { XlsxExportWriter } from '../../src/exports/writers/xlsx';
+
+const AT = new Date('2026-12-02T10:00:00Z');
 import { formatCents, sumMoney, toCents } from '../../src/money';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -100,7 +103,7 @@ async function writeXlsx(
   const output = new PassThrough();
   const chunks: Buffer[] = [];
   output.on('data', (c: Buffer) => chunks.push(c));
-  const writer = createExportWriter({ kind, format: ExportFormat.XLSX, locale, output, ...extra });
+  const writer = openExportFile(kind, { at: AT, timeZone: 'Europe/Paris', format: ExportFormat.XLSX, locale, output, ...extra }).writer;
   for (const row of rows) await writer.writeRow(row);
   await writer.finish(SUMMARY);
   expect(writer.rowCount).toBe(rows.length);
@@ -378,10 +381,10 @@ describe('XLSX writer', () => {
     const script = `
       const { PassThrough } = require('node:stream');
       const ExcelJS = require('exceljs');
-      const { createExportWriter } = require('./src/exports/writers');
+      const { openExportFile } = require('./src/exports/kinds');
       (async () => {
         const output = new PassThrough(); const chunks = []; output.on('data', (c) => chunks.push(c));
-        const w = createExportWriter({ kind: 'INVOICES', format: 'XLSX', locale: 'fr-FR', output, timeZone: 'Europe/Paris' });
+        const { writer: w } = openExportFile('INVOICES', { format: 'XLSX', locale: 'fr-FR', output, at: new Date(), timeZone: 'Europe/Paris' });
         const row = JSON.parse(process.argv[1]);
         for (const d of ['2024-01-01', '2024-03-31', '2024-12-31', '2019-01-31']) await w.writeRow({ ...row, billingDate: d });
         await w.finish({ ...JSON.parse(process.argv[2]), requestedAt: new Date(0), generatedAt: new Date(0) });
@@ -408,7 +411,7 @@ describe('XLSX writer', () => {
 
   it('waits for a slow reader instead of buffering (backpressure)', async () => {
     const output = new PassThrough({ highWaterMark: 16 * 1024 });
-    const writer = createExportWriter({ kind: ExportKind.INVOICES, format: ExportFormat.XLSX, locale: 'fr-FR', output });
+    const writer = openExportFile(ExportKind.INVOICES, { at: AT, timeZone: 'Europe/Paris', format: ExportFormat.XLSX, locale: 'fr-FR', output }).writer;
     const total = 20_000;
     // Notes that barely compress, so that the file is big: ~1.6 KB of XML per row, ~30 MB in all.
     const notes = Array.from({ length: 256 }, () => randomBytes(1000).toString('base64'));
@@ -458,7 +461,7 @@ describe('XLSX writer', () => {
 
   it('rejects instead of hanging when the output is destroyed', async () => {
     const output = new PassThrough({ highWaterMark: 1024 });
-    const writer = createExportWriter({ kind: ExportKind.INVOICES, format: ExportFormat.XLSX, locale: 'fr-FR', output });
+    const writer = openExportFile(ExportKind.INVOICES, { at: AT, timeZone: 'Europe/Paris', format: ExportFormat.XLSX, locale: 'fr-FR', output }).writer;
     const producer = (async () => {
       for (let i = 0; i < 200_000; i++) await writer.writeRow(invoiceRow(i, { notes: `note ${i}`.repeat(20) }));
     })();
@@ -470,7 +473,7 @@ describe('XLSX writer', () => {
 
   it('abort() releases a writer blocked by a reader that stopped reading', async () => {
     const output = new PassThrough({ highWaterMark: 1024 });
-    const writer = createExportWriter({ kind: ExportKind.INVOICES, format: ExportFormat.XLSX, locale: 'fr-FR', output });
+    const writer = openExportFile(ExportKind.INVOICES, { at: AT, timeZone: 'Europe/Paris', format: ExportFormat.XLSX, locale: 'fr-FR', output }).writer;
     const producer = (async () => {
       for (let i = 0; i < 200_000; i++) await writer.writeRow(invoiceRow(i, { notes: randomBytes(300).toString('hex') }));
     })();

@@ -6,7 +6,6 @@ import { QUADRA_LAYOUT } from './quadra';
 import { SAGE100_LAYOUT } from './sage100';
 import { XIMPORT_LAYOUT } from './ximport';
 
-export { LayoutFileWriter } from './writer';
 export type { ImportLayout } from './common';
 export type { LayoutProblem } from './problems';
 export { describeProblems } from './problems';

@@ -1,29 +1,29 @@
 import type { DataSource } from 'typeorm';
-import { checkAccountingEntries, type AccountingCheckResult } from '../../accounting/check';
-import { AccountingEntriesWriter } from '../../accounting/entries-writer';
 import type { AccountingEntryLine, AccountingSourceRow } from '../../accounting/entries';
 import { fecNaming } from '../../accounting/fec-name';
-import { LayoutFileWriter, describeProblems, importLayout, type LayoutProblem } from '../../accounting/layouts';
+import { describeProblems, importLayout, type LayoutProblem } from '../../accounting/layouts';
 import { loadAccountingSettings } from '../../accounting/settings';
 import { rateLabel } from '../../accounting/vat';
-import { ExportFormat, ExportKind, IMPORT_LAYOUT_FORMATS } from '../../entities/enums';
+import { SqlParams } from '../../db/sql';
+import { ExportFormat, ExportKind } from '../../entities/enums';
+import type { InvoiceExport } from '../../entities/invoice-export.entity';
 import { Tenant } from '../../entities/tenant.entity';
 import { badInput } from '../../errors';
-import type { ColumnDef } from '../cells';
-import { stampedFileName } from '../file-name';
-import { SqlParams, selectionConditions, type StoredSelection } from '../selection';
-import { createWriterFor } from '../writers/create';
-import { zonedDateTimeParts } from '../zoned-time';
-import { BASE_TOTALS_SQL } from './invoices';
-import type { InvoiceExport } from '../../entities/invoice-export.entity';
+import { selectList, type ColumnDef, type SelectMap } from '../cells';
 import type { ExportLocale } from '../labels';
-import type { BaseTotals, ExportKindDefinition, ExportWarningData, Queryable } from './kind';
+import { selectionConditions, type StoredSelection } from '../selection';
+import { LayoutFileWriter } from '../writers/layout';
+import { zonedDateTimeParts } from '../zoned-time';
+import { checkAccountingEntries, type AccountingCheckResult } from './accounting-check';
+import { AccountingEntriesWriter } from './accounting-entries-writer';
+import { BASE_TOTALS_SQL } from './invoices';
+import { attemptFileArgs, openKindFile, type BaseTotals, type ExportKindDefinition, type ExportWarningData, type Queryable } from './kind';
 
 /**
- * "Exporter les écritures comptables" (DESIGN §9): a sales journal in the
+ * "Exporter les écritures comptables" (docs/accounting.md): a sales journal in the
  * FEC layout. The SELECT streams billing lines with their document (one row
  * per line, ordered by document then position; a document without lines
- * still comes once), and the kind's writer (accounting/entries-writer.ts)
+ * still comes once), and the kind's writer (kinds/accounting-entries-writer.ts)
  * turns each run of rows of one document into its entry's lines. Doing the
  * entries in TypeScript rather than SQL keeps the balance check, the VAT
  * rounding and the refusals in one place, in integer cents, and keeps the
@@ -76,11 +76,23 @@ export const ACCOUNTING_ENTRY_COLUMNS: readonly ColumnDef<AccountingEntryLine>[]
   { ...text('CodeAnalytique', 14, 'code'), notInFec: true },
 ];
 
-const SELECT_LIST = `
-  i.id AS "invoiceId", i.type AS "type", i.number AS "number", i.billing_date AS "billingDate", i.amount_due AS "amountDue",
-  p.last_name AS "payerLastName", p.first_name AS "payerFirstName", p.customer_identifier AS "customerIdentifier",
-  l.position AS "position", l.label AS "label", l.amount AS "amount", l.vat_rate AS "vatRate",
-  l.accounting_account AS "accountingAccount", l.analytic_code AS "analyticCode"`;
+/** The fields of a source row and their SQL: the file's columns are computed (entries), not selected. */
+const SOURCE_FIELDS: SelectMap<AccountingSourceRow> = {
+  invoiceId: 'i.id',
+  type: 'i.type',
+  number: 'i.number',
+  billingDate: 'i.billing_date',
+  amountDue: 'i.amount_due',
+  payerLastName: 'p.last_name',
+  payerFirstName: 'p.first_name',
+  customerIdentifier: 'p.customer_identifier',
+  position: 'l.position',
+  label: 'l.label',
+  amount: 'l.amount',
+  vatRate: 'l.vat_rate',
+  accountingAccount: 'l.accounting_account',
+  analyticCode: 'l.analytic_code',
+};
 
 export interface AccountingTotals extends BaseTotals {
   /** Rows the SELECT streams: each document's lines, at least one per document. */
@@ -129,7 +141,7 @@ function layoutWarning(w: LayoutProblem, locale: ExportLocale): ExportWarningDat
 
 export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, AccountingEntryLine, AccountingTotals> = {
   kind: ExportKind.ACCOUNTING_ENTRIES,
-  formats: [ExportFormat.FEC, ExportFormat.CSV, ExportFormat.XLSX, ...IMPORT_LAYOUT_FORMATS],
+  defaultFormat: ExportFormat.FEC,
   columns: ACCOUNTING_ENTRY_COLUMNS,
   sheetName: { 'fr-FR': 'Écritures comptables', 'en-GB': 'Accounting entries' },
   fileStem: { 'fr-FR': 'ecritures-comptables', 'en-GB': 'accounting-entries' },
@@ -137,7 +149,7 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
     const params = new SqlParams();
     const where = selectionConditions(params, tenantId, selection).join(' AND ');
     // As INVOICE_LINES (LATERAL pins the streaming plan), but LEFT: a document without lines still has its entry.
-    const text = `SELECT ${SELECT_LIST}
+    const text = `SELECT ${selectList([], SOURCE_FIELDS)}
          FROM invoices i
          JOIN payers p ON p.tenant_id = i.tenant_id AND p.id = i.payer_id
          LEFT JOIN LATERAL (
@@ -163,7 +175,7 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
   totalRows: (t) => Number(t.sourceRowCount),
 
   /** The accountant's software of the settings (FEC unless set). */
-  async defaultFormat(ds: DataSource, tenantId: string): Promise<ExportFormat> {
+  async tenantDefaultFormat(ds: DataSource, tenantId: string): Promise<ExportFormat> {
     return (await loadAccountingSettings(ds, tenantId)).accountingSoftware;
   },
 
@@ -197,32 +209,20 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
     if (problems.length) throw badInput(`The ${format} file cannot be written: ${describeProblems(problems)}`, { problems });
   },
 
-  async openAttempt({ db, exp, tenant, totals, locale, output, maxRowsPerSheet }) {
+  async openAttempt(args) {
+    const { db, exp, tenant, totals, locale } = args;
     const settings = await loadAccountingSettings(db, exp.tenantId);
     const validDate = tenantToday(tenant.timezone);
-    const datedName = stampedFileName(this.fileStem[locale], exp.format, exp.createdAt, tenant.timezone);
-    const layout = importLayout(exp.format);
     const extraWarnings: ExportWarningData[] = [];
-    let fileName = datedName;
+    let statutoryName: string | null = null;
     if (exp.format === ExportFormat.FEC) {
       const naming = fecNaming(tenant.siren, totals.earliestBillingDate, totals.latestBillingDate, settings.fiscalYearEnd, validDate);
-      fileName = naming.statutoryName ?? datedName;
+      statutoryName = naming.statutoryName;
       extraWarnings.push(...(await fecNameWarnings(db, exp, naming.warnings, naming.previousYearEnd, locale)));
-    } else if (layout?.fixedFileName) {
-      fileName = layout.fixedFileName;
     }
-    // FEC, CSV, XLSX: the generic writers; an importer layout: its own, which checks as it writes.
-    const layoutWriter = layout ? new LayoutFileWriter(layout, { settings }, output) : null;
-    const inner = layoutWriter ?? createWriterFor<AccountingEntryLine>({
-      columns: this.columns,
-      sheetName: this.sheetName[locale],
-      format: exp.format,
-      locale,
-      output,
-      maxRowsPerSheet,
-      timeZone: tenant.timezone,
-      layout: exp.options,
-    });
+    // FEC, CSV, XLSX: the generic writers; an importer layout: its own, which checks as it writes (exports/formats.ts).
+    const { fileName, writer: inner } = openKindFile(this, { ...attemptFileArgs(args), statutoryName, accounting: { settings } });
+    const layoutWriter = inner instanceof LayoutFileWriter ? inner : null;
     const payersWithoutIdentifier = Number(totals.payersWithoutIdentifier);
     const writer = new AccountingEntriesWriter(inner, { settings, validDate }, {
       payersWithoutIdentifier,

@@ -1,11 +1,9 @@
+import { SqlParams } from '../../db/sql';
 import { ExportFormat, ExportKind } from '../../entities/enums';
-import type { BillingPeriod, InvoiceType } from '../../entities/enums';
-import type { ColumnDef } from '../cells';
-import { stampedFileName } from '../file-name';
-import { SqlParams, selectionConditions } from '../selection';
-import { createWriterFor } from '../writers/create';
+import { column, selectList, type RowOf } from '../cells';
+import { selectionConditions } from '../selection';
 import { BASE_TOTALS_SQL } from './invoices';
-import type { BaseTotals, ExportKindDefinition } from './kind';
+import { attemptFileArgs, openKindFile, type BaseTotals, type ExportKindDefinition } from './kind';
 import { billingDate, billingPeriod, billingYear, customerIdentifier, documentNumber, documentType, payer } from './shared-columns';
 
 /**
@@ -13,30 +11,8 @@ import { billingDate, billingPeriod, billingYear, customerIdentifier, documentNu
  * identity of its invoice repeated.
  */
 
-export interface InvoiceLineRow {
-  type: InvoiceType;
-  number: string;
-  billingDate: string;
-  payerLastName: string;
-  payerFirstName: string;
-  customerIdentifier: string | null;
-  billingYear: string;
-  billingPeriod: BillingPeriod;
-  position: number;
-  label: string;
-  beneficiary: string | null;
-  activity: string | null;
-  quantity: string;
-  unitPrice: string;
-  discountAmount: string;
-  amount: string;
-  vatRate: string;
-  accountingAccount: string | null;
-  analyticCode: string | null;
-}
-
 /** `Exporter les lignes de facturation`: one row per billing line, its invoice's identity repeated. */
-export const INVOICE_LINE_COLUMNS: readonly ColumnDef<InvoiceLineRow>[] = [
+export const INVOICE_LINE_COLUMNS = [
   documentType,
   documentNumber,
   billingDate,
@@ -44,98 +20,104 @@ export const INVOICE_LINE_COLUMNS: readonly ColumnDef<InvoiceLineRow>[] = [
   customerIdentifier,
   billingYear,
   billingPeriod,
-  {
+  column<{ position: number }>({
     key: 'position',
+    select: { position: 'l.position' },
     header: { 'fr-FR': 'N° de ligne', 'en-GB': 'Line no.' },
     type: 'integer',
     width: 8,
     value: (r) => r.position,
-  },
-  {
+  }),
+  column<{ label: string }>({
     key: 'label',
+    select: { label: 'l.label' },
     header: { 'fr-FR': 'Désignation', 'en-GB': 'Description' },
     type: 'text',
     width: 36,
     value: (r) => r.label,
-  },
-  {
+  }),
+  column<{ beneficiary: string | null }>({
     key: 'beneficiary',
+    select: { beneficiary: 'l.beneficiary' },
     header: { 'fr-FR': 'Élève', 'en-GB': 'Pupil' },
     type: 'text',
     width: 24,
     value: (r) => r.beneficiary,
-  },
-  {
+  }),
+  column<{ activity: string | null }>({
     key: 'activity',
+    select: { activity: 'l.activity' },
     header: { 'fr-FR': 'Activité', 'en-GB': 'Activity' },
     type: 'text',
     width: 24,
     value: (r) => r.activity,
-  },
-  {
+  }),
+  column<{ quantity: string }>({
     key: 'quantity',
+    select: { quantity: 'l.quantity' },
     header: { 'fr-FR': 'Quantité', 'en-GB': 'Quantity' },
     type: 'decimal',
     scale: 3,
     width: 10,
     value: (r) => r.quantity,
-  },
-  {
+  }),
+  column<{ unitPrice: string }>({
     key: 'unitPrice',
+    select: { unitPrice: 'l.unit_price' },
     header: { 'fr-FR': 'Prix unitaire', 'en-GB': 'Unit price' },
     type: 'money',
     scale: 2,
     width: 14,
     value: (r) => r.unitPrice,
-  },
-  {
+  }),
+  column<{ discountAmount: string }>({
     key: 'discountAmount',
+    select: { discountAmount: 'l.discount_amount' },
     header: { 'fr-FR': 'Remise', 'en-GB': 'Discount' },
     type: 'money',
     scale: 2,
     width: 12,
     value: (r) => r.discountAmount,
-  },
-  {
+  }),
+  column<{ amount: string }>({
     key: 'amount',
+    select: { amount: 'l.amount' },
     header: { 'fr-FR': 'Montant', 'en-GB': 'Amount' },
     type: 'money',
     scale: 2,
     width: 14,
     value: (r) => r.amount,
-  },
-  {
+  }),
+  column<{ vatRate: string }>({
     key: 'vatRate',
+    select: { vatRate: 'l.vat_rate' },
     header: { 'fr-FR': 'Taux de TVA', 'en-GB': 'VAT rate' },
     type: 'percent',
     scale: 2,
     width: 10,
     value: (r) => r.vatRate,
-  },
-  {
+  }),
+  column<{ accountingAccount: string | null }>({
     key: 'accountingAccount',
+    select: { accountingAccount: 'l.accounting_account' },
     header: { 'fr-FR': 'Compte comptable', 'en-GB': 'Accounting account' },
     type: 'code',
     width: 16,
     value: (r) => r.accountingAccount,
-  },
-  {
+  }),
+  column<{ analyticCode: string | null }>({
     key: 'analyticCode',
+    select: { analyticCode: 'l.analytic_code' },
     header: { 'fr-FR': 'Code analytique', 'en-GB': 'Analytic code' },
     type: 'code',
     width: 16,
     value: (r) => r.analyticCode,
-  },
-];
+  }),
+] as const;
 
+/** A row as the SELECT streams it, derived from the columns. */
+export type InvoiceLineRow = RowOf<typeof INVOICE_LINE_COLUMNS>;
 
-const SELECT_LIST = `
-  i.type AS "type", i.number AS "number", i.billing_date AS "billingDate",
-  p.last_name AS "payerLastName", p.first_name AS "payerFirstName", p.customer_identifier AS "customerIdentifier",
-  i.billing_year AS "billingYear", i.billing_period AS "billingPeriod",
-  l.position AS "position", l.label AS "label", l.beneficiary AS "beneficiary", l.activity AS "activity",
-  l.quantity AS "quantity", l.unit_price AS "unitPrice", l.discount_amount AS "discountAmount", l.amount AS "amount",
-  l.vat_rate AS "vatRate", l.accounting_account AS "accountingAccount", l.analytic_code AS "analyticCode"`;
 
 export interface InvoiceLineTotals extends BaseTotals {
   lineCount: number;
@@ -143,7 +125,7 @@ export interface InvoiceLineTotals extends BaseTotals {
 
 export const INVOICE_LINES_KIND: ExportKindDefinition<InvoiceLineRow, InvoiceLineRow, InvoiceLineTotals> = {
   kind: ExportKind.INVOICE_LINES,
-  formats: [ExportFormat.XLSX, ExportFormat.CSV],
+  defaultFormat: ExportFormat.XLSX,
   columns: INVOICE_LINE_COLUMNS,
   sheetName: { 'fr-FR': 'Lignes de facturation', 'en-GB': 'Billing lines' },
   fileStem: { 'fr-FR': 'lignes-de-facturation', 'en-GB': 'invoice-lines' },
@@ -153,7 +135,7 @@ export const INVOICE_LINES_KIND: ExportKindDefinition<InvoiceLineRow, InvoiceLin
     // LATERAL pins the plan that streams: invoices in export order from
     // their index, each one's lines from (invoice_id, position). Without
     // it, fresh statistics can make the planner scan every line of the table.
-    const text = `SELECT ${SELECT_LIST}
+    const text = `SELECT ${selectList(INVOICE_LINE_COLUMNS)}
          FROM invoices i
          JOIN payers p ON p.tenant_id = i.tenant_id AND p.id = i.payer_id
          CROSS JOIN LATERAL (
@@ -173,11 +155,7 @@ export const INVOICE_LINES_KIND: ExportKindDefinition<InvoiceLineRow, InvoiceLin
     return { text, values: params.values };
   },
   totalRows: (t) => Number(t.lineCount),
-  async openAttempt({ exp, tenant, locale, output, maxRowsPerSheet }) {
-    return {
-      fileName: stampedFileName(this.fileStem[locale], exp.format, exp.createdAt, tenant.timezone),
-      writer: createWriterFor({ columns: this.columns, sheetName: this.sheetName[locale], format: exp.format, locale, output, maxRowsPerSheet, timeZone: tenant.timezone, layout: exp.options }),
-      warnings: () => null,
-    };
+  async openAttempt(args) {
+    return { ...openKindFile(this, attemptFileArgs(args)), warnings: () => null };
   },
 };

@@ -3,21 +3,14 @@ import type { DataSource } from 'typeorm';
 import type { ExportFormat, ExportKind } from '../../entities/enums';
 import type { InvoiceExport } from '../../entities/invoice-export.entity';
 import type { Tenant } from '../../entities/tenant.entity';
+import type { BuiltQuery, Queryable } from '../../db/sql';
 import type { ColumnDef } from '../cells';
+import { createFormatWriter, exportFormat, type FileNameFacts, type FileWriterOptions } from '../formats';
 import type { ExportLocale, Localized } from '../labels';
 import type { StoredSelection } from '../selection';
-import type { ExportWriter } from '../writers/create';
+import type { ExportWriter } from '../writers/writer';
 
-/** A SQL text with its positional parameters. */
-export interface BuiltQuery {
-  text: string;
-  values: unknown[];
-}
-
-/** Anything that runs SQL: a pg client, a TypeORM DataSource or EntityManager. */
-export interface Queryable {
-  query(text: string, values?: unknown[]): Promise<any>;
-}
+export type { BuiltQuery, Queryable } from '../../db/sql';
 
 /**
  * What every kind's totals query returns (more fields are the kind's own).
@@ -72,9 +65,9 @@ export interface KindAttempt<SqlRow> {
  */
 export interface ExportKindDefinition<SqlRow = any, FileRow = any, Totals extends BaseTotals = any> {
   readonly kind: ExportKind;
-  /** Formats this kind can be written in; the first is the default when the request names none. */
-  readonly formats: readonly ExportFormat[];
-  /** The file's columns, in order (what a data row of the file holds). */
+  /** The format a request that names none gets (the formats it accepts are in exports/formats.ts). */
+  readonly defaultFormat: ExportFormat;
+  /** The file's columns, in order (what a data row of the file holds); each key stable and camelCase. */
   readonly columns: readonly ColumnDef<FileRow>[];
   /** XLSX data sheet name. */
   readonly sheetName: Localized;
@@ -86,9 +79,58 @@ export interface ExportKindDefinition<SqlRow = any, FileRow = any, Totals extend
   totalsQuery(tenantId: string, selection: StoredSelection): BuiltQuery;
   /** Rows the SELECT will stream: the progress bar's total. */
   totalRows(totals: Totals): number;
-  /** The format of a request that names none, when it depends on the tenant (else `formats[0]`). */
-  defaultFormat?(ds: DataSource, tenantId: string): Promise<ExportFormat>;
+  /** The format of a request that names none, when it depends on the tenant (else `defaultFormat`). */
+  tenantDefaultFormat?(ds: DataSource, tenantId: string): Promise<ExportFormat>;
   /** Extra checks at request time, after the selection was resolved and before anything is written. */
   validateRequest?(ds: DataSource, tenantId: string, selection: StoredSelection, format: ExportFormat): Promise<void>;
   openAttempt(args: OpenAttemptArgs<Totals>): Promise<KindAttempt<SqlRow>>;
 }
+
+/** Where and how a kind's file is written. */
+export interface KindFileArgs extends Pick<FileNameFacts, 'statutoryName'>, Pick<FileWriterOptions<unknown>, 'layout' | 'accounting'> {
+  format: ExportFormat;
+  locale: ExportLocale;
+  output: Writable;
+  /** When the export was requested (the file name's stamp). */
+  at: Date;
+  /** The tenant's IANA zone. */
+  timeZone: string;
+  maxRowsPerSheet?: number;
+}
+
+/**
+ * A kind's file in a format: its name by the format's rule and the format's
+ * writer over the kind's columns. Every kind's `openAttempt` opens its file
+ * here; the benchmark and the tests write through it too (kinds/index.ts).
+ */
+export function openKindFile<FileRow>(
+  def: Pick<ExportKindDefinition<unknown, FileRow>, 'columns' | 'sheetName' | 'fileStem'>,
+  args: KindFileArgs,
+): { fileName: string; writer: ExportWriter<FileRow> } {
+  const { locale, timeZone } = args;
+  const format = exportFormat(args.format);
+  return {
+    fileName: format.fileName({ stem: def.fileStem[locale], at: args.at, timeZone, statutoryName: args.statutoryName }),
+    writer: createFormatWriter<FileRow>(args.format, {
+      columns: def.columns,
+      sheetName: def.sheetName[locale],
+      locale,
+      output: args.output,
+      maxRowsPerSheet: args.maxRowsPerSheet,
+      timeZone,
+      layout: args.layout,
+      accounting: args.accounting,
+    }),
+  };
+}
+
+/** The file arguments of an attempt: its export's format and request time, the tenant's zone. */
+export const attemptFileArgs = ({ exp, tenant, locale, output, maxRowsPerSheet }: OpenAttemptArgs<unknown>): KindFileArgs => ({
+  format: exp.format,
+  locale,
+  output,
+  at: exp.createdAt,
+  timeZone: tenant.timezone,
+  maxRowsPerSheet,
+  layout: exp.options,
+});

@@ -1,7 +1,8 @@
 import type { Writable } from 'node:stream';
-import { formatDecimal, parseCalendarDate, type ColumnDef } from '../cells';
+import type { ColumnDef } from '../cells';
 import type { ExportLocale } from '../labels';
-import { DelimitedTextWriter, type FieldFormatter } from './delimited';
+import { DelimitedTextWriter } from './delimited';
+import { textCellFormatter, type DateLayout } from './text-cells';
 import { windows1252Bytes } from './windows-1252';
 
 /**
@@ -11,26 +12,25 @@ import { windows1252Bytes } from './windows-1252';
 export interface CsvDialect {
   separator: string;
   decimalSeparator: string;
-  /** `yyyy-mm-dd` → the locale's date. */
-  formatDate(isoDate: string): string;
+  dateLayout: DateLayout;
 }
 
 export const CSV_DIALECTS: Readonly<Record<ExportLocale, CsvDialect>> = {
   'fr-FR': {
     separator: ';',
     decimalSeparator: ',',
-    formatDate: (iso) => formatCalendarDate(iso, 'dd/mm/yyyy'),
+    dateLayout: 'dd/mm/yyyy',
   },
   'en-GB': {
     separator: ',',
     decimalSeparator: '.',
-    formatDate: (iso) => formatCalendarDate(iso, 'yyyy-mm-dd'),
+    dateLayout: 'yyyy-mm-dd',
   },
 };
 
 /** Date layouts an importer may ask for (DESIGN §17). */
 export const CSV_DATE_FORMATS = ['dd/mm/yyyy', 'yyyy-mm-dd', 'ddmmyyyy', 'yyyymmdd'] as const;
-export type CsvDateFormat = (typeof CSV_DATE_FORMATS)[number];
+export type CsvDateFormat = (typeof CSV_DATE_FORMATS)[number] & DateLayout;
 export const CSV_SEPARATORS = [';', ',', '\t'] as const;
 export const CSV_DECIMAL_SEPARATORS = [',', '.'] as const;
 export type CsvEncodingName = 'UTF8_BOM' | 'WINDOWS_1252';
@@ -45,28 +45,11 @@ export interface CsvFileOptions {
   header: boolean;
 }
 
-export function formatCalendarDate(iso: string, format: CsvDateFormat): string {
-  parseCalendarDate(iso);
-  const [y, m, d] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10)];
-  switch (format) {
-    case 'dd/mm/yyyy':
-      return `${d}/${m}/${y}`;
-    case 'yyyy-mm-dd':
-      return iso;
-    case 'ddmmyyyy':
-      return d + m + y;
-    case 'yyyymmdd':
-      return y + m + d;
-    default:
-      throw new Error(`Unknown date format: ${String(format)}`);
-  }
-}
-
 function dialectOf(options: CsvFileOptions): CsvDialect {
   return {
     separator: options.separator,
     decimalSeparator: options.decimalSeparator,
-    formatDate: (iso) => formatCalendarDate(iso, options.dateFormat),
+    dateLayout: options.dateFormat,
   };
 }
 
@@ -80,42 +63,6 @@ export function csvTextField(value: string, separator: string): string {
   if (text.includes('"')) return `"${text.replace(/"/g, '""')}"`;
   if (text.includes(separator) || text.includes('\n') || text.includes('\r')) return `"${text}"`;
   return text;
-}
-
-function fieldFormatter<Row>(column: ColumnDef<Row>, locale: ExportLocale, dialect: CsvDialect): FieldFormatter<Row> {
-  const { separator, decimalSeparator } = dialect;
-  switch (column.type) {
-    case 'text':
-    case 'code':
-      return (row) => {
-        const v = column.value(row, locale);
-        return v === null || v === undefined ? '' : csvTextField(String(v), separator);
-      };
-    case 'date':
-      return (row) => {
-        const v = column.value(row, locale);
-        return v === null || v === undefined ? '' : dialect.formatDate(v);
-      };
-    case 'money':
-    case 'decimal':
-    case 'percent':
-      // Percent columns print the rate as stored (`20,00`); the header names it.
-      return (row) => {
-        const v = column.value(row, locale);
-        return v === null || v === undefined ? '' : formatDecimal(v, column.scale, decimalSeparator);
-      };
-    case 'integer':
-      return (row) => {
-        const v = column.value(row, locale);
-        if (v === null || v === undefined) return '';
-        if (!Number.isSafeInteger(v)) throw new TypeError(`Column ${column.key}: expected an integer, got ${v}`);
-        return String(v);
-      };
-    default: {
-      const never: never = column;
-      throw new Error(`Unknown column type: ${JSON.stringify(never)}`);
-    }
-  }
 }
 
 export interface CsvWriterOptions<Row> {
@@ -146,11 +93,12 @@ function utf8WithBom(): (text: string) => string {
 export class CsvExportWriter<Row> extends DelimitedTextWriter<Row> {
   constructor(opts: CsvWriterOptions<Row>) {
     const dialect = opts.options ? dialectOf(opts.options) : CSV_DIALECTS[opts.locale];
-    const { separator } = dialect;
+    const { separator, decimalSeparator, dateLayout } = dialect;
+    const style = { locale: opts.locale, decimalSeparator, dateLayout, text: (v: string) => csvTextField(v, separator) };
     const header = opts.options?.header === false ? null : opts.columns.map((c) => csvTextField(c.header[opts.locale], separator)).join(separator);
     super(
       opts.output,
-      opts.columns.map((c) => fieldFormatter(c, opts.locale, dialect)),
+      opts.columns.map((c) => textCellFormatter(c, style)),
       separator,
       header,
       opts.options?.encoding === 'WINDOWS_1252' ? windows1252Bytes : utf8WithBom(),

@@ -1,16 +1,14 @@
 import type { Writable } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { ExportSummary } from '../rows';
-import type { ExportWriter } from './create';
+import type { CellFormatter } from './text-cells';
+import type { ExportSummary, ExportWriter } from './writer';
 
 const EOL = '\r\n';
 const CHUNK_CHARS = 64 * 1024;
 
-export type FieldFormatter<Row> = (row: Row) => string;
-
 /**
  * One line per row, fields joined by a separator, CRLF — the CSV and FEC
- * writers, and the importer layouts (accounting/layouts). Rows are joined into ~64 KiB chunks, encoded by `encode`; a chunk
+ * writers, and the importer layouts (their cells from text-cells.ts). Rows are joined into ~64 KiB chunks, encoded by `encode`; a chunk
  * that the output does not accept right away (write() → false) makes the
  * next writeRow wait for 'drain'.
  */
@@ -22,7 +20,7 @@ export abstract class DelimitedTextWriter<Row> implements ExportWriter<Row> {
 
   protected constructor(
     private readonly output: Writable,
-    private readonly formatters: FieldFormatter<Row>[],
+    private readonly formatters: CellFormatter<Row>[],
     private readonly separator: string,
     /** The first line(s), already formatted and without the final EOL; null: none (importer layouts). */
     header: string | null,

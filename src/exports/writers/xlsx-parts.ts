@@ -1,5 +1,5 @@
 import { SUMMARY_LABELS, type ExportLocale } from '../labels';
-import type { ExportSummary } from '../rows';
+import type { ExportSummary } from './writer';
 import { zonedDateTimeParts } from '../zoned-time';
 import { columnLetters, inlineStringCell, NUM_FMT, numberCell, textToCell, wallClockToSerial, xmlEscape, xmlNumber } from './xlsx-cells';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { BillingPeriod, InvoiceStatus, InvoiceType, PaymentMethod } from '../entities/enums';
-import { formatCents } from '../money';
+import { BillingPeriod, InvoiceStatus, InvoiceType, PaymentMethod } from '../../src/entities/enums';
+import { formatCents } from '../../src/money';
 import * as C from './catalogue';
 import { deriveSeed, Rng } from './random';
 

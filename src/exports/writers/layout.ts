@@ -1,11 +1,10 @@
 import type { Writable } from 'node:stream';
+import type { AccountingEntryLine } from '../../accounting/entries';
+import { LayoutChecks, type ImportLayout, type LayoutLineWriter, type LayoutOptions } from '../../accounting/layouts/common';
+import { describeProblems, type LayoutProblem } from '../../accounting/layouts/problems';
 import { ExportRefusal, type ExportRefusalCode } from '../../errors';
-import type { ExportSummary } from '../../exports/rows';
-import type { ExportWriter } from '../../exports/writers/create';
-import { DelimitedTextWriter } from '../../exports/writers/delimited';
-import type { AccountingEntryLine } from '../entries';
-import { LayoutChecks, type ImportLayout, type LayoutLineWriter, type LayoutOptions } from './common';
-import { describeProblems, type LayoutProblem } from './problems';
+import { DelimitedTextWriter } from './delimited';
+import type { ExportSummary, ExportWriter } from './writer';
 
 /** Lines already made of byte strings (layouts/text.ts): written as they are, CR LF after each, no header. */
 class ByteLinesWriter extends DelimitedTextWriter<string> {

@@ -1,15 +1,47 @@
 /**
- * The chaos run's own stack: a redis-server with AOF on another port, an
- * s3rver on a fixed port (so that it can be stopped and restarted in place),
- * one API and N worker processes — each a child that can be SIGKILLed,
- * SIGSTOPped and restarted, with its whole log kept in the results folder.
+ * The stack the tools start (bench, chaos): the embedded S3 server, a
+ * redis-server with AOF on another port, API and worker processes — for
+ * chaos each a `Slot` that can be SIGKILLed, SIGSTOPped and restarted in
+ * place, with its whole log kept in the results folder.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, promises as fs, WriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Child, runTs } from '../../bench/lib/children';
-import { sleep } from '../../bench/lib/util';
+import { Child, runTs } from './children';
+import { sleep } from './util';
+
+/** The entry points the tools start, as the npm scripts do (`s3:local`, `start:api`, `start:worker`). */
+export const EMBEDDED_S3_ENTRY = 'dev/s3-local.cli.ts';
+export const API_ENTRY = 'src/api/main.ts';
+export const WORKER_ENTRY = 'src/worker/main.ts';
+
+/** The S3_* settings of the service processes for the embedded S3 server at `endpoint` (its default key). */
+export function embeddedS3Env(endpoint: string, bucket: string): Record<string, string> {
+  return {
+    S3_ENDPOINT: endpoint,
+    S3_BUCKET: bucket,
+    S3_REGION: 'us-east-1',
+    S3_ACCESS_KEY_ID: 'S3RVER',
+    S3_SECRET_ACCESS_KEY: 'S3RVER',
+    S3_FORCE_PATH_STYLE: 'true',
+  };
+}
+
+/**
+ * An embedded S3 server in a child process of its own on a free port,
+ * storing under `dir`: started through the tool's `spawn` (which tracks its
+ * children), resolved once it listens, with the settings the service needs.
+ */
+export async function startEmbeddedS3Child(
+  spawnChild: (name: string, entry: string, env: Record<string, string>) => Child,
+  dir: string,
+  bucket: string,
+): Promise<{ child: Child; env: Record<string, string> }> {
+  const child = spawnChild('s3rver', EMBEDDED_S3_ENTRY, { S3_LOCAL_PORT: '0', S3_LOCAL_DIR: dir, S3_BUCKET: bucket, LOG_LEVEL: 'warn' });
+  const endpoint = (await child.waitFor(/^S3_ENDPOINT=(\S+)$/m, 30_000))[1];
+  return { child, env: embeddedS3Env(endpoint, bucket) };
+}
 
 export async function freePort(from?: number): Promise<number> {
   const tryPort = (port: number) =>

@@ -1,13 +1,14 @@
 import type { DataSource } from 'typeorm';
-import { ExportFormat } from '../entities/enums';
-import type { ExportWriter } from '../exports/writers/create';
-import { formatCents } from '../money';
-import type { AccountingEntryLine, AccountingSourceRow } from './entries';
-import { AccountingEntriesWriter } from './entries-writer';
-import { fecNaming } from './fec-name';
-import { LayoutFileWriter, importLayout } from './layouts';
-import { MAX_LISTED_DOCUMENTS, ProblemList, type LayoutProblem } from './layouts/problems';
-import { fiscalYearEndOf, type AccountingSettingsData } from './settings';
+import type { AccountingEntryLine, AccountingSourceRow } from '../../accounting/entries';
+import { fecNaming } from '../../accounting/fec-name';
+import { importLayout } from '../../accounting/layouts';
+import { MAX_LISTED_DOCUMENTS, ProblemList, type LayoutProblem } from '../../accounting/layouts/problems';
+import { fiscalYearEndOf, type AccountingSettingsData } from '../../accounting/settings';
+import { ExportFormat } from '../../entities/enums';
+import { formatCents } from '../../money';
+import { LayoutFileWriter } from '../writers/layout';
+import type { ExportWriter } from '../writers/writer';
+import { AccountingEntriesWriter } from './accounting-entries-writer';
 
 /**
  * The pre-flight check of an accounting export (DESIGN §14): the same

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Client, Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { Product } from '../entities/enums';
+import { Product } from '../../src/entities/enums';
 import { checkPlanOptions, GeneratedInvoice, GeneratedLine, GeneratedPayer, TenantPlan } from './generate';
 import { ACCOUNT_LABELS } from './catalogue';
 

@@ -1,7 +1,7 @@
 /**
  * Embedded S3-compatible server (s3rver) for the single-process modes
  * (`npm start`, `npm run demo`), `npm run s3:local` and the tests
- * (DESIGN §2: S3_ENDPOINT unset → loopback s3rver storing under `.data/s3`).
+ * (docs/architecture.md: S3_ENDPOINT unset → loopback s3rver storing under `.data/s3`).
  *
  * Local modes only: s3rver is a devDependency (unmaintained, fast-xml-parser
  * 3, dicer): it is loaded here lazily, and the production image has none.
@@ -27,6 +27,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type S3rver from 's3rver';
 import type S3ErrorClass from 's3rver/lib/models/error';
+import type { EmbeddedS3Module } from '../src/embedded-s3';
 import { checkRequest, errorXml } from './s3-local-guard';
 
 export const DEFAULT_S3_LOCAL_DIR = '.data/s3';
@@ -310,3 +311,7 @@ async function listUploads(uploadsDir: string, bucket: string, prefix: string) {
     },
   };
 }
+
+// What src/embedded-s3.ts loads this module as (`npm start`, the demo): checked here, where both are known.
+const contract: EmbeddedS3Module = { startEmbeddedS3, EmbeddedS3UnavailableError };
+void contract;

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { loadConfigOrExit } from '../config';
-import { createDataSource } from '../db/data-source';
-import { ensureDatabase, runMigrations } from '../db/migrate';
-import { Product } from '../entities/enums';
+import { loadConfigOrExit } from '../../src/config';
+import { createDataSource } from '../../src/db/data-source';
+import { ensureDatabase, runMigrations } from '../../src/db/migrate';
+import { Product } from '../../src/entities/enums';
 import { DEFAULT_SEED, seedTenant } from './seed';
 
 /**

@@ -1,12 +1,12 @@
 /**
- * `npm run s3:local`: the embedded S3 server alone (DESIGN §2), for running
+ * `npm run s3:local`: the embedded S3 server alone (docs/architecture.md), for running
  * `npm run start:api` and `npm run start:worker` as separate processes
  * without MinIO. Listens on 127.0.0.1:S3_LOCAL_PORT (default 4569; 0 = any
  * free port), stores under S3_LOCAL_DIR (default .data/s3), creates
  * S3_BUCKET, and prints the S3_* settings the other processes need.
  * Stops cleanly on SIGINT / SIGTERM (exit 0).
  */
-import { isDevelopmentEnv, loadConfigOrExit } from './config';
+import { isDevelopmentEnv, loadConfigOrExit } from '../src/config';
 import { startEmbeddedS3 } from './s3-local';
 
 async function main(): Promise<void> {

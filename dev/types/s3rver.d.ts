@@ -1,5 +1,5 @@
 /**
- * s3rver 3.7.1 ships no TypeScript types. Only what src/s3-local.ts uses is
+ * s3rver 3.7.1 ships no TypeScript types. Only what dev/s3-local.ts uses is
  * declared here: the server class, and three internal modules that the
  * embedded server reuses for its multipart shim (authentication, S3 errors,
  * the in-process account registry).

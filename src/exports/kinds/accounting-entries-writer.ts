@@ -1,10 +1,9 @@
-import { ExportErrorCode, ExportRefusal } from '../errors';
-import type { Queryable } from '../exports/kinds/kind';
-import type { ExportSummary, SummaryFact } from '../exports/rows';
-import type { ExportWriter } from '../exports/writers/create';
-import { formatCents, toCents } from '../money';
-import type { ProblemList } from './layouts/problems';
-import { buildEntry, type AccountingEntryLine, type AccountingSourceRow, type EntryContext } from './entries';
+import { buildEntry, type AccountingEntryLine, type AccountingSourceRow, type EntryContext } from '../../accounting/entries';
+import type { ProblemList } from '../../accounting/layouts/problems';
+import type { Queryable } from '../../db/sql';
+import { ExportErrorCode, ExportRefusal } from '../../errors';
+import { formatCents, toCents } from '../../money';
+import type { ExportSummary, ExportWriter, SummaryFact } from '../writers/writer';
 
 /** Value of each hexadecimal digit by character code, -1 for other characters. */
 const HEX_VALUE = Int8Array.from({ length: 128 }, (_, c) => {

@@ -1,0 +1,76 @@
+import type { Slot } from '../../tools/lib/stack';
+import { sleep } from '../../tools/lib/util';
+import type { Row } from '../model';
+import type { ChaosRun } from './run';
+
+/**
+ * A worker frozen while its upload is in flight, until another attempt has
+ * COMPLETED the export; then SIGCONT: the stale attempt must stop and must
+ * not touch the winner's file.
+ */
+export async function freezeDuringUpload(run: ChaosRun): Promise<void> {
+  const f = run.fault('worker-sigstop-upload');
+  const big = run.tenants.reduce((a, b) => (b.lines > a.lines ? b : a));
+  // On a quiet machine the workload's exports may all be done or too quick to catch mid-upload:
+  // then it asks for a large one of its own, again every few seconds until one is caught.
+  let requestedOwnAt = 0;
+  const deadline = Date.now() + 60_000;
+  let target: { slot: Slot; row: Row } | undefined;
+  while (!target && Date.now() < deadline) {
+    for (const w of run.upWorkers()) {
+      for (const r of run.runningOn(w)) {
+        if (r.processed_rows > 0 && r.total_rows && r.processed_rows < 0.8 * r.total_rows && r.total_rows >= 5000) target = { slot: w, row: r };
+      }
+    }
+    if (!target && Date.now() > deadline - 55_000 && Date.now() - requestedOwnAt > 6_000) {
+      // No large export in flight: ask for one.
+      requestedOwnAt = Date.now();
+      void run.runRequest({ at: 0, tenant: run.tenants.indexOf(big), kind: 'INVOICE_LINES', format: 'XLSX', selection: { filter: {} } });
+    }
+    if (!target) await sleep(100);
+  }
+  if (!target) {
+    f.details.skipped = 'no export with its upload in flight within 60 s';
+    run.anomalies.push({ kind: 'fault-not-run', detail: 'worker-sigstop-upload: no export with its upload in flight within 60 s' });
+    run.end(f);
+    return;
+  }
+  const { slot, row } = target;
+  Object.assign(f.details, { worker: slot.name, exportId: row.id, attempt: row.attempts, processedRows: row.processed_rows, totalRows: row.total_rows });
+  const frozenAt = Date.now();
+  slot.freeze();
+  let completed: Row | undefined;
+  const until = Date.now() + 120_000;
+  while (Date.now() < until) {
+    const r = run.rows.get(row.id)!;
+    if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(r.status)) {
+      completed = r;
+      break;
+    }
+    await sleep(200);
+  }
+  f.details.takeoverCompletedMs = completed ? Date.now() - frozenAt : null;
+  if (!completed || completed.status !== 'COMPLETED' || completed.attempts <= row.attempts) {
+    slot.thaw();
+    run.anomalies.push({ kind: 'takeover', exportId: row.id, detail: `frozen worker's export ended ${completed?.status ?? 'not at all within 120 s'} (attempt ${completed?.attempts})` });
+    run.end(f);
+    return;
+  }
+  // Another attempt won; its file, before and after the stale attempt resumes.
+  const before = await run.download(row.id).catch((err: Error) => ({ error: err.message }));
+  slot.thaw();
+  f.details.frozenMs = Date.now() - frozenAt;
+  await sleep(4000);
+  const after = await run.download(row.id).catch((err: Error) => ({ error: err.message }));
+  const [now] = (await run.pool.query(`SELECT status, file_key FROM invoice_exports WHERE id = $1`, [row.id])).rows;
+  const ok = 'sha' in before && 'sha' in after && before.sha === after.sha && now.status === 'COMPLETED' && now.file_key === completed.file_key;
+  f.details.fileIntactAfterResume = ok;
+  if (!ok) {
+    run.anomalies.push({
+      kind: 'file-lost',
+      exportId: row.id,
+      detail: `after the frozen attempt resumed: before ${JSON.stringify(before).slice(0, 200)}, after ${JSON.stringify(after).slice(0, 200)}, row ${JSON.stringify(now)}`,
+    });
+  }
+  run.end(f);
+}
