@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --list` (issue 16, DESIGN §15): the list "Factures et
+ * `npm run bench -- --list` (issue 16, docs/search.md): the list "Factures et
  * avoirs" at platform scale.
  *
  * Two databases of the bench's own, seeded once and reused: one with

@@ -1,5 +1,5 @@
 /**
- * The tracing case of `npm run bench` (DESIGN §13: off, tracing costs
+ * The tracing case of `npm run bench` (docs/operations.md: off, tracing costs
  * nothing; on, little): the same export on a fresh worker process without
  * OTEL_EXPORTER_OTLP_ENDPOINT and with it, exporting to an OTLP/HTTP sink
  * of the bench's own (default protocol, http/protobuf), interleaved over the

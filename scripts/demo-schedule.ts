@@ -4,7 +4,7 @@ import { simpleParser } from 'mailparser';
 import type { Running } from '../src/boot';
 
 /**
- * The demo's scheduled send (DESIGN §17): a profile as the accountant's
+ * The demo's scheduled send (docs/profiles.md): a profile as the accountant's
  * "import paramétrable" wants it (CSV, Windows-1252, a few columns, dates
  * ddmmyyyy), a monthly schedule of the entries not yet transferred, its run
  * triggered now, the mail found in the embedded sink (.eml under

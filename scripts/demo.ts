@@ -337,8 +337,8 @@ interface CheckItem { rule: string; field: string | null; width: number | null; 
 interface AccountingCheck { entryCount: number; lineCount: number; totalDebit: string; totalCredit: string; problems: CheckItem[]; warnings: CheckItem[] }
 
 /**
- * "Exporter les écritures comptables" for the accountant's software (DESIGN
- * §14): the pre-flight check of the accounting selection, then the file in
+ * "Exporter les écritures comptables" for the accountant's software
+ * (docs/accounting.md): the pre-flight check of the accounting selection, then the file in
  * that program's import layout, read back and checked against the FEC of the
  * same selection (entries, lines, debit and credit to the cent).
  */

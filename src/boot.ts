@@ -19,7 +19,7 @@ export interface Running {
   worker?: RunningWorker;
   embeddedS3?: EmbeddedS3Handle;
   s3Endpoint: string;
-  /** Scheduled sends: the embedded mail sink, the schedule timer (DESIGN §17). */
+  /** Scheduled sends: the embedded mail sink, the schedule timer (docs/profiles.md). */
   sending?: Sending;
   /**
    * Stops taking work and closes everything, within SHUTDOWN_GRACE_MS plus

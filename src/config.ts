@@ -90,7 +90,7 @@ export interface Config {
   wsMaxPayloadBytes: number;
   /** Most operations open at once on one WebSocket. */
   wsMaxSubscriptions: number;
-  /** Scheduled sends (DESIGN §17). Unset: the single-process modes start an embedded sink; separate processes refuse schedules. */
+  /** Scheduled sends (docs/profiles.md). Unset: the single-process modes start an embedded sink; separate processes refuse schedules. */
   smtpUrl: string | undefined;
   mailFrom: string;
   /** Base of the links in the mails (`<PUBLIC_URL>/d/<token>`); unset: the API's own address. */
@@ -280,7 +280,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   });
 }
 
-/** Scheduled sends to the accountant (DESIGN §17). */
+/** Scheduled sends to the accountant (docs/profiles.md). */
 function mailPolicy(env: Env) {
   const mailFrom = str(env, 'MAIL_FROM', 'Exports <exports@localhost>');
   if (!/@/.test(mailFrom) || /[\r\n]/.test(mailFrom)) throw new ConfigError(`MAIL_FROM must be an e-mail address, e.g. "Exports <exports@example.org>" (got "${mailFrom}")`);

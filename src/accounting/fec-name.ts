@@ -1,7 +1,7 @@
 import { fiscalYearEndOf, sirenPassesLuhn } from './settings';
 
 /**
- * The FEC's statutory name `<SIREN>FEC<AAAAMMJJ>.txt` (DESIGN §14) is kept
+ * The FEC's statutory name `<SIREN>FEC<AAAAMMJJ>.txt` (docs/accounting.md) is kept
  * only for a file whose every entry falls within one fiscal year and whose
  * SIREN passes its Luhn check; otherwise the file takes the dated name and a
  * warning says why. A tenant without any SIREN just gets the dated name.

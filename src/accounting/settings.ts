@@ -18,7 +18,7 @@ export interface AccountingSettingsData {
   fallbackAuxiliaryAccount: string;
   /** `MM-DD` */
   fiscalYearEnd: string;
-  /** The accountant's software: its format is the default of the accounting export (DESIGN §14). */
+  /** The accountant's software: its format is the default of the accounting export (docs/accounting.md). */
   accountingSoftware: AccountingSoftware;
   /** XIMPORT amounts with a decimal comma instead of a point (docs/accounting.md). */
   ximportDecimalComma: boolean;

@@ -104,7 +104,7 @@ export async function createApiServer(services: AppServices): Promise<ApiServer>
   mountAdmin(app, services);
   mountMetrics(app, services);
   mountWeb(app);
-  // DESIGN §17: the links of the scheduled mails.
+  // docs/profiles.md: the links of the scheduled mails.
   app.get('/d/:token', downloadLinkHandler(services));
   app.use(
     '/graphql',

@@ -157,7 +157,7 @@ export class InvoiceExport {
   @Column({ name: 'files_cleaned_at', type: 'timestamptz', nullable: true })
   filesCleanedAt: Date | null;
 
-  /** The profile's (or the request's) columns, CSV layout and file name, as they were when requested (DESIGN §17); null: the defaults. */
+  /** The profile's (or the request's) columns, CSV layout and file name, as they were when requested (docs/profiles.md); null: the defaults. */
   @Column({ type: 'jsonb', nullable: true })
   options: FileLayout | null;
 

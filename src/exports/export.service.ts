@@ -145,7 +145,7 @@ export class ExportService {
     return (await this.lifecycle.publishCurrent(id)) ?? repo.findOneByOrFail({ id });
   }
 
-  /** The pre-flight check of an accounting export (DESIGN §14): the same selection rules as a request, nothing written. */
+  /** The pre-flight check of an accounting export (docs/accounting.md): the same selection rules as a request, nothing written. */
   async checkAccounting(principal: Principal, sel: ExportRequest['selection'], format: ExportFormat): Promise<AccountingCheckResult> {
     resolveExportFormat(ExportKind.ACCOUNTING_ENTRIES, format);
     const { selection } = await this.resolveSelection(principal.tenantId, sel);

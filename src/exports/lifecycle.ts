@@ -80,7 +80,7 @@ export interface NewExport {
   queuePrefix: string;
   /** The request's W3C traceparent (tracing on): the enqueue and the worker join its trace. */
   traceParent?: string | null;
-  /** DESIGN §17: the profile's or the request's columns, CSV layout and file name, as they are now; null: the defaults. */
+  /** docs/profiles.md: the profile's or the request's columns, CSV layout and file name, as they are now; null: the defaults. */
   options?: FileLayout | null;
 }
 

@@ -7,7 +7,7 @@ import { buildInfo } from './build-info';
 import { CounterName, readCounters } from './counters';
 
 /**
- * `/metrics` in the Prometheus text format (DESIGN §13): one prefix
+ * `/metrics` in the Prometheus text format (docs/operations.md): one prefix
  * (`invoice_export_`), counters ending in `_total`, units in the names.
  *
  * Two kinds of figures. Deployment-wide ones are read from PostgreSQL (and

@@ -1,5 +1,5 @@
 /**
- * Profiles, scheduled sends and roles on the page (DESIGN §17, issue 19)
+ * Profiles, scheduled sends and roles on the page (docs/profiles.md, issue 19)
  * in Debian's Chromium against the real service started here: what each
  * role is offered, the profile picker of the export dialog, the region
  * "Envois programmés", and refusals shown in French with their code.

@@ -91,7 +91,7 @@ it('runs from an empty database to three downloaded, correct files, then reuses 
   expect(output).toMatch(/debit = credit\s+[\d,]+\.\d{2} EUR\s+✓ the file and each of its [\d,]+ entries balance/);
   expect(output).toMatch(/receivable \(411\)\s+-?[\d,]+\.\d{2} EUR\s+✓ matches the database to the cent/);
   expect(output).toContain('The three exports and the Sage 50 / Ciel import file completed; every total matches the database to the cent.');
-  // DESIGN §14: the pre-flight check, then the importer file read back against the FEC of the same selection.
+  // docs/accounting.md: the pre-flight check, then the importer file read back against the FEC of the same selection.
   expect(output).toMatch(/Pre-flight check, XIMPORT/);
   expect(output).toMatch(/problems\s+0\s+✓ nothing refuses the export/);
   for (const name of ['entries', 'lines', 'debit', 'credit']) {
@@ -99,7 +99,7 @@ it('runs from an empty database to three downloaded, correct files, then reuses 
   }
   expect(output).not.toMatch(/✗/);
   expect(output).not.toMatch(/Try next/); // --once: no invitation to stay
-  // DESIGN §17: the monthly send, its mail in the embedded sink, the file through the mail's link.
+  // docs/profiles.md: the monthly send, its mail in the embedded sink, the file through the mail's link.
   expect(output).toMatch(/mail\s+\S+\.eml\s+.*Cabinet comptable/);
   expect(output).toMatch(/link\s+http:\/\/localhost:\d+\/d\/[A-Za-z0-9_-]{43}/);
   expect(output).toMatch(/✓\s+downloaded ecritures-Conservatoire-de-demonstration-\d{8}\.csv through the link: \d+ bytes\s+first line: EcritureDate;JournalCode;CompteNum/);
@@ -107,7 +107,7 @@ it('runs from an empty database to three downloaded, correct files, then reuses 
   // What it leaves.
   const files = (await fs.readdir(outDir)).sort();
   // The demo school has a SIREN, but its school year 2024/2025 spans two fiscal years (ending 12-31):
-  // its FEC takes the dated name rather than <SIREN>FEC<AAAAMMJJ>.txt (DESIGN §14, SPANS_FISCAL_YEARS).
+  // its FEC takes the dated name rather than <SIREN>FEC<AAAAMMJJ>.txt (docs/accounting.md, SPANS_FISCAL_YEARS).
   expect(files).toEqual([
     'XIMPORT.TXT', // the Sage 50 / Ciel import file of the same selection
     expect.stringMatching(/^ecritures-comptables_\d{8}-\d{4}\.txt$/), expect.stringMatching(/^factures_\d{8}-\d{4}\.xlsx$/), expect.stringMatching(/^lignes-de-facturation_\d{8}-\d{4}\.csv$/),

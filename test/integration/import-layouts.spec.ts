@@ -1,5 +1,5 @@
 /**
- * The importer layouts end to end (DESIGN §14, docs/accounting.md): real
+ * The importer layouts end to end (docs/accounting.md, docs/accounting.md): real
  * PostgreSQL, Redis, S3. The golden selection through the real pipeline
  * gives the committed golden files byte for byte; the pre-flight check
  * agrees with the export; identifiers that do not fit are refused at

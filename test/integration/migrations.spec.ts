@@ -56,7 +56,7 @@ const CONTRACT_COLUMNS: Record<string, string[]> = {
   tenant_accounting_settings: [
     'tenant_id', 'journal_code', 'journal_label', 'receivable_account', 'default_revenue_account', 'vat_accounts',
     'account_labels', 'fallback_auxiliary_account', 'fiscal_year_end', 'updated_at',
-    // DESIGN §14
+    // docs/accounting.md
     'accounting_software', 'ximport_decimal_comma', 'quadra_update_existing_accounts',
   ],
   accounting_transfers: ['id', 'tenant_id', 'invoice_id', 'export_id', 'transferred_at'],
@@ -67,7 +67,7 @@ const CONTRACT_COLUMNS: Record<string, string[]> = {
 /** Tables of the service's own bookkeeping, beyond docs/data-model.md. */
 const SERVICE_TABLES = [
   'service_counters',
-  // DESIGN §17
+  // docs/profiles.md
   'export_profiles', 'export_schedules', 'export_schedule_runs', 'export_deliveries', 'export_links', 'export_link_uses',
 ];
 

@@ -1,5 +1,5 @@
 /**
- * Traces (DESIGN §13) through separate API and worker processes, exported to
+ * Traces (docs/operations.md) through separate API and worker processes, exported to
  * a real OTLP/HTTP receiver: the request's spans join the caller's
  * traceparent, and the worker's job, SQL and S3 spans are in the same trace.
  */

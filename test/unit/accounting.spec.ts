@@ -167,7 +167,7 @@ describe('accounting settings', () => {
     expect(sirenPassesLuhn('31825740A')).toBe(false);
   });
 
-  it("the FEC's statutory name only within one fiscal year and with a valid SIREN (DESIGN §14)", () => {
+  it("the FEC's statutory name only within one fiscal year and with a valid SIREN (docs/accounting.md)", () => {
     expect(fecNaming('318 257 409', '2025-01-01', '2025-12-31', '12-31', '2026-12-02')).toEqual({ statutoryName: '318257409FEC20251231.txt', warnings: [], previousYearEnd: null });
     expect(fecNaming('318257409', '2024-09-01', '2025-06-30', '08-31', '2026-12-02').statutoryName).toBe('318257409FEC20250831.txt');
     expect(fecNaming('318257409', '2024-08-31', '2025-06-30', '08-31', '2026-12-02')).toEqual({ statutoryName: null, warnings: ['SPANS_FISCAL_YEARS'], previousYearEnd: '2024-08-31' });

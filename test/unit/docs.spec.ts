@@ -22,3 +22,16 @@ it('every link of the README to a file of the repository points to a file that e
   expect(links.length).toBeGreaterThan(5);
   for (const l of links) expect(() => readFileSync(path.join(ROOT, l))).not.toThrow();
 });
+
+describe('the design text lives in the repository', () => {
+  it('no comment of the code, the tests or the tools cites a DESIGN section (a document that is not in the repository)', () => {
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+    const res = spawnSync('git', ['grep', '-n', '-E', 'DESIGN *§|\\(DESIGN$', '--', 'src', 'test', 'web/src', 'scripts', 'bench', 'chaos', 'dev', 'tools'], {
+      cwd: `${__dirname}/../..`,
+      encoding: 'utf8',
+    });
+    // git grep: status 1 and no output when nothing matches.
+    expect(res.stdout).toBe('');
+    expect(res.status).toBe(1);
+  });
+});

@@ -42,7 +42,7 @@ describe('column choices and CSV options', () => {
     expect(() => validateColumnChoice(ExportKind.ACCOUNTING_ENTRIES, ExportFormat.FEC, [{ key: 'JournalCode' }])).toThrow(/FEC/);
   });
 
-  it('fills the defaults of DESIGN §17', () => {
+  it('fills the defaults of docs/profiles.md', () => {
     expect(validateCsvOptions(ExportFormat.CSV, {})).toEqual({ encoding: 'UTF8_BOM', separator: ';', decimalSeparator: ',', dateFormat: 'dd/mm/yyyy', header: true });
     expect(() => validateCsvOptions(ExportFormat.CSV, { separator: '|' })).toThrow(/separator/);
   });

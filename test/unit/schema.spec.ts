@@ -115,7 +115,7 @@ describe('the contract of docs/api.md', () => {
       selection: 'InvoiceSelection!',
       locale: 'String',
       idempotencyKey: 'String',
-      // DESIGN §17
+      // docs/profiles.md
       profileId: 'ID',
       columns: '[ExportColumnChoice!]',
       csv: 'CsvOptionsInput',
@@ -191,7 +191,7 @@ describe('the contract of docs/api.md', () => {
       }),
     );
     expect(fieldTypes(objectType('ExportError').getFields())).toEqual({ code: 'String!', message: 'String!' });
-    // DESIGN §14: the accounting checks' item shape (rule, field, width, documents) on top of code, count, message.
+    // docs/accounting.md: the accounting checks' item shape (rule, field, width, documents) on top of code, count, message.
     expect(fieldTypes(objectType('ExportWarning').getFields())).toEqual({
       code: 'String!', count: 'Int!', message: 'String!', rule: 'String', field: 'String', width: 'Int', documents: '[String!]',
     });
@@ -220,7 +220,7 @@ describe('the contract of docs/api.md', () => {
     });
   });
 
-  it('DESIGN §14: accountingExportCheck(selection, format): AccountingExportCheck!', () => {
+  it('docs/accounting.md: accountingExportCheck(selection, format): AccountingExportCheck!', () => {
     const q = objectType('Query').getFields();
     expect(String(q.accountingExportCheck.type)).toBe('AccountingExportCheck!');
     expect(argsOf(q.accountingExportCheck)).toEqual({
@@ -308,7 +308,7 @@ describe('the contract of docs/api.md', () => {
   });
 });
 
-describe('the contract of DESIGN §17 (profiles)', () => {
+describe('the contract of docs/profiles.md (profiles)', () => {
   const schema: GraphQLSchema = buildSchema(committed);
   const fieldsOf = (name: string) => {
     const t = schema.getType(name);

@@ -2,7 +2,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * `trace_parent`: the W3C traceparent of the request that recorded an export
- * (tracing on, DESIGN §13), so that whichever process's dispatcher enqueues
+ * (tracing on, docs/operations.md), so that whichever process's dispatcher enqueues
  * it, and the worker that runs it, join the request's trace. NULL when
  * tracing is off.
  */

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Importer layouts of the accounting export (DESIGN §14, docs/accounting.md):
+ * Importer layouts of the accounting export (docs/accounting.md, docs/accounting.md):
  * five more formats of `invoice_exports.format`, and the accountant's
  * software in the tenant's accounting settings (its format is the default of
  * the accounting export), with the two options of the XIMPORT and Quadra

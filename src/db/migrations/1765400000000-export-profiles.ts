@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Saved export profiles and the send to the accountant (DESIGN §17): the
+ * Saved export profiles and the send to the accountant (docs/profiles.md): the
  * profiles; the layout an export was requested with (`invoice_exports.options`:
  * the profile's settings as they were then, so that a later edit does not
  * change a queued export); the schedules, each (schedule, period) run once

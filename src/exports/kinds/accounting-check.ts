@@ -11,7 +11,7 @@ import type { ExportWriter } from '../writers/writer';
 import { AccountingEntriesWriter } from './accounting-entries-writer';
 
 /**
- * The pre-flight check of an accounting export (DESIGN §14): the same
+ * The pre-flight check of an accounting export (docs/accounting.md): the same
  * SELECT, read the same way (one read-only snapshot, a cursor, batches),
  * through the same entries writer and the same layout writer as the export
  * — only nothing is written. A clean check therefore means a clean export

@@ -251,7 +251,7 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
   },
 };
 
-/** Why a FEC does not carry its statutory name (DESIGN §14): an invalid SIREN, entries of several fiscal years. */
+/** Why a FEC does not carry its statutory name (docs/accounting.md): an invalid SIREN, entries of several fiscal years. */
 async function fecNameWarnings(
   db: Queryable, exp: InvoiceExport, codes: readonly ('SIREN_INVALID' | 'SPANS_FISCAL_YEARS')[], previousYearEnd: string | null, locale: ExportLocale,
 ): Promise<ExportWarningData[]> {

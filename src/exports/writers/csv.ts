@@ -28,14 +28,14 @@ export const CSV_DIALECTS: Readonly<Record<ExportLocale, CsvDialect>> = {
   },
 };
 
-/** Date layouts an importer may ask for (DESIGN §17). */
+/** Date layouts an importer may ask for (docs/profiles.md). */
 export const CSV_DATE_FORMATS = ['dd/mm/yyyy', 'yyyy-mm-dd', 'ddmmyyyy', 'yyyymmdd'] as const;
 export type CsvDateFormat = (typeof CSV_DATE_FORMATS)[number] & DateLayout;
 export const CSV_SEPARATORS = [';', ',', '\t'] as const;
 export const CSV_DECIMAL_SEPARATORS = [',', '.'] as const;
 export type CsvEncodingName = 'UTF8_BOM' | 'WINDOWS_1252';
 
-/** A CSV's layout chosen by a profile or a request (DESIGN §17); without it, the locale's dialect in UTF-8 with a BOM. */
+/** A CSV's layout chosen by a profile or a request (docs/profiles.md); without it, the locale's dialect in UTF-8 with a BOM. */
 export interface CsvFileOptions {
   encoding: CsvEncodingName;
   separator: string;
