@@ -141,6 +141,18 @@ describeBrowser('profiles, scheduled sends and roles on the page', () => {
     await schedules.getByText('Chaque mois, le 15 à 6 h · à a@compta.example, b@compta.example').waitFor();
     const { data } = await gql(`{ exportSchedules { day recipients } }`, {}, Role.VIEWER);
     expect(data.exportSchedules).toContainEqual({ day: 15, recipients: ['a@compta.example', 'b@compta.example'] });
+
+    // Changed: another hour, and paused.
+    const item = schedules.getByRole('listitem').filter({ hasText: 'Chaque mois, le 15 à 6 h' });
+    await item.getByRole('button', { name: 'Modifier' }).click();
+    const edit = item.getByRole('form', { name: "Modifier l'envoi Cabinet Dupont" });
+    await edit.getByRole('textbox', { name: 'Heure', exact: true }).fill('7');
+    await edit.getByRole('checkbox', { name: 'Actif' }).uncheck();
+    await edit.getByRole('button', { name: 'Enregistrer' }).click();
+    await schedules.getByText('Chaque mois, le 15 à 7 h · à a@compta.example, b@compta.example · désactivé').waitFor();
+    await schedules.getByRole('status').filter({ hasText: 'Envoi programmé modifié.' }).waitFor();
+    const after = await gql(`{ exportSchedules { day hour enabled recipients } }`, {}, Role.VIEWER);
+    expect(after.data.exportSchedules).toContainEqual({ day: 15, hour: 7, enabled: false, recipients: ['a@compta.example', 'b@compta.example'] });
   });
 
   it('the column picker: tick, reorder, rename, CSV options, save as a profile, export with it', async () => {

@@ -5,6 +5,7 @@ import { formatDate, formatDateTime } from './format';
 import {
   CreateScheduleMutation,
   DeleteScheduleMutation,
+  UpdateScheduleMutation,
   ProfilesQuery,
   RunScheduleNowMutation,
   SchedulesQuery,
@@ -40,6 +41,7 @@ export function SchedulesPanel({ api, roles }: { api: Api; roles: readonly strin
   const [items, setItems] = useState<ScheduleItem[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notes, setNotes] = useState<Record<string, string>>({});
+  const [editing, setEditing] = useState<string | null>(null);
   const admin = canManageSchedules(roles);
 
   const load = () =>
@@ -102,6 +104,9 @@ export function SchedulesPanel({ api, roles }: { api: Api; roles: readonly strin
               </p>
               {admin && (
                 <div class="popup-actions">
+                  <button type="button" class="secondary" aria-describedby={`sch-${s.id}`} aria-expanded={editing === s.id} onClick={() => setEditing(editing === s.id ? null : s.id)}>
+                    Modifier
+                  </button>
                   <button type="button" class="secondary" aria-describedby={`sch-${s.id}`} onClick={() => void runNow(s)}>
                     Lancer maintenant
                   </button>
@@ -111,19 +116,42 @@ export function SchedulesPanel({ api, roles }: { api: Api; roles: readonly strin
                 </div>
               )}
               {notes[s.id] && <p role="status">{notes[s.id]}</p>}
+              {admin && editing === s.id && (
+                <ScheduleForm
+                  api={api}
+                  existing={s}
+                  onSaved={() => {
+                    setEditing(null);
+                    setNotes((n) => ({ ...n, [s.id]: 'Envoi programmé modifié.' }));
+                    void load();
+                  }}
+                />
+              )}
             </li>
           ))}
         </ul>
       )}
-      {admin && <NewSchedule api={api} onCreated={() => void load()} />}
+      {admin && <ScheduleForm api={api} onSaved={() => void load()} />}
     </section>
   );
 }
 
-/** ADMIN: a new scheduled send. Every refusal of the API is shown in French with its code. */
-function NewSchedule({ api, onCreated }: { api: Api; onCreated: () => void }) {
+/**
+ * ADMIN: a new scheduled send, or one changed (`existing`). Every refusal of
+ * the API is shown in French with its code.
+ */
+function ScheduleForm({ api, existing, onSaved }: { api: Api; existing?: ScheduleItem; onSaved: () => void }) {
   const [profiles, setProfiles] = useState<ProfileItem[]>([]);
-  const [form, setForm] = useState({ profileId: '', cadence: 'MONTHLY', day: '1', hour: '6', recipients: '', selection: 'PREVIOUS_PERIOD', emptyPeriod: 'SKIP' });
+  const [form, setForm] = useState(
+    existing
+      ? {
+          profileId: existing.profile.id, cadence: existing.cadence, day: String(existing.day), hour: String(existing.hour),
+          recipients: existing.recipients.join(', '), selection: existing.selection, emptyPeriod: existing.emptyPeriod, enabled: existing.enabled,
+        }
+      : { profileId: '', cadence: 'MONTHLY', day: '1', hour: '6', recipients: '', selection: 'PREVIOUS_PERIOD', emptyPeriod: 'SKIP', enabled: true },
+  );
+  const title = existing ? `Modifier l'envoi ${existing.profile.name}` : 'Nouvel envoi programmé';
+  const titleId = existing ? `edit-schedule-${existing.id}` : 'new-schedule-title';
   const [note, setNote] = useState<string | null>(null);
   useEffect(() => {
     api.query(ProfilesQuery, {}).then((d) => setProfiles(d.exportProfiles), () => setProfiles([]));
@@ -140,20 +168,26 @@ function NewSchedule({ api, onCreated }: { api: Api; onCreated: () => void }) {
       recipients: form.recipients.split(/[\s,;]+/).filter(Boolean),
       selection: form.selection as ScheduleInput['selection'],
       emptyPeriod: form.emptyPeriod as NonNullable<ScheduleInput['emptyPeriod']>,
+      enabled: form.enabled,
+      ...(existing?.ownerEmail ? { ownerEmail: existing.ownerEmail } : {}),
     };
     try {
-      await api.mutate(CreateScheduleMutation, { input });
-      setNote('Envoi programmé créé.');
-      onCreated();
+      if (existing) {
+        await api.mutate(UpdateScheduleMutation, { id: existing.id, input });
+      } else {
+        await api.mutate(CreateScheduleMutation, { input });
+        setNote('Envoi programmé créé.');
+      }
+      onSaved();
     } catch (err) {
-      setNote(refusalLine('Création refusée', toApiError(err)));
+      setNote(refusalLine(existing ? 'Modification refusée' : 'Création refusée', toApiError(err)));
     }
   }
 
   if (!profiles.length) return <p class="hint">Enregistrez d'abord un profil d'export (dans « Action pour … sélectionnés ») pour le programmer.</p>;
   return (
-    <form class="new-schedule" aria-labelledby="new-schedule-title" onSubmit={(e) => void submit(e)}>
-      <h3 id="new-schedule-title">Nouvel envoi programmé</h3>
+    <form class="new-schedule" aria-labelledby={titleId} onSubmit={(e) => void submit(e)}>
+      <h3 id={titleId}>{title}</h3>
       <label class="field">
         <span>Profil</span>
         <select aria-label="Profil" value={form.profileId} onChange={set('profileId')} required>
@@ -199,8 +233,12 @@ function NewSchedule({ api, onCreated }: { api: Api; onCreated: () => void }) {
           <option value="SEND_NOTICE">Envoyer un avis</option>
         </select>
       </label>
+      <label class="field">
+        <span>Actif</span>
+        <input type="checkbox" aria-label="Actif" checked={form.enabled} onChange={(e) => setForm((f) => ({ ...f, enabled: (e.currentTarget as HTMLInputElement).checked }))} />
+      </label>
       <button type="submit" class="primary">
-        Créer l'envoi
+        {existing ? 'Enregistrer' : "Créer l'envoi"}
       </button>
       {note && <p role="status">{note}</p>}
     </form>

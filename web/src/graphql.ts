@@ -123,7 +123,7 @@ export type ProfileItem = ResultOf<typeof ProfilesQuery>['exportProfiles'][numbe
 export const SchedulesQuery = graphql(`
   query Schedules {
     exportSchedules {
-      id cadence day hour recipients selection enabled emptyPeriod nextRunAt lastRunStatus lastPeriodStart
+      id cadence day hour recipients selection enabled emptyPeriod nextRunAt lastRunStatus lastPeriodStart ownerEmail
       profile { id name }
       lastRun { id status fileName }
     }
@@ -169,6 +169,12 @@ export const CreateScheduleMutation = graphql(`
 `);
 
 export type ScheduleInput = VariablesOf<typeof CreateScheduleMutation>['input'];
+
+export const UpdateScheduleMutation = graphql(`
+  mutation UpdateSchedule($id: ID!, $input: ExportScheduleInput!) {
+    updateExportSchedule(id: $id, input: $input) { id }
+  }
+`);
 
 export const DeleteScheduleMutation = graphql(`
   mutation DeleteSchedule($id: ID!) {
