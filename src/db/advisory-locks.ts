@@ -16,6 +16,8 @@ export const AdvisoryLock = {
   RECONCILER: 7_240_120,
   /** (key, hashtext(QUEUE_PREFIX)): one storage sweep at a time per deployment. */
   SWEEP: 7_240_121,
+  /** (key, hashtext(QUEUE_PREFIX)): one schedule runner pass at a time per deployment (docs/profiles.md). */
+  SCHEDULES: 7_240_130,
 } as const;
 
 export type AdvisoryLockKey = (typeof AdvisoryLock)[keyof typeof AdvisoryLock];

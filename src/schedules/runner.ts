@@ -11,6 +11,7 @@ import { emptyPeriodMail, failedRunMail, fileMail, undeliverableMail, type Perio
 import { ProfileService } from '../profiles/profile.service';
 import { nextRunAfter, periodBefore, type Period } from './periods';
 import { SCHEDULE_COLUMNS, claimPeriod, queueDeliveries, requestRun, type DeliveryKind, type ScheduleRow } from './runs';
+import { AdvisoryLock } from '../db/advisory-locks';
 
 export interface ScheduleRunnerDeps {
   dataSource: DataSource;
@@ -24,8 +25,6 @@ export interface ScheduleRunnerDeps {
   now?: () => Date;
 }
 
-/** One runner at a time over every process of a deployment. */
-const SCHEDULE_LOCK = 7_240_130;
 /** A mail is tried this often before it is given up (and the owner told). */
 export const MAX_SEND_ATTEMPTS = 5;
 const FIRST_RETRY_MS = 30_000;
@@ -102,7 +101,7 @@ export class ScheduleRunner {
       await qr.startTransaction();
       // Held by a transaction: a stalled process's session ends, and the lock with it.
       await qr.query(`SELECT set_config('idle_in_transaction_session_timeout', '120s', true)`);
-      const [{ locked }] = await qr.query(`SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked`, [SCHEDULE_LOCK, this.deps.config.queuePrefix]);
+      const [{ locked }] = await qr.query(`SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked`, [AdvisoryLock.SCHEDULES, this.deps.config.queuePrefix]);
       if (locked) await fn();
     } finally {
       if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
