@@ -20,7 +20,6 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import IORedis from 'ioredis';
 import pino from 'pino';
 import { redactUrl } from '../src/app';
 import { signToken } from '../src/auth/jwt';
@@ -36,6 +35,7 @@ import { startEmbeddedS3Child } from '../tools/lib/stack';
 import { BenchClient, ExportTiming } from './lib/client';
 import { BenchOptions, parseOptions, USAGE, UsageError } from './lib/options';
 import { allInvoices, copyOnce } from './lib/sql';
+import { removeQueueKeys } from '../tools/lib/redis-keys';
 import { fmt, markdownTable, median, MiB, percentile } from '../tools/lib/util';
 import { xlsxSheetNames } from './lib/zip';
 import { runFairness } from './fairness';
@@ -876,20 +876,7 @@ class Bench {
     if (this.s3Dir) await fs.rm(this.s3Dir, { recursive: true, force: true });
     if (this.opts.compiledWorker) await fs.rm(this.buildDir, { recursive: true, force: true });
     // This run's queue keys (a unique prefix) and exports.
-    const redis = new IORedis(this.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
-    try {
-      await redis.connect();
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
-    } catch (err) {
-      log(`could not remove the queue keys ${this.prefix}:*: ${(err as Error).message}`);
-    } finally {
-      redis.disconnect();
-    }
+    await removeQueueKeys(this.redisUrl, [this.prefix], log);
     const ds = createDataSource(this.opts.databaseUrl, { poolSize: 1, applicationName: 'invoice-export-bench' });
     try {
       await ds.initialize();

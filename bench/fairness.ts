@@ -22,7 +22,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import IORedis from 'ioredis';
 import { Pool } from 'pg';
 import { redactUrl } from '../src/app';
 import { signToken } from '../src/auth/jwt';
@@ -36,6 +35,7 @@ import { API_ENTRY, startEmbeddedS3Child, WORKER_ENTRY } from '../tools/lib/stac
 import { FINAL_STATUSES, exportWsClient, followExport, requestExport } from '../dev/client/export-client';
 import { BenchClient, ExportTiming } from './lib/client';
 import { BenchOptions } from './lib/options';
+import { removeQueueKeys } from '../tools/lib/redis-keys';
 import { fmt, markdownTable, percentile, sleep } from '../tools/lib/util';
 
 const log = (msg: string) => process.stderr.write(`[fairness] ${msg}\n`);
@@ -446,22 +446,7 @@ export class FairnessBench {
     await Promise.all([...this.children].filter((c) => c !== this.s3Child).map((c) => c.stop(5000)));
     await this.s3Child?.stop(5000);
     if (this.s3Dir) await fs.rm(this.s3Dir, { recursive: true, force: true });
-    const redis = new IORedis(this.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
-    try {
-      await redis.connect();
-      for (const prefix of this.prefixes) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length) await redis.del(...keys);
-        } while (cursor !== '0');
-      }
-    } catch (err) {
-      log(`could not remove the queue keys: ${(err as Error).message}`);
-    } finally {
-      redis.disconnect();
-    }
+    await removeQueueKeys(this.redisUrl, this.prefixes, log);
     try {
       if (this.pool && this.prefixes.length) await this.pool.query(`DELETE FROM invoice_exports WHERE queue_prefix = ANY($1::text[])`, [this.prefixes]);
     } catch (err) {

@@ -22,7 +22,6 @@ import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import IORedis from 'ioredis';
 import { Client } from 'pg';
 import pino from 'pino';
 import { redactUrl } from '../src/app';
@@ -36,6 +35,7 @@ import { gql } from '../dev/client/export-client';
 import { seedTenant } from '../dev/seed/seed';
 import { ROOT } from '../tools/lib/children';
 import type { BenchOptions } from './lib/options';
+import { removeQueueKeys } from '../tools/lib/redis-keys';
 import { fmt, markdownTable, percentile } from '../tools/lib/util';
 
 const log = (msg: string) => process.stderr.write(`[list] ${msg}\n`);
@@ -268,23 +268,6 @@ async function measure(opts: BenchOptions, tenants: number, query: string, prefi
   return { tenants, database: redactUrl(url), invoices: db.invoices, payers: db.payers, tenantId: db.tenantId, probe: p, cases: results };
 }
 
-async function removeQueueKeys(prefix: string): Promise<void> {
-  const redis = new IORedis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } catch (err) {
-    log(`could not remove the queue keys ${prefix}:*: ${(err as Error).message}`);
-  } finally {
-    redis.disconnect();
-  }
-}
-
 export function listReport(big: ListDbResult, small: ListDbResult, load: number[]): { text: string; ok: boolean } {
   const rows: string[][] = [];
   let ok = true;
@@ -336,7 +319,7 @@ export async function runListBench(opts: BenchOptions): Promise<number> {
     return 1;
   } finally {
     clearInterval(loadTimer);
-    await removeQueueKeys(prefix);
+    await removeQueueKeys(process.env.REDIS_URL || 'redis://127.0.0.1:6379', [prefix], log);
   }
   const { text, ok } = listReport(big, small, load);
   process.stdout.write(`\n${text}\n`);

@@ -15,11 +15,14 @@ export async function freezeDuringUpload(run: ChaosRun): Promise<void> {
   // then it asks for a large one of its own, again every few seconds until one is caught.
   let requestedOwnAt = 0;
   const deadline = Date.now() + 60_000;
+  const raced = new Set<string>();
   let target: { slot: Slot; row: Row } | undefined;
+  let frozenAt = 0;
   while (!target && Date.now() < deadline) {
     for (const w of run.upWorkers()) {
       for (const r of run.runningOn(w)) {
-        if (r.processed_rows > 0 && r.total_rows && r.processed_rows < 0.8 * r.total_rows && r.total_rows >= 5000) target = { slot: w, row: r };
+        if (raced.has(r.id)) continue;
+        if (r.processed_rows > 0 && r.total_rows && r.processed_rows < 0.6 * r.total_rows && r.total_rows >= 5000) target = { slot: w, row: r };
       }
     }
     if (!target && Date.now() > deadline - 55_000 && Date.now() - requestedOwnAt > 6_000) {
@@ -27,7 +30,24 @@ export async function freezeDuringUpload(run: ChaosRun): Promise<void> {
       requestedOwnAt = Date.now();
       void run.runRequest({ at: 0, tenant: run.tenants.indexOf(big), kind: 'INVOICE_LINES', format: 'XLSX', selection: { filter: {} } });
     }
-    if (!target) await sleep(100);
+    if (!target) {
+      await sleep(100);
+      continue;
+    }
+    // The poll's snapshot can be up to a heartbeat old: the attempt may have finished (or sent
+    // its last UPDATE) just before the SIGSTOP. A stopped process writes nothing, so once the
+    // statements already on the wire have landed, the row read afresh says whether the freeze
+    // caught the attempt still running. If not, the fault did not happen: thaw, pick another.
+    frozenAt = Date.now();
+    target.slot.freeze();
+    await sleep(500);
+    const [fresh] = (await run.pool.query(`SELECT status, attempts, lease_token FROM invoice_exports WHERE id = $1`, [target.row.id])).rows;
+    if (!fresh || fresh.status !== 'RUNNING' || fresh.attempts !== target.row.attempts || fresh.lease_token !== target.row.lease_token) {
+      target.slot.thaw();
+      raced.add(target.row.id);
+      f.details.racedBeforeFreeze = raced.size;
+      target = undefined;
+    }
   }
   if (!target) {
     f.details.skipped = 'no export with its upload in flight within 60 s';
@@ -37,8 +57,6 @@ export async function freezeDuringUpload(run: ChaosRun): Promise<void> {
   }
   const { slot, row } = target;
   Object.assign(f.details, { worker: slot.name, exportId: row.id, attempt: row.attempts, processedRows: row.processed_rows, totalRows: row.total_rows });
-  const frozenAt = Date.now();
-  slot.freeze();
   let completed: Row | undefined;
   const until = Date.now() + 120_000;
   while (Date.now() < until) {

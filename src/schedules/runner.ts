@@ -11,7 +11,7 @@ import { emptyPeriodMail, failedRunMail, fileMail, undeliverableMail, type Perio
 import { ProfileService } from '../profiles/profile.service';
 import { nextRunAfter, periodBefore, type Period } from './periods';
 import { SCHEDULE_COLUMNS, claimPeriod, queueDeliveries, requestRun, type DeliveryKind, type ScheduleRow } from './runs';
-import { AdvisoryLock } from '../db/advisory-locks';
+import { AdvisoryLock, withDeploymentLock } from '../db/advisory-locks';
 
 export interface ScheduleRunnerDeps {
   dataSource: DataSource;
@@ -95,18 +95,8 @@ export class ScheduleRunner {
   }
 
   private async withLock(fn: () => Promise<void>): Promise<void> {
-    const qr = this.deps.dataSource.createQueryRunner();
-    await qr.connect();
-    try {
-      await qr.startTransaction();
-      // Held by a transaction: a stalled process's session ends, and the lock with it.
-      await qr.query(`SELECT set_config('idle_in_transaction_session_timeout', '120s', true)`);
-      const [{ locked }] = await qr.query(`SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked`, [AdvisoryLock.SCHEDULES, this.deps.config.queuePrefix]);
-      if (locked) await fn();
-    } finally {
-      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
-      await qr.release().catch(() => undefined);
-    }
+    // A stalled holder's session ends after 120 s, and its lock with it.
+    await withDeploymentLock(this.deps.dataSource, AdvisoryLock.SCHEDULES, this.deps.config.queuePrefix, 120_000, fn);
   }
 
   /** 1. Every enabled schedule whose time has come claims its period, then looks to its next time. */

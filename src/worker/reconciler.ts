@@ -2,7 +2,7 @@ import type IORedis from 'ioredis';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Config } from '../config';
-import { AdvisoryLock } from '../db/advisory-locks';
+import { AdvisoryLock, withDeploymentLock, type AdvisoryLockKey } from '../db/advisory-locks';
 import { Dispatcher, ownRows } from '../exports/dispatcher';
 import type { ExportEvents } from '../exports/events';
 import type { ExportLifecycle } from '../exports/lifecycle';
@@ -88,27 +88,9 @@ export class Reconciler {
     }
   }
 
-  /** Runs `fn` if no other process holds `key`; the lock is held by a transaction around it. */
-  private async withLock<T>(key: number, fn: () => Promise<T>): Promise<T | undefined> {
-    const qr = this.deps.dataSource.createQueryRunner();
-    await qr.connect();
-    try {
-      await qr.startTransaction();
-      // The lock is a transaction's: if this process stalls while holding it
-      // (SIGSTOP, a long GC pause, CPU starvation), PostgreSQL ends the idle
-      // session after this long, so that another worker can take over the
-      // reconciler instead of waiting for the stalled one to resume. A pass
-      // that overlaps another is safe: all its updates are conditional.
-      await qr.query(`SELECT set_config('idle_in_transaction_session_timeout', $1, true)`, [`${lockTimeoutMs(this.deps.config)}ms`]);
-      // Per deployment: another QUEUE_PREFIX on the same database reconciles its own exports.
-      const [{ locked }] = await qr.query(`SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked`, [key, this.deps.config.queuePrefix]);
-      if (!locked) return undefined;
-      return await fn();
-    } finally {
-      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
-      // Already released when its session ended (terminated, or idle past the lock's timeout).
-      await qr.release().catch(() => undefined);
-    }
+  /** Runs `fn` if no other worker of this deployment holds `key` (one pass at a time; see withDeploymentLock). */
+  private withLock<T>(key: AdvisoryLockKey, fn: () => Promise<T>): Promise<T | undefined> {
+    return withDeploymentLock(this.deps.dataSource, key, this.deps.config.queuePrefix, lockTimeoutMs(this.deps.config), fn);
   }
 
   async reconcile(): Promise<ReconcileReport> {

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { endOutput } from './end-output';
 import type { CellFormatter } from './text-cells';
 import type { ExportSummary, ExportWriter } from './writer';
 
@@ -53,16 +54,7 @@ export abstract class DelimitedTextWriter<Row> implements ExportWriter<Row> {
     this.assertWritable();
     await this.flush();
     this.ended = true;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.output.once('error', onError);
-      this.output.end((err?: Error | null) => {
-        this.output.off('error', onError);
-        const failure = err ?? this.failure;
-        if (failure) reject(failure);
-        else resolve();
-      });
-    });
+    await endOutput(this.output, () => this.failure);
   }
 
   abort(reason?: Error): void {

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import zlib from 'node:zlib';
+import { endOutput } from './end-output';
 
 /*
  * A streaming ZIP container (APPNOTE.TXT 6.3) on node:zlib, for the XLSX
@@ -224,16 +225,7 @@ export class ZipWriter {
     end.writeUInt32LE(this.always64 ? MAX_UINT32 : Math.min(cdSize, MAX_UINT32), 12);
     end.writeUInt32LE(this.always64 ? MAX_UINT32 : Math.min(cdStart, MAX_UINT32), 16);
     this.push(end);
-    return new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.output.once('error', onError);
-      this.output.end((err?: Error | null) => {
-        this.output.off('error', onError);
-        const failure = err ?? this.failure;
-        if (failure) reject(failure);
-        else resolve();
-      });
-    });
+    return endOutput(this.output, () => this.failure);
   }
 
   /** Stops compressing (the caller destroys the output). */
