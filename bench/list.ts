@@ -6,14 +6,16 @@
  * `--list-tenants` schools (default 12) and one with `--list-small-tenants`
  * (default 3), every school of `--invoices` invoices (default 100,000), school
  * k seeded with seed k in both, so that school 1 holds the same data in the
- * two. For each database the API starts (in this process), and school 1's
+ * two. An API starts on each database (both in this process), and school 1's
  * user sends the page's own `Invoices` query (web/src/graphql.ts: totalCount,
  * pageInfo, 50 invoices with their payer) over HTTP: first page, next page,
  * search by a payer's name (both name orders), search by a number prefix,
  * status + billing year, 8 front ends loading the first page at once; then
  * `requestInvoiceExport` with a search filter (its selection count).
  * p50/p95 per case, and the ratio of the big database to the small one: what
- * the other schools cost this one. Targets are printed, never asserted; the
+ * the other schools cost this one. The two databases are measured
+ * interleaved, round by round in alternating order, so that the machine's
+ * load and the page cache weigh on both halves of the ratio alike. Targets are printed, never asserted; the
  * exit code is non-zero only when something did not work (an error, or a
  * totalCount that differs between the two databases).
  */
@@ -66,7 +68,15 @@ interface CaseDef {
   name: string;
   /** Single-client cases are held to the targets; the concurrent one is reported. */
   concurrent: boolean;
-  run: (send: Sender) => Promise<{ ms: number[]; count: number }>;
+  /** One round of the case on one database: its timings (one, or one per front end) and the count it saw. */
+  sample: (db: DbUnderTest) => Promise<{ ms: number[]; count: number }>;
+}
+
+/** One of the two databases while it is measured: its API's sender, what its school 1 looks for, a connection. */
+interface DbUnderTest {
+  send: Sender;
+  probe: Probe;
+  pg: Client;
 }
 
 type Sender = <T>(query: string, variables: Record<string, unknown>) => Promise<T>;
@@ -128,6 +138,11 @@ async function prepareDatabase(url: string, tenants: number, invoices: number): 
   const c = new Client({ connectionString: url });
   await c.connect();
   try {
+    // The steady state autovacuum keeps (a server may run without it, as this project's test server does):
+    // nothing left to vacuum after the seed or an earlier run's writes. Quick when there is nothing to do.
+    const t0 = Date.now();
+    await c.query('VACUUM (ANALYZE) payers, invoices, invoice_lines');
+    log(`${redactUrl(url)}: VACUUM (ANALYZE) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const { rows } = await c.query(`SELECT (SELECT count(*) FROM invoices)::int AS invoices, (SELECT count(*) FROM payers)::int AS payers`);
     return { tenantId: first, ...rows[0] };
   } finally {
@@ -162,81 +177,70 @@ async function probe(url: string, tenantId: string): Promise<Probe> {
   }
 }
 
-function cases(query: string, p: Probe, runs: number, url: string): CaseDef[] {
-  const timed = async (send: Sender, variables: Record<string, unknown>) => {
-    const ms: number[] = [];
-    let count = -1;
-    for (let r = 0; r < WARM_UP + runs; r++) {
-      const t0 = performance.now();
-      const data = await send<InvoicesAnswer>(query, variables);
-      if (r >= WARM_UP) ms.push(performance.now() - t0);
-      count = data.invoices.totalCount;
-    }
-    return { ms, count };
+/** The cases; their names show what school 1 looks for (`p`: the same in both databases, by the seed). */
+function cases(query: string, p: Probe): CaseDef[] {
+  const timed = async (db: DbUnderTest, variables: Record<string, unknown>) => {
+    const t0 = performance.now();
+    const data = await db.send<InvoicesAnswer>(query, variables);
+    return { ms: [performance.now() - t0], count: data.invoices.totalCount };
   };
-  const page = (filter: Record<string, unknown> | null): CaseDef['run'] => (send) => timed(send, { filter, first: PAGE_SIZE, after: null });
+  const page = (filter: (p: Probe) => Record<string, unknown> | null): CaseDef['sample'] => (db) => timed(db, { filter: filter(db.probe), first: PAGE_SIZE, after: null });
   return [
-    { name: 'first page', concurrent: false, run: page(null) },
+    { name: 'first page', concurrent: false, sample: page(() => null) },
     {
       name: 'next page',
       concurrent: false,
-      run: async (send) => {
-        const first = await send<InvoicesAnswer>(query, { filter: null, first: PAGE_SIZE, after: null });
-        return timed(send, { filter: null, first: PAGE_SIZE, after: first.invoices.pageInfo.endCursor });
+      sample: async (db) => {
+        const first = await db.send<InvoicesAnswer>(query, { filter: null, first: PAGE_SIZE, after: null });
+        return timed(db, { filter: null, first: PAGE_SIZE, after: first.invoices.pageInfo.endCursor });
       },
     },
-    { name: `search payer "${p.lastFirst}"`, concurrent: false, run: page({ search: p.lastFirst }) },
-    { name: `search payer "${p.firstLast}"`, concurrent: false, run: page({ search: p.firstLast }) },
-    { name: `search number "${p.numberPrefix}"`, concurrent: false, run: page({ search: p.numberPrefix }) },
-    { name: `status TO_COLLECT+PARTIALLY_PAID, year ${p.billingYear}`, concurrent: false, run: page({ statuses: ['TO_COLLECT', 'PARTIALLY_PAID'], billingYear: p.billingYear }) },
+    { name: `search payer "${p.lastFirst}"`, concurrent: false, sample: page((p) => ({ search: p.lastFirst })) },
+    { name: `search payer "${p.firstLast}"`, concurrent: false, sample: page((p) => ({ search: p.firstLast })) },
+    { name: `search number "${p.numberPrefix}"`, concurrent: false, sample: page((p) => ({ search: p.numberPrefix })) },
+    { name: `status TO_COLLECT+PARTIALLY_PAID, year ${p.billingYear}`, concurrent: false, sample: page((p) => ({ statuses: ['TO_COLLECT', 'PARTIALLY_PAID'], billingYear: p.billingYear })) },
     {
       name: `${FRONT_ENDS} front ends, first page at once`,
       concurrent: true,
-      run: async (send) => {
-        const ms: number[] = [];
+      sample: async (db) => {
         let count = -1;
-        for (let r = 0; r < WARM_UP + runs; r++) {
-          const round = await Promise.all(Array.from({ length: FRONT_ENDS }, async () => {
-            const t0 = performance.now();
-            const data = await send<InvoicesAnswer>(query, { filter: null, first: PAGE_SIZE, after: null });
-            count = data.invoices.totalCount;
-            return performance.now() - t0;
-          }));
-          if (r >= WARM_UP) ms.push(...round);
-        }
+        const ms = await Promise.all(Array.from({ length: FRONT_ENDS }, async () => {
+          const t0 = performance.now();
+          const data = await db.send<InvoicesAnswer>(query, { filter: null, first: PAGE_SIZE, after: null });
+          count = data.invoices.totalCount;
+          return performance.now() - t0;
+        }));
         return { ms, count };
       },
     },
     {
       name: `requestInvoiceExport, search "${p.lastFirst}"`,
       concurrent: false,
-      run: async (send) => {
-        const ms: number[] = [];
-        let count = -1;
-        const db = new Client({ connectionString: url });
-        await db.connect();
-        try {
-          for (let r = 0; r < WARM_UP + runs; r++) {
-            const t0 = performance.now();
-            const data = await send<{ requestInvoiceExport: { id: string } }>(EXPORT_MUTATION, {
-              input: { kind: 'INVOICES', format: 'CSV', locale: 'fr-FR', selection: { filter: { search: p.lastFirst } } },
-            });
-            if (r >= WARM_UP) ms.push(performance.now() - t0);
-            // No worker here: the export is only recorded (with the selection's count); remove it so that
-            // the tenant's active exports stay at 0.
-            const { rows } = await db.query('DELETE FROM invoice_exports WHERE id = $1 RETURNING expected_rows', [data.requestInvoiceExport.id]);
-            count = rows[0]?.expected_rows ?? -1;
-          }
-        } finally {
-          await db.end();
-        }
-        return { ms, count };
+      sample: async (db) => {
+        const t0 = performance.now();
+        const data = await db.send<{ requestInvoiceExport: { id: string } }>(EXPORT_MUTATION, {
+          input: { kind: 'INVOICES', format: 'CSV', locale: 'fr-FR', selection: { filter: { search: db.probe.lastFirst } } },
+        });
+        const ms = [performance.now() - t0];
+        // No worker here: the export is only recorded (with the selection's count); remove it so that
+        // the tenant's active exports stay at 0.
+        const { rows } = await db.pg.query('DELETE FROM invoice_exports WHERE id = $1 RETURNING expected_rows', [data.requestInvoiceExport.id]);
+        return { ms, count: rows[0]?.expected_rows ?? -1 };
       },
     },
   ];
 }
 
-async function measure(opts: BenchOptions, tenants: number, query: string, prefix: string): Promise<ListDbResult> {
+interface Started {
+  tenants: number;
+  url: string;
+  db: { tenantId: string; invoices: number; payers: number };
+  api: Running;
+  under: DbUnderTest;
+}
+
+/** Seeds (once) and migrates one database, then starts an API on it, in this process. */
+async function start(opts: BenchOptions, tenants: number, prefix: string): Promise<Started> {
   const url = listDbUrl(opts, tenants);
   log(`database ${redactUrl(url)}: ${tenants} schools × ${opts.invoices.toLocaleString('en-US')} invoices (seeded once, then reused)`);
   const db = await prepareDatabase(url, tenants, opts.invoices);
@@ -254,18 +258,52 @@ async function measure(opts: BenchOptions, tenants: number, query: string, prefi
   const api: Running = await boot('api', { config, logger: pino({ level: 'error' }, pino.destination(2)) });
   const endpoint = `http://127.0.0.1:${api.port}/graphql`;
   const token = signToken(config.jwtSecret, { tenantId: db.tenantId, roles: [Role.ACCOUNTANT], userId: 'bench-list' });
-  const send: Sender = (q, v) => gql(endpoint, token, q, v);
-  const results: ListCaseResult[] = [];
+  const pg = new Client({ connectionString: url });
+  await pg.connect();
+  return { tenants, url, db, api, under: { send: (q, v) => gql(endpoint, token, q, v), probe: p, pg } };
+}
+
+/**
+ * Both databases with an API each, measured interleaved: every round of a
+ * case runs once on each, in alternating order (ABBA…), so that a change of
+ * the machine's load or of what the page cache holds weighs on both halves of
+ * the ratio alike.
+ */
+async function measureInterleaved(opts: BenchOptions, query: string, prefix: string): Promise<[ListDbResult, ListDbResult]> {
+  const both: Started[] = [];
   try {
-    for (const c of cases(query, p, opts.listRuns, url)) {
-      const { ms, count } = await c.run(send);
-      results.push({ name: c.name, count, samples: ms.length, p50: percentile(ms, 50), p95: percentile(ms, 95) });
-      log(`${tenants} schools: ${c.name}: p50 ${fmt.ms(percentile(ms, 50))}, p95 ${fmt.ms(percentile(ms, 95))} (count ${count})`);
+    both.push(await start(opts, opts.listTenants, prefix));
+    both.push(await start(opts, opts.listSmallTenants, prefix));
+    const results: ListCaseResult[][] = [[], []];
+    for (const c of cases(query, both[0].under.probe)) {
+      const ms: number[][] = [[], []];
+      const counts = [-1, -1];
+      for (let r = 0; r < WARM_UP + opts.listRuns; r++) {
+        for (const i of r % 2 === 0 ? [0, 1] : [1, 0]) {
+          const s = await c.sample(both[i].under);
+          counts[i] = s.count;
+          if (r >= WARM_UP) ms[i].push(...s.ms);
+        }
+      }
+      for (const i of [0, 1]) {
+        results[i].push({ name: c.name, count: counts[i], samples: ms[i].length, p50: percentile(ms[i], 50), p95: percentile(ms[i], 95) });
+        log(`${both[i].tenants} schools: ${c.name}: p50 ${fmt.ms(percentile(ms[i], 50))}, p95 ${fmt.ms(percentile(ms[i], 95))} (count ${counts[i]})`);
+      }
     }
+    const result = (i: number): ListDbResult => ({
+      tenants: both[i].tenants,
+      database: redactUrl(both[i].url),
+      ...both[i].db,
+      probe: both[i].under.probe,
+      cases: results[i],
+    });
+    return [result(0), result(1)];
   } finally {
-    await api.shutdown();
+    for (const s of both) {
+      await s.under.pg.end().catch(() => undefined);
+      await s.api.shutdown();
+    }
   }
-  return { tenants, database: redactUrl(url), invoices: db.invoices, payers: db.payers, tenantId: db.tenantId, probe: p, cases: results };
 }
 
 export function listReport(big: ListDbResult, small: ListDbResult, load: number[]): { text: string; ok: boolean } {
@@ -312,8 +350,7 @@ export async function runListBench(opts: BenchOptions): Promise<number> {
   const query = pageInvoicesQuery();
   let big: ListDbResult, small: ListDbResult;
   try {
-    big = await measure(opts, opts.listTenants, query, prefix);
-    small = await measure(opts, opts.listSmallTenants, query, prefix);
+    [big, small] = await measureInterleaved(opts, query, prefix);
   } catch (err) {
     process.stderr.write(`\nList benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`);
     return 1;

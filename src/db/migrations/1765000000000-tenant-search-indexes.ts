@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { briefly } from './ddl';
 
 /**
  * The list's search at platform scale (docs/search.md): the folded text is
@@ -16,9 +17,6 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Rows per backfill transaction: a write to one of them waits at most for one batch (well under a second). */
 const BATCH = 5_000;
-/** Each brief ACCESS EXCLUSIVE / SHARE ROW EXCLUSIVE lock waits at most this long behind a running export, then retries. */
-const LOCK_TIMEOUT = '2s';
-const LOCK_ATTEMPTS = 30;
 
 interface Folded {
   table: 'invoices' | 'payers';
@@ -56,24 +54,6 @@ const FOLDED: Folded[] = [
 ];
 
 const YEAR_STATUS_INDEX = 'invoices_tenant_year_status_idx';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A DDL statement that needs a brief strong lock: never queue every reader behind a long transaction for long. */
-async function briefly(q: QueryRunner, sql: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await q.query(`SET lock_timeout = '${LOCK_TIMEOUT}'`);
-      await q.query(sql);
-      return;
-    } catch (err) {
-      if ((err as { code?: string }).code !== '55P03' || attempt >= LOCK_ATTEMPTS) throw err;
-      await sleep(500 * attempt);
-    } finally {
-      await q.query('RESET lock_timeout');
-    }
-  }
-}
 
 async function dropInvalidIndex(q: QueryRunner, name: string): Promise<void> {
   const [row] = await q.query(`SELECT NOT i.indisvalid AS invalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1`, [name]);
