@@ -134,6 +134,16 @@ it("the service's connections run without JIT", async () => {
   expect(await ds.query('SHOW jit')).toEqual([{ jit: 'off' }]);
 });
 
+it("a search reads no pending list of other schools' entries: the trigram indexes update in place (fastupdate off)", async () => {
+  const opts = await ds.query(
+    `SELECT c.relname, c.reloptions FROM pg_class c WHERE c.relname IN ('invoices_tenant_number_folded_trgm_idx', 'payers_tenant_name_folded_trgm_idx') ORDER BY 1`,
+  );
+  expect(opts).toEqual([
+    { relname: 'invoices_tenant_number_folded_trgm_idx', reloptions: ['fastupdate=off'] },
+    { relname: 'payers_tenant_name_folded_trgm_idx', reloptions: ['fastupdate=off'] },
+  ]);
+});
+
 it('the folded columns follow the writes: a renamed payer is found under the new name only, and an invoice renumbered likewise', async () => {
   const t = await createTenant(ds, uniqueName('refold'));
   const payer = await createPayer(ds, t, { lastName: 'BUSSON', firstName: 'Marie' });
