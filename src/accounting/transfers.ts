@@ -33,7 +33,7 @@ export async function revertAccountingTransfer(ds: DataSource, tenantId: string,
     throw badInput(`The export ${exportId} is ${exp.status}: it transferred nothing`);
   }
   const removed = await ds.transaction(async (tx) => {
-    const rows = await returning(tx, `DELETE FROM accounting_transfers WHERE tenant_id = $1 AND export_id = $2 RETURNING id`, [tenantId, exportId]);
+    const rows = await returning(tx, `DELETE FROM accounting_transfers WHERE tenant_id = $1 AND export_id = $2 RETURNING invoice_id`, [tenantId, exportId]);
     await recordAudit(tx, who, { action: AuditAction.TRANSFER_REVERTED, targetType: AuditTarget.EXPORT, targetId: exportId, details: { documents: rows.length } });
     return rows;
   });

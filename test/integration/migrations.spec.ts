@@ -59,7 +59,7 @@ const CONTRACT_COLUMNS: Record<string, string[]> = {
     // docs/accounting.md
     'accounting_software', 'ximport_decimal_comma', 'quadra_update_existing_accounts',
   ],
-  accounting_transfers: ['id', 'tenant_id', 'invoice_id', 'export_id', 'transferred_at'],
+  accounting_transfers: ['tenant_id', 'invoice_id', 'export_id', 'transferred_at'],
   // SECURITY.md
   audit_events: ['id', 'tenant_id', 'actor', 'roles', 'action', 'target_type', 'target_id', 'at', 'request_id', 'ip', 'details'],
 };
