@@ -39,4 +39,4 @@ USER node
 EXPOSE 4000
 # No HEALTHCHECK here: the same image runs workers, which serve no HTTP.
 # docker-compose.yml checks the API's GET /readyz.
-CMD ["node", "dist/src/api/main.js"]
+CMD ["node", "--max-semi-space-size=16", "dist/src/api/main.js"]

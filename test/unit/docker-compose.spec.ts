@@ -113,7 +113,9 @@ describe('docker-compose.yml', () => {
     expect(svc.build).toBeDefined();
     const cmd = ([] as string[]).concat(svc.command ?? []);
     expect(cmd[0]).toBe('node');
-    const m = /^dist\/(src\/.+)\.js$/.exec(cmd[1]);
+    // The service's V8 flags (src/runtime-flags.ts) before the entry point; the migration gets none.
+    const entry = cmd.find((a) => !a.startsWith('--') && a !== 'node')!;
+    const m = /^dist\/(src\/.+)\.js$/.exec(entry);
     expect(m).not.toBeNull();
     expect(existsSync(path.join(ROOT, `${m![1]}.ts`))).toBe(true);
   });
@@ -214,7 +216,7 @@ describe('Dockerfile', () => {
 
   it('starts the API by default, from where tsc emits it (rootDir "." → dist/src/)', () => {
     const cmd = finalStage.find((l) => /^CMD\s/i.test(l))!;
-    expect(JSON.parse(cmd.replace(/^CMD\s+/i, ''))).toEqual(['node', 'dist/src/api/main.js']);
+    expect(JSON.parse(cmd.replace(/^CMD\s+/i, ''))).toEqual(['node', '--max-semi-space-size=16', 'dist/src/api/main.js']);
     const tsconfig = JSON.parse(read('tsconfig.json'));
     expect(tsconfig.compilerOptions.rootDir).toBe('.');
     expect(tsconfig.compilerOptions.outDir).toBe('dist');

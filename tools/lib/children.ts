@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { procMemory } from './util';
+import { SERVICE_NODE_FLAGS } from '../../src/runtime-flags';
 
 export const ROOT = path.join(__dirname, '..', '..');
 
@@ -23,7 +24,7 @@ const KEEP_OUTPUT = 64 * 1024;
 
 /**
  * Runs a TypeScript entry of the project in its own process, the way the npm
- * scripts do (`node -r ./scripts/register.js <entry>`), or a compiled one.
+ * scripts do (`node <SERVICE_NODE_FLAGS> -r ./scripts/register.js <entry>`), or a compiled one.
  */
 export function runTs(
   name: string,
@@ -33,7 +34,8 @@ export function runTs(
 ): Child {
   // `compiled`: `entry` is JavaScript (a tsc build), run without the TypeScript hook.
   const loader = opts.compiled ? [] : ['-r', './scripts/register.js'];
-  const proc = spawn(process.execPath, [...(opts.nodeFlags ?? []), ...loader, entry, ...(opts.args ?? [])], {
+  // The service's own V8 flags first (src/runtime-flags.ts), as `npm start` gives them; harmless for other entries.
+  const proc = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...(opts.nodeFlags ?? []), ...loader, entry, ...(opts.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
