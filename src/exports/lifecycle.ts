@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource, QueryRunner } from 'typeorm';
 import { AdvisoryLock } from '../db/advisory-locks';
+import type { OpenTransaction } from '../db/open-transaction';
 import { returning, type Queryable } from '../db/sql';
 import { ExportFormat, ExportKind, ExportStatus, WaitingReason } from '../entities/enums';
 import { InvoiceExport } from '../entities/invoice-export.entity';
@@ -306,24 +307,39 @@ export class ExportLifecycle {
   /**
    * COMPLETED, only if this attempt still holds the export; `inTransaction`
    * runs in the same transaction (e.g. recording what the file transferred).
+   * `within`: a transaction the attempt began earlier and wrote to while it
+   * streamed (db/open-transaction.ts); the transition is then its last
+   * statement and commits it — or rolls it back when the lease was lost.
    */
-  async complete(a: Attempt, file: CompletedFile, inTransaction?: (qr: QueryRunner) => Promise<void>): Promise<boolean> {
-    const completed = await this.transaction(async (qr) => {
-      const [rows] = await qr.query(
-        `UPDATE invoice_exports e
+  async complete(a: Attempt, file: CompletedFile, inTransaction?: (db: Queryable) => Promise<void>, within?: OpenTransaction): Promise<boolean> {
+    // clock_timestamp(): the transaction may have begun long before (now() is its start).
+    const sql = `UPDATE invoice_exports e
          SET status = 'COMPLETED', processed_rows = $3, total_rows = $3, row_count = $8, file_key = $4, file_name = $5,
-             file_size = $6, completed_at = now(), expires_at = now() + make_interval(days => $7), warnings = $9::jsonb,
+             file_size = $6, completed_at = clock_timestamp(), expires_at = clock_timestamp() + make_interval(days => $7), warnings = $9::jsonb,
              lease_token = NULL, lease_expires_at = NULL, waiting_reason = NULL, error_code = NULL, error_message = NULL
-         WHERE ${HELD} RETURNING ${this.published}`,
-        [a.exportId, a.token, file.rows, file.key, file.name, file.size, file.retentionDays, file.fileRows, file.warnings ? JSON.stringify(file.warnings) : null],
-      );
+         WHERE ${HELD} RETURNING ${this.published}`;
+    const params = [a.exportId, a.token, file.rows, file.key, file.name, file.size, file.retentionDays, file.fileRows, file.warnings ? JSON.stringify(file.warnings) : null];
+    let completed: InvoiceExport | undefined;
+    if (within) {
+      const rows = await within.query(sql, params);
       if (!rows.length) {
-        await qr.rollbackTransaction();
-        return undefined;
+        await within.rollback();
+        return false;
       }
-      await inTransaction?.(qr);
-      return this.hydrate(rows[0]);
-    });
+      await inTransaction?.(within);
+      await within.commit();
+      completed = this.hydrate(rows[0]);
+    } else {
+      completed = await this.transaction(async (qr) => {
+        const [rows] = await qr.query(sql, params);
+        if (!rows.length) {
+          await qr.rollbackTransaction();
+          return undefined;
+        }
+        await inTransaction?.(qr);
+        return this.hydrate(rows[0]);
+      });
+    }
     if (completed) await this.publish(completed);
     return !!completed;
   }

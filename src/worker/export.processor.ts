@@ -3,6 +3,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { DelayedError, Job } from 'bullmq';
 import { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
+import { OpenTransaction } from '../db/open-transaction';
 import { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { InvoiceExport } from '../entities/invoice-export.entity';
@@ -263,13 +264,16 @@ export class ExportProcessor {
       broken = true;
     };
     let upload: Promise<{ size: number }> | undefined;
+    let completion: OpenTransaction | undefined;
     try {
       snapshot = await this.openSnapshot();
       snapshot.on('error', onClientError);
       const totals = await this.countRows(run, snapshot, kind);
       await this.dropEarlierUploads(run);
+      // The kind's own rows that commit with COMPLETED (transfer marks) are written as the file is.
+      if (kind.writeWithCompletion) completion = await OpenTransaction.begin(this.deps.pool, attempt.leaseMs);
       const output = new PassThrough({ highWaterMark: 1024 * 1024 });
-      const file = await kind.openAttempt({ db: snapshot, exp, tenant, totals, locale, output, maxRowsPerSheet: this.deps.maxRowsPerSheet });
+      const file = await kind.openAttempt({ db: snapshot, exp, tenant, totals, locale, output, maxRowsPerSheet: this.deps.maxRowsPerSheet, completion });
       // PROFILES: the recorded file name pattern, if any, names the file.
       file.fileName = patternFileName(exp, kind.fileStem[locale], tenant) ?? file.fileName;
       // Each attempt writes its own object (its number in the key).
@@ -279,7 +283,7 @@ export class ExportProcessor {
       await file.writer.finish(this.summary(exp, tenant, totals, processed));
       const { size } = await upload;
       await snapshot.query('COMMIT');
-      await this.complete(run, file, { rows: processed, key: fileKey, size });
+      await this.complete(run, file, { rows: processed, key: fileKey, size }, completion);
     } catch (err) {
       if (!run.abort.signal.aborted) run.abort.abort(err);
       await upload?.catch(() => undefined); // the upload has aborted: no object, no parts
@@ -288,6 +292,7 @@ export class ExportProcessor {
       });
       throw err;
     } finally {
+      await completion?.rollback(); // a no-op once committed
       run.stopHeartbeat();
       snapshot?.off('error', onClientError); // pooled connections outlive this export
       snapshot?.release(broken ? true : undefined);
@@ -415,7 +420,7 @@ export class ExportProcessor {
    * attempt's own (its key names the attempt), so deleting it cannot touch
    * the winner's file.
    */
-  private async complete(run: AttemptRun, kindAttempt: KindAttempt<unknown>, file: { rows: number; key: string; size: number }): Promise<void> {
+  private async complete(run: AttemptRun, kindAttempt: KindAttempt<unknown>, file: { rows: number; key: string; size: number }, within?: OpenTransaction): Promise<void> {
     const { lifecycle, storage, config } = this.deps;
     run.check();
     const done = await lifecycle.complete(
@@ -428,6 +433,7 @@ export class ExportProcessor {
         retentionDays: config.exportRetentionDays,
       },
       kindAttempt.onCompleted ? (qr) => kindAttempt.onCompleted!(qr) : undefined,
+      within,
     );
     if (!done) {
       await storage.deleteObject(file.key).catch((err: unknown) => run.log.warn({ err }, 'Could not delete the file of an attempt that lost'));

@@ -315,6 +315,22 @@ describe('transfers are marked on completion only', () => {
     expect(n).toBe(0);
   });
 
+  it('an export that fails after thousands of marks were sent along rolls them all back', async () => {
+    // 2,500 documents: the marks go into the completing transaction every 2,000 documents while the
+    // entries stream; the last document in export order cannot balance, so the export fails at its end.
+    const t = (await seedTenant(app.config.databaseUrl, { tenantName: uniqueName('late-failure'), invoices: 2500, ifExists: 'duplicate' })).tenantId;
+    const [last] = await ds.query(`SELECT id, number FROM invoices WHERE tenant_id = $1 ORDER BY billing_date DESC, number DESC LIMIT 1`, [t]);
+    await ds.query(`UPDATE invoices SET amount_due = amount_due + 1 WHERE id = $1`, [last.id]);
+    const final = await runExport(t, { kind: 'ACCOUNTING_ENTRIES', selection: { filter: {} } });
+    expect(final.status).toBe('FAILED');
+    expect(final.error?.code).toBe('UNBALANCED_ENTRIES');
+    expect(final.error?.message).toContain(last.number);
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM accounting_transfers WHERE tenant_id = $1`, [t]);
+    expect(n).toBe(0);
+    const list = await app.gql(`query { invoices(filter: { accountingTransferred: false }) { totalCount } }`, {}, accountant(t));
+    expect(list.data.invoices.totalCount).toBe(2500);
+  }, 120_000);
+
   it('a cancelled export marks nothing', async () => {
     const t = await createTenant(ds, uniqueName('cancelled'));
     const p = await createPayer(ds, t, {});

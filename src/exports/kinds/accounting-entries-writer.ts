@@ -13,6 +13,9 @@ const HEX_VALUE = Int8Array.from({ length: 128 }, (_, c) => {
   return -1;
 });
 
+/** Transfer marks per INSERT while the entries stream (16 bytes of id each: 32 KiB a statement). */
+const MARKS_PER_INSERT = 2000;
+
 /** Facts of the `Résumé` that only the entries know (the totals query gives the others). */
 export interface EntryFileFacts {
   /** Payers of the selection without a customer identifier (they get the fallback auxiliary account). */
@@ -25,8 +28,10 @@ export interface EntryFileFacts {
  * The accounting kind's writer: takes the SELECT's rows (billing lines,
  * consecutive per document), turns each document into its entry and hands
  * the entry's lines to the file writer (FEC, CSV or XLSX). Holds one
- * document's lines at a time, plus 16 bytes per document for the transfer
- * marks written at completion. `finish` refuses a file whose debit total is
+ * document's lines at a time. Each document written gets its transfer mark:
+ * with `markTransfersAlong`, INSERTed every 2,000 documents into the
+ * transaction that will complete the export (one statement in flight at a
+ * time), else kept (16 bytes per document) and INSERTed at completion. `finish` refuses a file whose debit total is
  * not its credit total, or whose receivable total is not the selection's
  * amount_due: a bug must never reach the accountant.
  */
@@ -38,6 +43,7 @@ export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow
   private receivable = 0n;
   private ids: Buffer = Buffer.alloc(16 * 1024);
   private idBytes = 0;
+  private marks: { db: Queryable; tenantId: string; exportId: string; inFlight: Promise<void> | null } | null = null;
 
   constructor(
     private readonly inner: ExportWriter<AccountingEntryLine>,
@@ -100,18 +106,31 @@ export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow
     this.inner.abort(reason);
   }
 
-  /** Marks the exported documents as transferred (in the transaction that completes the export). */
+  /**
+   * Sends the transfer marks into `db` — the transaction that will mark the
+   * export COMPLETED (kinds/kind.ts `completion`) — as the documents are
+   * written, instead of all of them at completion.
+   */
+  markTransfersAlong(db: Queryable, tenantId: string, exportId: string): void {
+    this.marks = { db, tenantId, exportId, inFlight: null };
+  }
+
+  /** Marks the exported documents (those not sent yet) as transferred, in the transaction that completes the export. */
   async recordTransfers(db: Queryable, tenantId: string, exportId: string): Promise<void> {
+    if (this.marks?.inFlight) await this.marks.inFlight;
     if (this.idBytes === 0) return;
-    // One bytea parameter of 16 bytes per document rather than an array of strings.
-    await db.query(
-      `INSERT INTO accounting_transfers (tenant_id, invoice_id, export_id, transferred_at)
-       SELECT i.tenant_id, i.id, $2, now()
-       FROM generate_series(0, length($3::bytea) / 16 - 1) AS g(n)
-       JOIN invoices i ON i.tenant_id = $1 AND i.id = encode(substring($3::bytea FROM g.n * 16 + 1 FOR 16), 'hex')::uuid
-       ON CONFLICT (export_id, invoice_id) DO NOTHING`,
-      [tenantId, exportId, this.ids.subarray(0, this.idBytes)],
-    );
+    await insertMarks(db, tenantId, exportId, this.ids.subarray(0, this.idBytes));
+    this.idBytes = 0;
+  }
+
+  /** The marks kept so far go out in one statement; waits for the previous one first (a slow PostgreSQL slows the writer). */
+  private async sendMarks(): Promise<void> {
+    const m = this.marks!;
+    if (m.inFlight) await m.inFlight;
+    const ids = Buffer.from(this.ids.subarray(0, this.idBytes));
+    this.idBytes = 0;
+    m.inFlight = insertMarks(m.db, m.tenantId, m.exportId, ids);
+    m.inFlight.catch(() => undefined); // its failure surfaces at the next send or at completion
   }
 
   private async flushEntry(): Promise<void> {
@@ -131,6 +150,7 @@ export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow
     this.credit += entry.credit;
     this.receivable += entry.receivable;
     this.rememberId(rows[0].invoiceId);
+    if (this.marks && this.idBytes >= MARKS_PER_INSERT * 16) await this.sendMarks();
     for (const line of entry.lines) await this.inner.writeRow(line);
   }
 
@@ -152,4 +172,16 @@ export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow
     if (b !== this.idBytes + 16) throw new TypeError(`Not a uuid: ${JSON.stringify(id)}`);
     this.idBytes = b;
   }
+}
+
+/** One transfer mark per document: `ids` holds their uuids, 16 bytes each (one bytea parameter rather than an array of strings). */
+async function insertMarks(db: Queryable, tenantId: string, exportId: string, ids: Buffer): Promise<void> {
+  await db.query(
+    `INSERT INTO accounting_transfers (tenant_id, invoice_id, export_id, transferred_at)
+     SELECT i.tenant_id, i.id, $2, now()
+     FROM generate_series(0, length($3::bytea) / 16 - 1) AS g(n)
+     JOIN invoices i ON i.tenant_id = $1 AND i.id = encode(substring($3::bytea FROM g.n * 16 + 1 FOR 16), 'hex')::uuid
+     ON CONFLICT (export_id, invoice_id) DO NOTHING`,
+    [tenantId, exportId, ids],
+  );
 }

@@ -142,6 +142,8 @@ function layoutWarning(w: LayoutProblem, locale: ExportLocale): ExportWarningDat
 export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, AccountingEntryLine, AccountingTotals> = {
   kind: ExportKind.ACCOUNTING_ENTRIES,
   defaultFormat: ExportFormat.FEC,
+  // The transfer marks go in while the entries are written, and commit with COMPLETED.
+  writeWithCompletion: true,
   columns: ACCOUNTING_ENTRY_COLUMNS,
   sheetName: { 'fr-FR': 'Écritures comptables', 'en-GB': 'Accounting entries' },
   fileStem: { 'fr-FR': 'ecritures-comptables', 'en-GB': 'accounting-entries' },
@@ -228,6 +230,7 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
       payersWithoutIdentifier,
       alreadyTransferred: Number(totals.alreadyTransferred),
     });
+    if (args.completion) writer.markTransfersAlong(args.completion, exp.tenantId, exp.id);
     const warnings = (): ExportWarningData[] | null => {
       const list = [...extraWarnings, ...(layoutWriter?.warnings() ?? []).map((w) => layoutWarning(w, locale))];
       if (payersWithoutIdentifier) {

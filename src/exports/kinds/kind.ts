@@ -45,6 +45,12 @@ export interface OpenAttemptArgs<Totals> {
   locale: ExportLocale;
   output: Writable;
   maxRowsPerSheet?: number;
+  /**
+   * Kinds that `writeWithCompletion`: the transaction that will mark the export
+   * COMPLETED, begun now, to write into while the rows stream (it commits only
+   * if the export completes).
+   */
+  completion?: Queryable;
 }
 
 /** One attempt of one export, as its kind sets it up once the totals are known. */
@@ -54,7 +60,7 @@ export interface KindAttempt<SqlRow> {
   writer: ExportWriter<SqlRow>;
   /** Set once `writer.finish` resolved; stored on the export. */
   warnings(): ExportWarningData[] | null;
-  /** Runs in the transaction that marks the export COMPLETED (e.g. transfer marks). */
+  /** Runs in the transaction that marks the export COMPLETED (e.g. the last transfer marks). */
   onCompleted?(db: Queryable): Promise<void>;
 }
 
@@ -67,6 +73,8 @@ export interface ExportKindDefinition<SqlRow = any, FileRow = any, Totals extend
   readonly kind: ExportKind;
   /** The format a request that names none gets (the formats it accepts are in exports/formats.ts). */
   readonly defaultFormat: ExportFormat;
+  /** The attempt writes rows of its own that commit with the COMPLETED status: it gets `completion` (OpenAttemptArgs). */
+  readonly writeWithCompletion?: boolean;
   /** The file's columns, in order (what a data row of the file holds); each key stable and camelCase. */
   readonly columns: readonly ColumnDef<FileRow>[];
   /** XLSX data sheet name. */
