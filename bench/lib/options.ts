@@ -21,7 +21,8 @@ as JSON under bench/results/.
   --naive-max N           cap of the naive baseline, in invoices (default 20000)
   --scaling-invoices N    tenant of the scaling case: 4 concurrent INVOICE_LINES XLSX exports (default 28000, ~100,000 lines; at most --invoices)
   --scaling-runs R        runs of the scaling case per worker count (default 1)
-  --flatness              also run the memory-flatness case: ~100,000 vs >1,048,575 lines (seeds a 300,000-invoice tenant once, ~1 min)
+  --flatness              also run the memory-flatness cases: INVOICE_LINES ~100,000 vs >1,048,575 lines, and the accounting
+                          entries in every format at 28,000 vs 300,000 invoices (seeds a 300,000-invoice tenant once, ~1 min); --only narrows them
   --flatness-invoices N   invoices of the big flatness tenant (default 300000, ~1.08M lines)
   --full                  everything (= --flatness)
   --skip LIST             comma-separated phases to skip: e2e,copy,writer,naive,small,scaling,tracing
