@@ -2,7 +2,7 @@ import { InvoiceType } from '../entities/enums';
 import { payerDisplayName } from '../entities/payer.entity';
 import { ExportErrorCode, ExportRefusal } from '../errors';
 import { formatCents, toCents } from '../money';
-import { accountLabel, type AccountingSettingsData } from './settings';
+import { ACCOUNT_RE, accountLabel, type AccountingSettingsData } from './settings';
 import { includedVatCents, rateHundredths, rateKey, rateLabel } from './vat';
 
 /**
@@ -80,11 +80,16 @@ export interface BuiltEntry {
 
 const ZERO = '0.00';
 
+/** A billing line's `accounting_account` as CompteNum writes it: blanks removed, upper-cased; '' when absent (the default account applies). */
+export function lineAccount(raw: string | null): string {
+  return raw ? raw.replace(/\s+/g, '').toUpperCase() : '';
+}
+
 /** A billing line's account as an accounting package accepts it; the default when absent. */
 function revenueAccount(raw: string | null, settings: AccountingSettingsData, doc: AccountingSourceRow): string {
-  const account = raw?.replace(/\s+/g, '').toUpperCase();
+  const account = lineAccount(raw);
   if (!account) return settings.defaultRevenueAccount;
-  if (!/^[0-9A-Z]{1,20}$/.test(account)) {
+  if (!ACCOUNT_RE.test(account)) {
     throw new ExportRefusal(ExportErrorCode.INVALID_ACCOUNT, `The ${doc.type === InvoiceType.CREDIT_NOTE ? 'credit note' : 'invoice'} ${doc.number} has a billing line with the accounting account ${JSON.stringify(raw)}, which is not 1 to 20 characters among 0-9 and A-Z`, 'CompteNum');
   }
   return account;

@@ -34,3 +34,14 @@ export function includedVatCents(amountCents: bigint, rate: bigint): bigint {
   const rounded = (2n * num + den) / (2n * den);
   return negative ? -rounded : rounded;
 }
+
+/**
+ * `includedVatCents` in PostgreSQL, for an amount in euros (`numeric(12,2)`)
+ * and a rate in percent (`numeric(5,2)`): the same integer arithmetic on
+ * cents and hundredths (bigint), so that SQL and TypeScript agree to the cent.
+ */
+export function includedVatCentsSql(amount: string, rate: string): string {
+  const c = `(${amount} * 100)::bigint`;
+  const r = `(${rate} * 100)::bigint`;
+  return `(CASE WHEN ${r} <= 0 OR ${c} = 0 THEN 0::bigint ELSE sign(${c})::bigint * ((2 * abs(${c}) * ${r} + 10000 + ${r}) / (2 * (10000 + ${r}))) END)`;
+}

@@ -22,12 +22,65 @@ export const RULE = {
 } as const;
 
 export type IdentifierField = 'CompteNum' | 'CompAuxNum' | 'PieceRef' | 'JournalCode';
-const TOO_LONG: Record<IdentifierField, string> = {
+export const TOO_LONG: Readonly<Record<IdentifierField, string>> = {
   CompteNum: RULE.ACCOUNT_TOO_LONG,
   CompAuxNum: RULE.AUXILIARY_TOO_LONG,
   PieceRef: RULE.PIECE_REF_TOO_LONG,
   JournalCode: RULE.JOURNAL_CODE_TOO_LONG,
 };
+
+/** How a layout writes one identifier field: its text rules (code page, forbidden characters) and its width, null when unlimited. */
+export interface IdentifierSpec {
+  readonly rules: TextRules;
+  readonly width: number | null;
+}
+
+/**
+ * What a receivable line checks, in the order its line writer checks it:
+ * `Account` is the account written (CompAuxNum on the receivable line, else
+ * CompteNum: QUADRA's M record, XIMPORT, EBP); `CustomerRecord` is QUADRA's C
+ * record, written the first time a CompAuxNum other than the fallback
+ * appears, which checks CompAuxNum again and the receivable line's
+ * CompteNum. Every other line is checked for the same fields but CompAuxNum
+ * (it has none), with its CompteNum.
+ */
+export type ReceivableLineCheck = 'JournalCode' | 'PieceRef' | 'EcritureNum' | 'Account' | 'CompteNum' | 'CompAuxNum' | 'CustomerRecord';
+
+/**
+ * The identifiers of a layout (docs/accounting.md, "Identifiers are refused"):
+ * the one place their widths and code page are given. The line writer checks
+ * with them; the request-time check (exports/kinds/accounting-identifiers.ts)
+ * reads them to check the same in SQL.
+ */
+export interface LayoutIdentifiers {
+  readonly JournalCode: IdentifierSpec;
+  readonly PieceRef: IdentifierSpec;
+  readonly CompteNum: IdentifierSpec;
+  readonly CompAuxNum: IdentifierSpec;
+  /** EcritureNum is written on at most this many digits; null when the layout does not write it. */
+  readonly entryNumberDigits: number | null;
+  readonly receivableLine: readonly ReceivableLineCheck[];
+}
+
+/** Why an identifier cannot be written as it is. */
+export interface IdentifierRefusal {
+  readonly rule: string;
+  readonly width: number | null;
+}
+const NOT_ENCODABLE: IdentifierRefusal = Object.freeze({ rule: RULE.IDENTIFIER_NOT_ENCODABLE, width: null });
+
+/**
+ * An identifier as the layout writes it: its byte string, or why it is
+ * refused (a character steps 2–4 would change, or longer than the field).
+ * The one definition of both, for the line writers and the request-time check.
+ */
+export function writtenIdentifier(value: string | null, field: IdentifierField, spec: IdentifierSpec, measureChars: boolean): string | IdentifierRefusal {
+  const text = identifierText(value, spec.rules);
+  if (text === null) return NOT_ENCODABLE;
+  const bytes = toBytes(text, spec.rules.codePage);
+  if (spec.width !== null && (measureChars ? text.length : bytes.length) > spec.width) return { rule: TOO_LONG[field], width: spec.width };
+  return bytes;
+}
 
 export interface LayoutOptions {
   settings: AccountingSettingsData;
@@ -74,18 +127,11 @@ export class LayoutChecks {
    * An identifier as written: its byte string, or '' after recording why it
    * cannot be written (not encodable as is, or longer than `width`).
    */
-  identifier(value: string | null, field: IdentifierField, width: number | null, rules: TextRules, document: string): string {
-    const text = identifierText(value, rules);
-    if (text === null) {
-      this.problems.add(RULE.IDENTIFIER_NOT_ENCODABLE, field, null, document);
-      return '';
-    }
-    const bytes = toBytes(text, rules.codePage);
-    if (width !== null && (this.measureChars ? text.length : bytes.length) > width) {
-      this.problems.add(TOO_LONG[field], field, width, document);
-      return '';
-    }
-    return bytes;
+  identifier(value: string | null, field: IdentifierField, spec: IdentifierSpec, document: string): string {
+    const written = writtenIdentifier(value, field, spec, this.measureChars);
+    if (typeof written === 'string') return written;
+    this.problems.add(written.rule, field, written.width, document);
+    return '';
   }
 
   /** A free label cut to `width` (a `LABEL_SHORTENED` warning when cut, unless `silent`). */
@@ -96,7 +142,8 @@ export class LayoutChecks {
   }
 
   /** EcritureNum written on at most `digits` digits. */
-  entryNumber(n: number, digits: number, document: string): string {
+  entryNumber(n: number, digits: number | null, document: string): string {
+    if (digits === null) throw new Error('This layout does not write EcritureNum');
     const text = String(n);
     if (text.length > digits) {
       this.problems.add(RULE.ENTRY_NUMBER_TOO_LONG, 'EcritureNum', digits, document);
@@ -118,6 +165,8 @@ export interface ImportLayout {
   readonly measureChars?: boolean;
   /** A name the program requires (XIMPORT.TXT); else the dated `ecritures-comptables_<yyyymmdd-HHMM>.txt`. */
   readonly fixedFileName?: string;
+  /** Its identifier fields: widths, code page, forbidden characters, and what a receivable line checks. */
+  readonly identifiers: LayoutIdentifiers;
   /** A fresh line writer for one file (it may remember what it wrote, e.g. Quadra's customer records). */
   lineWriter(checks: LayoutChecks, options: LayoutOptions): LayoutLineWriter;
 }

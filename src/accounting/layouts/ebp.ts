@@ -1,4 +1,4 @@
-import { accountWritten, dec, layoutDate, sideAndCents, type ImportLayout } from './common';
+import { accountWritten, dec, layoutDate, sideAndCents, type ImportLayout, type LayoutIdentifiers } from './common';
 import { delimitedRecord } from './records';
 import type { TextRules } from './text';
 
@@ -11,10 +11,19 @@ import type { TextRules } from './text';
 const LABEL: TextRules = { codePage: 'windows1252', replace: (t) => t.replace(/"/g, "'") };
 const CODE: TextRules = { codePage: 'windows1252', forbidden: /[",]/ };
 const PIECE: TextRules = { codePage: 'windows1252', forbidden: /"/ };
+const IDS: LayoutIdentifiers = {
+  JournalCode: { rules: CODE, width: 4 },
+  CompteNum: { rules: CODE, width: 15 },
+  CompAuxNum: { rules: CODE, width: 15 },
+  PieceRef: { rules: PIECE, width: 15 },
+  entryNumberDigits: null,
+  receivableLine: ['JournalCode', 'Account', 'PieceRef'],
+};
 
 export const EBP_LAYOUT: ImportLayout = {
   codePage: 'windows1252',
   bom: false,
+  identifiers: IDS,
   lineWriter(checks) {
     let lineNumber = 0;
     return (line) => {
@@ -25,11 +34,11 @@ export const EBP_LAYOUT: ImportLayout = {
       return delimitedRecord('EBP', ',', [
         String(++lineNumber),
         date,
-        checks.identifier(line.JournalCode, 'JournalCode', 4, CODE, doc),
-        checks.identifier(account.value, account.field, 15, CODE, doc),
+        checks.identifier(line.JournalCode, 'JournalCode', IDS.JournalCode, doc),
+        checks.identifier(account.value, account.field, IDS[account.field], doc),
         '',
         { quoted: checks.label(line.EcritureLib, 'EcritureLib', 40, LABEL, doc) },
-        { quoted: checks.identifier(line.PieceRef, 'PieceRef', 15, PIECE, doc) },
+        { quoted: checks.identifier(line.PieceRef, 'PieceRef', IDS.PieceRef, doc) },
         dec(cents, '.'),
         side,
         date,

@@ -1,4 +1,4 @@
-import { accountWritten, layoutDate, sideAndCents, type ImportLayout } from './common';
+import { accountWritten, layoutDate, sideAndCents, type ImportLayout, type LayoutIdentifiers } from './common';
 import { FixedRecord } from './records';
 import { labelBytes, type TextRules } from './text';
 
@@ -10,6 +10,14 @@ import { labelBytes, type TextRules } from './text';
  */
 
 const RULES: TextRules = { codePage: 'ascii' };
+const IDS: LayoutIdentifiers = {
+  JournalCode: { rules: RULES, width: 3 },
+  CompteNum: { rules: RULES, width: 8 },
+  CompAuxNum: { rules: RULES, width: 8 },
+  PieceRef: { rules: RULES, width: 10 },
+  entryNumberDigits: 8,
+  receivableLine: ['JournalCode', 'Account', 'EcritureNum', 'PieceRef', 'CustomerRecord'],
+};
 const M_LENGTH = 231;
 const C_LENGTH = 453;
 /** 9,999,999,999.99 €: 12 digits of cents. */
@@ -23,6 +31,7 @@ export function quadraKey(lastName: string | null): string {
 export const QUADRA_LAYOUT: ImportLayout = {
   codePage: 'ascii',
   bom: false,
+  identifiers: IDS,
   lineWriter(checks, { settings }) {
     const customers = new Set<string>();
     return (line) => {
@@ -30,11 +39,11 @@ export const QUADRA_LAYOUT: ImportLayout = {
       const { side, cents } = sideAndCents(line);
       if (cents > MAX_CENTS) throw new Error(`Amount of ${doc} too large for the Quadra layout`);
       const account = accountWritten(line);
-      const journal = checks.identifier(line.JournalCode, 'JournalCode', 3, RULES, doc);
+      const journal = checks.identifier(line.JournalCode, 'JournalCode', IDS.JournalCode, doc);
       const label = checks.label(line.EcritureLib, 'EcritureLib', 30, RULES, doc);
       const m = new FixedRecord('Quadra M', M_LENGTH)
         .field(1, 1, 'M')
-        .field(2, 8, checks.identifier(account.value, account.field, 8, RULES, doc))
+        .field(2, 8, checks.identifier(account.value, account.field, IDS[account.field], doc))
         .field(10, 2, journal.length <= 2 ? journal : '')
         .field(12, 3, '000')
         .field(15, 6, layoutDate(line.EcritureDate, 'DDMMYY'))
@@ -47,13 +56,13 @@ export const QUADRA_LAYOUT: ImportLayout = {
         .blank(70, 5)
         .blank(75, 5)
         .blank(80, 20)
-        .field(100, 8, checks.entryNumber(line.EcritureNum, 8, doc))
+        .field(100, 8, checks.entryNumber(line.EcritureNum, IDS.entryNumberDigits, doc))
         .field(108, 3, 'EUR')
         .field(111, 3, journal)
         .blank(114, 3)
         .field(117, 30, label)
         .blank(147, 2)
-        .field(149, 10, checks.identifier(line.PieceRef, 'PieceRef', 10, RULES, doc))
+        .field(149, 10, checks.identifier(line.PieceRef, 'PieceRef', IDS.PieceRef, doc))
         .blank(159, 73)
         .build();
 
@@ -62,11 +71,11 @@ export const QUADRA_LAYOUT: ImportLayout = {
       customers.add(aux);
       const c = new FixedRecord('Quadra C', C_LENGTH)
         .field(1, 1, 'C')
-        .field(2, 8, checks.identifier(aux, 'CompAuxNum', 8, RULES, doc))
+        .field(2, 8, checks.identifier(aux, 'CompAuxNum', IDS.CompAuxNum, doc))
         .field(10, 30, checks.label(line.CompAuxLib, 'CompAuxLib', 30, RULES, doc))
         .field(40, 7, quadraKey(line.payerLastName))
         .blank(47, 52)
-        .field(99, 8, checks.identifier(line.CompteNum, 'CompteNum', 8, RULES, doc))
+        .field(99, 8, checks.identifier(line.CompteNum, 'CompteNum', IDS.CompteNum, doc))
         .blank(107, 110)
         .field(217, 1, settings.quadraUpdateExistingAccounts ? '2' : '')
         .field(218, 1, 'C')

@@ -1,4 +1,4 @@
-import { dec, layoutDate, sideAndCents, type ImportLayout } from './common';
+import { dec, layoutDate, sideAndCents, type ImportLayout, type LayoutIdentifiers } from './common';
 import { delimitedRecord } from './records';
 import type { TextRules } from './text';
 
@@ -9,11 +9,20 @@ import type { TextRules } from './text';
  */
 
 const RULES: TextRules = { codePage: 'utf8', measureChars: true };
+const IDS: LayoutIdentifiers = {
+  JournalCode: { rules: RULES, width: null },
+  CompteNum: { rules: RULES, width: null },
+  CompAuxNum: { rules: RULES, width: null },
+  PieceRef: { rules: RULES, width: 13 },
+  entryNumberDigits: null,
+  receivableLine: ['JournalCode', 'PieceRef', 'CompteNum', 'CompAuxNum'],
+};
 
 export const SAGE100_LAYOUT: ImportLayout = {
   codePage: 'utf8',
   bom: true,
   measureChars: true,
+  identifiers: IDS,
   lineWriter(checks) {
     return (line) => {
       const doc = line.PieceRef;
@@ -21,11 +30,11 @@ export const SAGE100_LAYOUT: ImportLayout = {
       const amount = dec(cents, ',');
       return delimitedRecord('Sage 100', '\t', [
         'G',
-        checks.identifier(line.JournalCode, 'JournalCode', null, RULES, doc),
+        checks.identifier(line.JournalCode, 'JournalCode', IDS.JournalCode, doc),
         layoutDate(line.EcritureDate, 'DDMMYY'),
-        checks.identifier(line.PieceRef, 'PieceRef', 13, RULES, doc),
-        checks.identifier(line.CompteNum, 'CompteNum', null, RULES, doc),
-        line.CompAuxNum ? checks.identifier(line.CompAuxNum, 'CompAuxNum', null, RULES, doc) : '',
+        checks.identifier(line.PieceRef, 'PieceRef', IDS.PieceRef, doc),
+        checks.identifier(line.CompteNum, 'CompteNum', IDS.CompteNum, doc),
+        line.CompAuxNum ? checks.identifier(line.CompAuxNum, 'CompAuxNum', IDS.CompAuxNum, doc) : '',
         checks.label(line.EcritureLib, 'EcritureLib', 69, RULES, doc),
         '',
         '',

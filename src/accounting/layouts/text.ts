@@ -29,6 +29,13 @@ const CONTROL_RUN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const COMBINING = /\p{M}/gu;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/**
+ * PostgreSQL's pattern for a value holding a character outside printable
+ * ASCII (the complement of PRINTABLE_ASCII): only such values, and those
+ * holding a forbidden character (`forbiddenAscii`), can be anything but
+ * themselves trimmed of spaces once through identifierText.
+ */
+export const NOT_PRINTABLE_ASCII_SQL = '[^ -~]';
 
 /** The code page has this character (one code point). */
 export function encodable(ch: string, codePage: CodePage): boolean {
@@ -66,10 +73,22 @@ export interface TextRules {
   codePage: CodePage;
   /** Step 3: the format's separator/quote replacement on a label. */
   replace?: (text: string) => string;
-  /** Characters an identifier may not hold (the format's separator or quote). */
+  /** Characters an identifier may not hold (the format's separator or quote): a character class, no flags. */
   forbidden?: RegExp;
   /** SAGE100 measures labels in characters (UTF-16 code units), not bytes. */
   measureChars?: boolean;
+}
+
+/**
+ * The printable ASCII characters an identifier may not hold under `rules`
+ * (`forbidden` is a set of characters: a value matches it when one of its
+ * characters does).
+ */
+export function forbiddenAscii(rules: TextRules): string {
+  if (!rules.forbidden) return '';
+  let out = '';
+  for (let c = 0x20; c <= 0x7e; c++) if (rules.forbidden.test(String.fromCharCode(c))) out += String.fromCharCode(c);
+  return out;
 }
 
 /** A free label through steps 1–7, cut to `width` if given: the byte string and whether it was cut. */

@@ -1,4 +1,4 @@
-import { accountWritten, dec, layoutDate, sideAndCents, type ImportLayout } from './common';
+import { accountWritten, dec, layoutDate, sideAndCents, type ImportLayout, type LayoutIdentifiers } from './common';
 import { FixedRecord } from './records';
 import type { TextRules } from './text';
 
@@ -8,6 +8,14 @@ import type { TextRules } from './text';
  */
 
 const RULES: TextRules = { codePage: 'windows1252' };
+const IDS: LayoutIdentifiers = {
+  JournalCode: { rules: RULES, width: 2 },
+  CompteNum: { rules: RULES, width: 11 },
+  CompAuxNum: { rules: RULES, width: 11 },
+  PieceRef: { rules: RULES, width: 12 },
+  entryNumberDigits: 5,
+  receivableLine: ['EcritureNum', 'JournalCode', 'PieceRef', 'Account'],
+};
 const LENGTH = 142;
 
 export const XIMPORT_LAYOUT: ImportLayout = {
@@ -15,6 +23,7 @@ export const XIMPORT_LAYOUT: ImportLayout = {
   bom: false,
   // Sage 50 picks up exactly this name and renames it .BAK once imported.
   fixedFileName: 'XIMPORT.TXT',
+  identifiers: IDS,
   lineWriter(checks, { settings }) {
     const separator = settings.ximportDecimalComma ? ',' : '.';
     return (line) => {
@@ -27,12 +36,12 @@ export const XIMPORT_LAYOUT: ImportLayout = {
         ? checks.label(line.CompAuxLib, 'CompAuxLib', 34, RULES, doc)
         : checks.label(line.CompteLib, 'CompteLib', 34, RULES, doc);
       return new FixedRecord('XIMPORT', LENGTH)
-        .field(1, 5, checks.entryNumber(line.EcritureNum, 5, doc), 'right')
-        .field(6, 2, checks.identifier(line.JournalCode, 'JournalCode', 2, RULES, doc))
+        .field(1, 5, checks.entryNumber(line.EcritureNum, IDS.entryNumberDigits, doc), 'right')
+        .field(6, 2, checks.identifier(line.JournalCode, 'JournalCode', IDS.JournalCode, doc))
         .field(8, 8, layoutDate(line.EcritureDate, 'YYYYMMDD'))
         .blank(16, 8)
-        .field(24, 12, checks.identifier(line.PieceRef, 'PieceRef', 12, RULES, doc))
-        .field(36, 11, checks.identifier(account.value, account.field, 11, RULES, doc))
+        .field(24, 12, checks.identifier(line.PieceRef, 'PieceRef', IDS.PieceRef, doc))
+        .field(36, 11, checks.identifier(account.value, account.field, IDS[account.field], doc))
         .field(47, 25, checks.label(line.EcritureLib, 'EcritureLib', 25, RULES, doc))
         .field(72, 13, amount, 'right')
         .field(85, 1, side)
