@@ -15,6 +15,7 @@ import { selectionConditions, type StoredSelection } from '../selection';
 import { LayoutFileWriter } from '../writers/layout';
 import { zonedDateTimeParts } from '../zoned-time';
 import { checkAccountingEntries, type AccountingCheckResult } from './accounting-check';
+import { identifierProblemsInSql } from './accounting-identifiers';
 import { AccountingEntriesWriter } from './accounting-entries-writer';
 import { BASE_TOTALS_SQL } from './invoices';
 import { attemptFileArgs, openKindFile, type BaseTotals, type ExportKindDefinition, type ExportWarningData, type Queryable } from './kind';
@@ -183,9 +184,11 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
 
   /**
    * A VAT rate of the selection without an account in the settings is
-   * refused now, naming the rate. An importer layout also runs the whole
-   * pre-flight check: an identifier that does not fit refuses the request,
-   * with every problem in `extensions.problems`.
+   * refused now, naming the rate. An importer layout also refuses what the
+   * pre-flight check would report (an identifier that does not fit, an entry
+   * it refuses), with every problem in `extensions.problems`: the same
+   * problems, found by aggregate queries (accounting-identifiers.ts). The
+   * worker checks again while it writes.
    */
   async validateRequest(ds: DataSource, tenantId: string, selection: StoredSelection, format: ExportFormat): Promise<void> {
     const params = new SqlParams();
@@ -206,8 +209,10 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
         { missingVatRates: missing },
       );
     }
-    if (!importLayout(format)) return;
-    const { problems } = await accountingExportCheck(ds, tenantId, selection, format);
+    const layout = importLayout(format);
+    if (!layout) return;
+    // The pre-flight check's problems, found by PostgreSQL: no row of the selection reaches the API.
+    const problems = await identifierProblemsInSql(ds, { tenantId, selection: requestSelection(selection), layout, settings });
     if (problems.length) throw badInput(`The ${format} file cannot be written: ${describeProblems(problems)}`, { problems });
   },
 
