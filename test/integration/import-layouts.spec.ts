@@ -4,12 +4,16 @@
  * gives the committed golden files byte for byte; the pre-flight check
  * agrees with the export; identifiers that do not fit are refused at
  * request time (nothing recorded) or, when the data changed since, fail
- * the export with no file; the FEC's statutory name; the record lengths of
- * a 20,000-invoice export.
+ * the export with no file; the request-time check (SQL aggregates) refuses
+ * exactly what the pre-flight check finds, without reading the selection's
+ * rows; the FEC's statutory name; the record lengths of a 20,000-invoice export.
  */
 import { readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
-import { ExportFormat, Role } from '../../src/entities/enums';
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+import { importLayout } from '../../src/accounting/layouts';
+import { includedVatCents, includedVatCentsSql, rateHundredths } from '../../src/accounting/vat';
+import { ExportFormat, InvoiceType, Role } from '../../src/entities/enums';
 import { seedTenant } from '../../dev/seed/seed';
 import { RunningWorker, startWorker } from '../../src/worker/worker';
 import { createInvoice, createPayer, createTenant } from '../factories';
@@ -18,7 +22,7 @@ import {
   GOLDEN_ACCOUNT_LABELS, GOLDEN_DOCUMENTS, GOLDEN_PAYERS, LAYOUT_FORMATS, balanceOf, readLayoutFile,
 } from '../helpers/layouts';
 import { EXPORT_FIELDS, type ExportState } from '../helpers/ws';
-import { formatCents } from '../../src/money';
+import { formatCents, toCents } from '../../src/money';
 import path from 'node:path';
 
 const goldenPath = (format: string) => path.join(__dirname, `../fixtures/layouts/golden.${format.toLowerCase()}.txt`);
@@ -216,6 +220,276 @@ describe('identifiers that do not fit', () => {
     ]);
     expect(check).toMatchObject({ entryCount: 3, lineCount: 2, totalDebit: '12.00', totalCredit: '12.00' });
   });
+});
+
+describe('the request-time check: aggregate queries in PostgreSQL, the problems of the pre-flight check', () => {
+  type Problem = { rule: string; field: string | null; width: number | null; count: number; documents: string[]; message: string };
+  const ALL = { filter: {} };
+  const ruleSet = (problems: Problem[]) => problems.map((p) => `${p.rule}:${p.field}`).sort();
+
+  async function auditsOf(t: string): Promise<number> {
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM audit_events WHERE tenant_id = $1`, [t]);
+    return n;
+  }
+
+  /** The request is refused with exactly the pre-flight check's problems (items, order, message), and nothing is recorded. */
+  async function refusedAsChecked(t: string, format: string, selection: Record<string, unknown> = ALL): Promise<Problem[]> {
+    const checked = await app.gql(CHECK, { selection, format }, accountant(t));
+    expect(checked.errors).toBeUndefined();
+    const problems: Problem[] = checked.data.accountingExportCheck.problems;
+    expect(problems.length).toBeGreaterThan(0);
+    const [exports, audits] = [await exportsOf(t), await auditsOf(t)];
+    const res = await request(t, { kind: 'ACCOUNTING_ENTRIES', format, selection });
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0].extensions?.problems).toEqual(problems.map(({ message, ...p }) => p));
+    expect(res.errors?.[0].message).toBe(`The ${format} file cannot be written: ${problems.map((p) => p.message).join(' ; ')}`);
+    expect(res.data).toBeNull();
+    expect([await exportsOf(t), await auditsOf(t)]).toEqual([exports, audits]);
+    return problems;
+  }
+
+  async function setSettings(t: string, input: Record<string, unknown>) {
+    const res = await settings(t, input);
+    expect(res.errors).toBeUndefined();
+  }
+
+  /** Documents of the data tenant by key (number → id). */
+  const doc: Record<string, string> = {};
+  let data: string;
+  beforeAll(async () => {
+    data = await createTenant(ds, uniqueName('sql-check-data'));
+    const payers: Record<string, string> = {};
+    const identifiers: Record<string, string | null> = {
+      long11: 'CLIENT-0001', long17: 'CLIENT-000000-XYZ', none: null, empty: '', accent: 'ÉLÈVE-7', accentLong: 'ÉLÈVE-0000012',
+      polish: 'ŁUKASZ-1', comma: 'CL,12', semi: 'CL;12', tab: 'CL\t12', spaces: '  CL13  ', ok: '0002',
+    };
+    for (const [key, customerIdentifier] of Object.entries(identifiers)) payers[key] = await createPayer(ds, data, { customerIdentifier, lastName: key.toUpperCase() });
+    const add = async (number: string, billingDate: string, payer: string, lines: { unitPrice: string; accountingAccount?: string; vatRate?: string }[], type = InvoiceType.INVOICE) => {
+      doc[number] = await createInvoice(ds, data, { number, billingDate, payerId: payers[payer], type, lines });
+    };
+    const ten = [{ unitPrice: '10.00' }];
+    // 23 documents of a customer identifier too long for QUADRA: more than 20 offenders.
+    for (let i = 1; i <= 23; i++) await add(`F${String(i).padStart(3, '0')}`, '2025-01-10', 'long11', ten);
+    await add('F-2025-0000001', '2025-01-11', 'ok', ten);
+    await add('FACTURE-2025-000000002', '2025-01-11', 'long17', ten);
+    await add('AVOIR-2025-00003', '2025-01-12', 'accent', [{ unitPrice: '-10.00' }], InvoiceType.CREDIT_NOTE);
+    await add('Fé4', '2025-01-12', 'accentLong', ten);
+    await add('F"5', '2025-01-13', 'comma', ten);
+    await add('F;6', '2025-01-13', 'semi', ten);
+    await add('FŁ7', '2025-01-14', 'polish', ten);
+    await add('F\t8', '2025-01-14', 'tab', ten);
+    await add('F\u00a09', '2025-01-15', 'spaces', ten);
+    await add(' F10 ', '2025-01-15', 'none', ten);
+    await add('FACTURE-ÉTÉ-1', '2025-01-16', 'empty', ten); // 13 characters, 15 bytes of UTF-8: SAGE100 counts characters
+    await add('FACTURE-ÉTÉ-12', '2025-01-16', 'ok', ten);
+    await add('F14', '2025-01-17', 'ok', [{ unitPrice: '10.00', accountingAccount: '706000000' }]);
+    await add('F15', '2025-01-17', 'ok', [{ unitPrice: '10.00', accountingAccount: '706 100 000 000' }]);
+    await add('F16', '2025-01-18', 'ok', [{ unitPrice: '10.00', accountingAccount: '7061000000000000' }]);
+    // Fine: upper-cased, a no-break space removed, a zero line's account never written.
+    await add('F17', '2025-01-18', 'ok', [{ unitPrice: '10.00', accountingAccount: '706abc' }, { unitPrice: '5.00', accountingAccount: '706\u00a0100' }, { unitPrice: '0.00', accountingAccount: 'XX-1' }]);
+    await add('F18', '2025-01-19', 'ok', [{ unitPrice: '10.00', accountingAccount: '706\u00a0100\u00a0000\u00a0000' }]);
+    // Refused entries (INVALID_ACCOUNT, UNBALANCED_ENTRIES): their identifiers are not checked.
+    await add('FACTURE-INVALID-19', '2025-01-19', 'long17', [{ unitPrice: '10.00', accountingAccount: '706-100' }]);
+    await add('F20', '2025-01-20', 'ok', [{ unitPrice: '10.00', accountingAccount: 'é706' }]);
+    await add('FACTURE-UNBALANCED-21', '2025-01-20', 'long17', ten);
+    await ds.query(`UPDATE invoices SET amount_due = amount_due + 1 WHERE id = $1`, [doc['FACTURE-UNBALANCED-21']]);
+    await add('AV22', '2025-01-21', 'tab', [{ unitPrice: '-10.00', accountingAccount: '7061000000000000' }], InvoiceType.CREDIT_NOTE);
+    await add('F23-VAT', '2025-01-21', 'ok', [{ unitPrice: '12.00', vatRate: '20.00' }]);
+  });
+
+  const DATA_RULES: Record<string, string[]> = {
+    QUADRA: ['INVALID_ACCOUNT:CompteNum', 'UNBALANCED_ENTRIES:null', 'AUXILIARY_TOO_LONG:CompAuxNum', 'PIECE_REF_TOO_LONG:PieceRef',
+      'IDENTIFIER_NOT_ENCODABLE:CompAuxNum', 'IDENTIFIER_NOT_ENCODABLE:PieceRef', 'ACCOUNT_TOO_LONG:CompteNum'],
+    XIMPORT: ['INVALID_ACCOUNT:CompteNum', 'UNBALANCED_ENTRIES:null', 'AUXILIARY_TOO_LONG:CompAuxNum', 'PIECE_REF_TOO_LONG:PieceRef',
+      'IDENTIFIER_NOT_ENCODABLE:CompAuxNum', 'IDENTIFIER_NOT_ENCODABLE:PieceRef', 'ACCOUNT_TOO_LONG:CompteNum'],
+    EBP: ['INVALID_ACCOUNT:CompteNum', 'UNBALANCED_ENTRIES:null', 'AUXILIARY_TOO_LONG:CompAuxNum', 'PIECE_REF_TOO_LONG:PieceRef',
+      'IDENTIFIER_NOT_ENCODABLE:CompAuxNum', 'IDENTIFIER_NOT_ENCODABLE:PieceRef', 'ACCOUNT_TOO_LONG:CompteNum'],
+    CEGID: ['INVALID_ACCOUNT:CompteNum', 'UNBALANCED_ENTRIES:null', 'IDENTIFIER_NOT_ENCODABLE:CompAuxNum', 'IDENTIFIER_NOT_ENCODABLE:PieceRef'],
+    SAGE100: ['INVALID_ACCOUNT:CompteNum', 'UNBALANCED_ENTRIES:null', 'PIECE_REF_TOO_LONG:PieceRef', 'IDENTIFIER_NOT_ENCODABLE:CompAuxNum', 'IDENTIFIER_NOT_ENCODABLE:PieceRef'],
+  };
+
+  it.each(LAYOUT_FORMATS)('%s: identifiers of the data (numbers, customer identifiers, billing lines’ accounts) refused as the check finds them', async (format) => {
+    const problems = await refusedAsChecked(data, format);
+    expect(ruleSet(problems)).toEqual([...DATA_RULES[format]].sort());
+    // The refused entries come first; their documents are not checked for identifiers.
+    expect(problems.slice(0, 2).map((p) => [p.rule, p.documents])).toEqual([['INVALID_ACCOUNT', ['FACTURE-INVALID-19', 'F20']], ['UNBALANCED_ENTRIES', ['FACTURE-UNBALANCED-21']]]);
+    expect(problems.flatMap((p) => p.documents).filter((d) => d === 'FACTURE-INVALID-19' || d === 'FACTURE-UNBALANCED-21')).toHaveLength(2);
+    if (format === 'QUADRA') {
+      expect(problems.find((p) => p.rule === 'AUXILIARY_TOO_LONG')).toMatchObject({ width: 8, count: 24, documents: [...Array.from({ length: 20 }, (_, i) => `F${String(i + 1).padStart(3, '0')}`)] });
+      expect(problems.find((p) => p.rule === 'PIECE_REF_TOO_LONG')!.documents).toContain('AVOIR-2025-00003'); // a credit note
+    }
+    if (format === 'SAGE100') expect(problems.find((p) => p.rule === 'PIECE_REF_TOO_LONG')!.documents).toEqual(['F-2025-0000001', 'FACTURE-2025-000000002', 'AVOIR-2025-00003', 'FACTURE-ÉTÉ-12']);
+    if (format === 'EBP') expect(problems.find((p) => p.rule === 'ACCOUNT_TOO_LONG')).toMatchObject({ width: 15, documents: ['F16', 'AV22'] });
+  });
+
+  it.each(LAYOUT_FORMATS)('%s: the same on selections by ids, by a filter with unticked rows, and on credit notes only', async (format) => {
+    await refusedAsChecked(data, format, { invoiceIds: [doc['AV22'], doc['F\t8'], doc['FACTURE-2025-000000002'], doc['F001']] });
+    await refusedAsChecked(data, format, { filter: { billingDateFrom: '2025-01-11' }, excludedInvoiceIds: [doc['FACTURE-INVALID-19'], doc['F20']] });
+    const creditNotes = await refusedAsChecked(data, format, { filter: { types: ['CREDIT_NOTE'] } });
+    expect(creditNotes.flatMap((p) => p.documents).every((d) => d === 'AVOIR-2025-00003' || d === 'AV22')).toBe(true);
+  });
+
+  it.each(LAYOUT_FORMATS)('%s: identifiers of the settings (journal, receivable, default revenue, VAT and fallback accounts)', async (format) => {
+    const t = await createTenant(ds, uniqueName('sql-check-settings'));
+    await setSettings(t, {
+      journalCode: 'VENTES', receivableAccount: '41100000000', defaultRevenueAccount: '7060000000000000', fallbackAuxiliaryAccount: 'DIVERSCLIENTS',
+      vatAccounts: [{ rate: '20.00', account: '445710000' }, { rate: '5.50', account: '4457110000000' }, { rate: '10.00', account: '445712' }],
+    });
+    const p: Record<string, string> = {};
+    for (const id of ['C1', 'C2', 'C3', 'DIVERSCLIENTS']) p[id] = await createPayer(ds, t, { customerIdentifier: id });
+    p.none = await createPayer(ds, t, { customerIdentifier: null });
+    const add = (number: string, billingDate: string, payer: string, lines: { unitPrice: string; accountingAccount?: string | null; vatRate?: string }[], type = InvoiceType.INVOICE) =>
+      createInvoice(ds, t, { number, billingDate, payerId: p[payer], type, lines });
+    await add('B01', '2025-02-01', 'C2', [{ unitPrice: '10.00', accountingAccount: '706-1' }]); // refused: C2's customer record comes with B04
+    await add('B02', '2025-02-01', 'C1', [{ unitPrice: '10.00' }, { unitPrice: '12.00', vatRate: '20.00', accountingAccount: '706100' }]);
+    await add('B03', '2025-02-02', 'C1', [{ unitPrice: '10.00', accountingAccount: '706100' }]);
+    await add('B04', '2025-02-02', 'C2', [{ unitPrice: '10.00', accountingAccount: '706100' }]);
+    await add('B05', '2025-02-03', 'none', []);
+    await add('B06', '2025-02-03', 'DIVERSCLIENTS', [{ unitPrice: '10.00', accountingAccount: '706100' }]); // the fallback's name: no customer record
+    await add('B07', '2025-02-04', 'C3', [{ unitPrice: '0.01', vatRate: '5.50', accountingAccount: '706100' }]); // VAT 0.00: no VAT line
+    await add('B08', '2025-02-04', 'C3', [{ unitPrice: '10.00', vatRate: '20.00', accountingAccount: '706100' }, { unitPrice: '-10.00', vatRate: '20.00', accountingAccount: '706100' }]);
+    await add('B09', '2025-02-05', 'C3', [{ unitPrice: '10.00', vatRate: '5.50', accountingAccount: '706100' }]);
+    await add('BA10', '2025-02-05', 'none', [{ unitPrice: '-10.00' }], InvoiceType.CREDIT_NOTE);
+    for (let i = 11; i <= 22; i++) await add(`B${i}`, '2025-02-06', 'C1', [{ unitPrice: '10.00', accountingAccount: '706100' }]);
+
+    const problems = await refusedAsChecked(t, format);
+    const expected: Record<string, string[]> = {
+      QUADRA: ['INVALID_ACCOUNT:CompteNum', 'JOURNAL_CODE_TOO_LONG:JournalCode', 'AUXILIARY_TOO_LONG:CompAuxNum', 'ACCOUNT_TOO_LONG:CompteNum'],
+      XIMPORT: ['INVALID_ACCOUNT:CompteNum', 'JOURNAL_CODE_TOO_LONG:JournalCode', 'AUXILIARY_TOO_LONG:CompAuxNum', 'ACCOUNT_TOO_LONG:CompteNum'],
+      EBP: ['INVALID_ACCOUNT:CompteNum', 'JOURNAL_CODE_TOO_LONG:JournalCode', 'ACCOUNT_TOO_LONG:CompteNum'],
+      CEGID: ['INVALID_ACCOUNT:CompteNum'],
+      SAGE100: ['INVALID_ACCOUNT:CompteNum'],
+    };
+    expect(ruleSet(problems)).toEqual([...expected[format]].sort());
+    if (format === 'QUADRA') {
+      // Every written entry has the journal; CompteNum: the default account (B02, BA10), VAT lines (B02, B09), the customer records (B02 for C1, B04, B07).
+      expect(problems.find((x) => x.rule === 'JOURNAL_CODE_TOO_LONG')).toMatchObject({ count: 21, documents: ['B02', 'B03', 'B04', 'B05', 'B06', 'B07', 'B08', 'B09', 'BA10', ...Array.from({ length: 11 }, (_, i) => `B${i + 11}`)] });
+      expect(problems.find((x) => x.rule === 'ACCOUNT_TOO_LONG')).toMatchObject({ count: 5, documents: ['B02', 'B04', 'B07', 'B09', 'BA10'] });
+      expect(problems.find((x) => x.rule === 'AUXILIARY_TOO_LONG')).toMatchObject({ count: 3, documents: ['B05', 'B06', 'BA10'] });
+    }
+    if (format === 'XIMPORT') expect(problems.find((x) => x.rule === 'ACCOUNT_TOO_LONG')).toMatchObject({ count: 3, documents: ['B02', 'B09', 'BA10'] });
+  });
+
+  it.each(LAYOUT_FORMATS)('%s: settings that no layout could write (stored by another tool), and no fallback account', async (format) => {
+    const t = await createTenant(ds, uniqueName('sql-check-unencodable'));
+    await ds.query(
+      `INSERT INTO tenant_accounting_settings (tenant_id, journal_code, receivable_account, default_revenue_account, vat_accounts, fallback_auxiliary_account)
+       VALUES ($1, 'VÉ', '411É', $2, '{"20.00": "4457Ł"}', 'DIVÉRS')`,
+      [t, '706\t1'],
+    );
+    const none = await createPayer(ds, t, { customerIdentifier: null });
+    const k1 = await createPayer(ds, t, { customerIdentifier: 'K1' });
+    // The default account (not encodable) before a long one, then the reverse: the order of the problems follows the first document.
+    const c01 = await createInvoice(ds, t, { number: 'C01', billingDate: '2025-03-01', payerId: none, lines: [
+      { unitPrice: '10.00' }, { unitPrice: '10.00', accountingAccount: '7061000000000000' }, { unitPrice: '12.00', vatRate: '20.00', accountingAccount: '706100' }] });
+    const c02 = await createInvoice(ds, t, { number: 'C02', billingDate: '2025-03-02', payerId: k1, lines: [
+      { unitPrice: '10.00', accountingAccount: '7061000000000000' }, { unitPrice: '10.00' }] });
+    const c03 = await createInvoice(ds, t, { number: 'C03', billingDate: '2025-03-03', payerId: k1, lines: [{ unitPrice: '10.00', accountingAccount: '706100' }] });
+    const all = await refusedAsChecked(t, format);
+    expect(all.some((x) => x.rule === 'IDENTIFIER_NOT_ENCODABLE' && x.field === 'CompteNum')).toBe(true);
+    await refusedAsChecked(t, format, { invoiceIds: [c02] });
+    await refusedAsChecked(t, format, { invoiceIds: [c01, c02] });
+
+    // Without a fallback account, a payer without identifier has the receivable account written in its place (QUADRA, XIMPORT, EBP).
+    await ds.query(`UPDATE tenant_accounting_settings SET journal_code = 'VT', receivable_account = '411000000000', default_revenue_account = '706000', vat_accounts = '{"20.00": "445710"}', fallback_auxiliary_account = '' WHERE tenant_id = $1`, [t]);
+    const c04 = await createInvoice(ds, t, { number: 'C04', billingDate: '2025-03-04', payerId: none, lines: [{ unitPrice: '10.00', accountingAccount: '706100' }] });
+    const selection = { invoiceIds: [c03, c04] };
+    if (format === 'CEGID' || format === 'SAGE100' || format === 'EBP') {
+      const ok = await request(t, { kind: 'ACCOUNTING_ENTRIES', format, selection });
+      expect(ok.errors).toBeUndefined();
+      expect((await waitFinal(t, ok.data.requestInvoiceExport.id)).status).toBe('COMPLETED');
+    } else {
+      const problems = await refusedAsChecked(t, format, selection);
+      // QUADRA also writes the receivable account in K1's customer record (C03, its first document here).
+      expect(problems.map((x) => [x.rule, x.field, x.documents])).toEqual(format === 'QUADRA'
+        ? [['ACCOUNT_TOO_LONG', 'CompteNum', ['C03', 'C04']]]
+        : [['ACCOUNT_TOO_LONG', 'CompteNum', ['C04']]]);
+    }
+  });
+
+  it.each(['QUADRA', 'XIMPORT'] as const)('%s: ENTRY_NUMBER_TOO_LONG, with the digits of the layout (made 1 here), refused entries numbered too', async (format) => {
+    const t = await createTenant(ds, uniqueName('sql-check-entry-number'));
+    const p = await createPayer(ds, t, { customerIdentifier: '0001' });
+    for (let i = 1; i <= 12; i++) {
+      await createInvoice(ds, t, { number: `E${String(i).padStart(2, '0')}`, billingDate: '2025-04-01', payerId: p, lines: [{ unitPrice: '10.00', accountingAccount: i === 11 ? '706.1' : null }] });
+    }
+    const ids = importLayout(format as ExportFormat)!.identifiers as { entryNumberDigits: number | null };
+    const digits = ids.entryNumberDigits;
+    ids.entryNumberDigits = 1;
+    try {
+      const problems = await refusedAsChecked(t, format);
+      expect(problems.map(({ message, ...x }) => x)).toEqual([
+        { rule: 'INVALID_ACCOUNT', field: 'CompteNum', width: null, count: 1, documents: ['E11'] },
+        { rule: 'ENTRY_NUMBER_TOO_LONG', field: 'EcritureNum', width: 1, count: 2, documents: ['E10', 'E12'] },
+      ]);
+    } finally {
+      ids.entryNumberDigits = digits;
+    }
+  });
+
+  it.each(LAYOUT_FORMATS)('%s: a clean selection at the limits of the narrowest layout is accepted, and the check finds nothing', async (format) => {
+    const t = await createTenant(ds, uniqueName('sql-check-clean'));
+    const long = await createPayer(ds, t, { customerIdentifier: 'CLI12345' });
+    const spaced = await createPayer(ds, t, { customerIdentifier: '  CL13  ' });
+    const none = await createPayer(ds, t, { customerIdentifier: null });
+    await createInvoice(ds, t, { number: 'F123456789', billingDate: '2025-05-01', payerId: long, lines: [{ unitPrice: '10.00', accountingAccount: '70610000' }] });
+    await createInvoice(ds, t, { number: ' F2 ', billingDate: '2025-05-01', payerId: spaced, lines: [
+      { unitPrice: '10.00', accountingAccount: '706 100' }, { unitPrice: '5.00', accountingAccount: '706abc' }, { unitPrice: '5.00', accountingAccount: '706\u00a0100' },
+      { unitPrice: '0.00', accountingAccount: 'XX-1' }, { unitPrice: '12.00', vatRate: '20.00' }] });
+    await createInvoice(ds, t, { number: 'A3', type: InvoiceType.CREDIT_NOTE, billingDate: '2025-05-02', payerId: none, lines: [{ unitPrice: '-10.00' }] });
+    const checked = await app.gql(CHECK, { selection: ALL, format }, accountant(t));
+    expect(checked.data.accountingExportCheck.problems).toEqual([]);
+    const final = await runExport(t, { kind: 'ACCOUNTING_ENTRIES', format, selection: ALL });
+    expect(final.status).toBe('COMPLETED');
+  });
+
+  it('the VAT of a billing line in SQL is includedVatCents, to the cent', async () => {
+    const amounts: string[] = [];
+    const rates: string[] = [];
+    for (const rate of ['0.00', '2.10', '5.50', '10.00', '20.00', '33.33', '100.00', '999.99']) {
+      for (let c = -1200; c <= 1200; c += 7) {
+        amounts.push(formatCents(BigInt(c)));
+        rates.push(rate);
+      }
+      for (const c of [1n, -1n, 999_999_999_999n, -999_999_999_999n]) {
+        amounts.push(formatCents(c));
+        rates.push(rate);
+      }
+    }
+    const rows: { vat: string }[] = await ds.query(
+      `SELECT ${includedVatCentsSql('x.amount', 'x.rate')}::text AS vat FROM unnest($1::numeric(12,2)[], $2::numeric(5,2)[]) WITH ORDINALITY AS x(amount, rate, n) ORDER BY x.n`,
+      [amounts, rates],
+    );
+    expect(rows.map((r) => BigInt(r.vat))).toEqual(amounts.map((a, i) => includedVatCents(toCents(a), rateHundredths(rates[i]))));
+  });
+
+  it('reads no row of the selection in the API: no cursor, a few rows answered for thousands of documents', async () => {
+    const t = (await seedTenant(app.config.databaseUrl, { tenantName: uniqueName('sql-check-rows'), invoices: 3000, ifExists: 'duplicate', analyze: true })).tenantId;
+    await ds.query(
+      `UPDATE invoices SET number = number || '-0000000000' WHERE id IN (SELECT id FROM invoices WHERE tenant_id = $1 ORDER BY billing_date, number OFFSET 100 LIMIT 25)`, [t]);
+    const [{ documents }] = await ds.query(`SELECT count(*)::int AS documents FROM invoices WHERE tenant_id = $1`, [t]);
+    const seen: { sql: string; rows: number }[] = [];
+    const original = PostgresQueryRunner.prototype.query;
+    const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(async function (this: PostgresQueryRunner, ...args: Parameters<typeof original>) {
+      const result = await original.apply(this, args);
+      seen.push({ sql: args[0], rows: Array.isArray(result) ? result.length : Array.isArray(result?.records) ? result.records.length : 0 });
+      return result;
+    });
+    let res;
+    try {
+      res = await request(t, { kind: 'ACCOUNTING_ENTRIES', format: 'QUADRA', selection: ALL });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(res.errors?.[0].extensions?.problems).toEqual([expect.objectContaining({ rule: 'PIECE_REF_TOO_LONG', count: 25 })]);
+    expect(seen.filter((q) => /\b(DECLARE|FETCH)\b/i.test(q.sql))).toEqual([]);
+    expect(seen.some((q) => q.sql.includes('row_number() OVER (ORDER BY i.billing_date, i.number)'))).toBe(true);
+    const rows = seen.reduce((n, q) => n + q.rows, 0);
+    expect(documents).toBeGreaterThanOrEqual(3000);
+    expect(rows).toBeLessThan(100);
+    // The pre-flight check of the same selection agrees.
+    await refusedAsChecked(t, 'QUADRA');
+  }, 300_000);
 });
 
 describe("the FEC's statutory name", () => {
