@@ -8,12 +8,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { AccountingSourceRow } from '../../src/accounting/entries';
+import type { AccountingEntryLine, AccountingSourceRow } from '../../src/accounting/entries';
+import { LayoutChecks } from '../../src/accounting/layouts/common';
 import { AccountingEntriesWriter } from '../../src/exports/kinds/accounting-entries-writer';
 import { importLayout } from '../../src/accounting/layouts';
 import { LayoutFileWriter } from '../../src/exports/writers/layout';
 import { DEFAULT_ACCOUNTING_SETTINGS, type AccountingSettingsData } from '../../src/accounting/settings';
-import { labelBytes } from '../../src/accounting/layouts/text';
+import { forbiddenAscii, labelBytes } from '../../src/accounting/layouts/text';
 import { quadraKey } from '../../src/accounting/layouts/quadra';
 import { ExportFormat, InvoiceType } from '../../src/entities/enums';
 import {
@@ -228,5 +229,62 @@ describe('identifiers are refused, never cut nor changed', () => {
     const [p] = writer.problems();
     expect(p.count).toBe(25);
     expect(p.documents).toEqual(docs.slice(0, 20).map((d) => d[0].number));
+  });
+});
+
+describe("each layout's identifiers, as the request-time check reads them, are what its line writer checks", () => {
+  // Every identifier holds a control character (refused by every layout) and the entry number has 10 digits.
+  const line = (over: Partial<AccountingEntryLine>): AccountingEntryLine => ({
+    JournalCode: 'J\u0001', JournalLib: 'Ventes', EcritureNum: 1_000_000_000, EcritureDate: '2025-01-10', CompteNum: 'R\u0001', CompteLib: 'Clients',
+    CompAuxNum: 'A\u0001', CompAuxLib: 'BUSSON Marie', PieceRef: 'P\u0001', PieceDate: '2025-01-10', EcritureLib: 'Facture', Debit: '10.00', Credit: '0.00',
+    EcritureLet: null, DateLet: null, ValidDate: '2025-01-11', Montantdevise: null, Idevise: null, CodeAnalytique: null, payerLastName: 'BUSSON', ...over,
+  });
+  const fieldsChecked = (format: ExportFormat, lines: AccountingEntryLine[]) => {
+    const layout = importLayout(format)!;
+    const checks = new LayoutChecks(layout.measureChars);
+    const write = layout.lineWriter(checks, { settings: settings() });
+    const seen: string[] = [];
+    for (const l of lines) {
+      const before = new Set(checks.problems.list().map((p) => `${p.field}`));
+      write(l);
+      seen.push(checks.problems.list().map((p) => `${p.field}`).filter((f) => !before.has(f)).join(','));
+    }
+    return seen;
+  };
+
+  it.each(LAYOUT_FORMATS)('%s: the receivable line checks receivableLine in its order; the other lines the same with their CompteNum and no CompAuxNum', (format) => {
+    const ids = importLayout(format)!.identifiers;
+    const field = { JournalCode: 'JournalCode', PieceRef: 'PieceRef', EcritureNum: 'EcritureNum', Account: 'CompAuxNum', CompteNum: 'CompteNum', CompAuxNum: 'CompAuxNum', CustomerRecord: 'CompteNum' } as const;
+    const receivable = ids.receivableLine.map((c) => field[c]);
+    const other = ids.receivableLine.flatMap((c) => (c === 'CompAuxNum' || c === 'CustomerRecord' ? [] : c === 'Account' ? ['CompteNum'] : [field[c]]));
+    expect(ids.receivableLine.includes('EcritureNum')).toBe(ids.entryNumberDigits !== null);
+    const [first, revenue] = fieldsChecked(format, [line({}), line({ CompAuxNum: null, CompAuxLib: null, CompteNum: 'C\u0001' })]);
+    expect(first).toBe(receivable.join(','));
+    // Problems are listed once per field, so the second line shows only what the first did not already have.
+    expect(other).toContain('CompteNum');
+    expect(fieldsChecked(format, [line({ CompAuxNum: null, CompAuxLib: null, CompteNum: 'C\u0001' })])[0]).toBe(other.join(','));
+    expect(revenue).toBe(receivable.includes('CompteNum') ? '' : 'CompteNum');
+  });
+
+  it('QUADRA checks the receivable account in the customer record only: once per customer identifier, never for the fallback account', () => {
+    expect(fieldsChecked(ExportFormat.QUADRA, [line({ JournalCode: 'VT', PieceRef: 'F1', EcritureNum: 1 })])).toEqual(['CompAuxNum,CompteNum']);
+    expect(fieldsChecked(ExportFormat.QUADRA, [line({ JournalCode: 'VT', PieceRef: 'F1', EcritureNum: 1, CompAuxNum: 'DIVERS' })])).toEqual(['']);
+    const twice = fieldsChecked(ExportFormat.QUADRA, [line({ JournalCode: 'VT', PieceRef: 'F1', EcritureNum: 1, CompAuxNum: 'C1' }), line({ JournalCode: 'VT', PieceRef: 'F2', EcritureNum: 2, CompAuxNum: 'C1' })]);
+    expect(twice).toEqual(['CompteNum', '']);
+  });
+
+  it("forbidden characters are character classes: the request-time check's list of them is exact", () => {
+    for (const format of LAYOUT_FORMATS) {
+      const ids = importLayout(format)!.identifiers;
+      for (const f of ['JournalCode', 'PieceRef', 'CompteNum', 'CompAuxNum'] as const) {
+        const forbidden = ids[f].rules.forbidden;
+        if (!forbidden) continue;
+        expect(forbidden.flags).toBe('');
+        // One literal character, or a class of literal ones.
+        expect(forbidden.source).toMatch(/^(?:[^\\[\](){}.*+?^$|]|\[[^\\\]^-]+\])$/);
+      }
+    }
+    expect(forbiddenAscii(importLayout(ExportFormat.EBP)!.identifiers.CompAuxNum.rules)).toBe('",');
+    expect(forbiddenAscii(importLayout(ExportFormat.CEGID)!.identifiers.PieceRef.rules)).toBe(';');
   });
 });
