@@ -13,20 +13,21 @@ import { selectionConditions, SqlParams, type StoredSelection } from '../selecti
  * problems the pre-flight check (accounting-check.ts) would report — the
  * identifiers that do not fit the layout, and the entries it refuses
  * (INVALID_ACCOUNT, UNBALANCED_ENTRIES), with the same items in the same
- * order — found by PostgreSQL in two aggregate queries over the selection,
- * so that no row of it reaches the API process.
+ * order — found by PostgreSQL in one aggregate query over the selection, so
+ * that no row of it reaches the API process.
  *
  * What an identifier becomes is decided by the layout's own function
- * (`writtenIdentifier`): the settings' identifiers are known here, and a
- * value of the data goes through it when it holds a character outside
- * printable ASCII or one the layout forbids (the first query fetches these
- * few distinct values). Every other value is written as it is, trimmed of
+ * (`writtenIdentifier`). The settings' identifiers are known here. A value
+ * of the data that holds a character outside printable ASCII, or one the
+ * layout forbids, is a *suspect*: the query returns the few distinct ones,
+ * JavaScript judges them, and the query runs once more with the verdicts (in
+ * the same snapshot). Every other value is written as it is, trimmed of
  * spaces, so its length in SQL is its width in the file. The widths and the
  * order in which a line checks its identifiers come from the layout's
  * `identifiers`.
  */
 
-/** Not encodable, too long, or fine; `I`: a billing line's account that is not an account (INVALID_ACCOUNT). */
+/** Not encodable, too long, or fine. */
 type Verdict = 'N' | 'L' | null;
 
 interface Item {
@@ -35,13 +36,15 @@ interface Item {
   width: number | null;
   /** Refusals of the entries come before the layout's problems, as the pre-flight check lists them. */
   refusal: boolean;
-  /** SQL conditions on a document `g`, with where the check happens in it (its order: line, then check). */
+  /** SQL conditions on a document `g`, each with where its check happens in the document (`at`). */
   hits: { cond: string; at: string }[];
 }
 
-/** Positions of a check in a document: the receivable line's checks first (0–15), then each line's by position, then the VAT lines'. */
-const LINE = 16;
-const VAT_LINES = 1_000_000_000;
+/** Where a check happens in a document: the receivable line's checks first (0–15), then each line's by position, then the VAT lines'. */
+const LINE = 16n;
+const VAT_LINES = 2n ** 31n; // above every position (integer)
+/** A document's rank before its `at`: rank × 2^37 + at orders by document, then place in it. */
+const RANK = 2n ** 37n;
 
 export interface IdentifierCheckInput {
   tenantId: string;
@@ -51,6 +54,20 @@ export interface IdentifierCheckInput {
   settings: AccountingSettingsData;
 }
 
+/** Suspect values JavaScript has judged: those not encodable (`N`), too long (`L`), or not an account (`I`, billing lines). */
+interface Judged {
+  PieceRef: { N: string[]; L: string[] };
+  CompAuxNum: { N: string[]; L: string[] };
+  CompteNum: { I: string[]; N: string[]; L: string[] };
+}
+
+interface Row {
+  suspect_numbers: string[] | null;
+  suspect_customers: string[] | null;
+  suspect_accounts: string[][] | null;
+  [column: string]: unknown;
+}
+
 export async function identifierProblemsInSql(ds: DataSource, input: IdentifierCheckInput): Promise<LayoutProblem[]> {
   const { layout, settings } = input;
   const ids = layout.identifiers;
@@ -58,7 +75,7 @@ export async function identifierProblemsInSql(ds: DataSource, input: IdentifierC
     const written = writtenIdentifier(value, field, ids[field], layout.measureChars ?? false);
     return typeof written === 'string' ? null : written.rule === RULE.IDENTIFIER_NOT_ENCODABLE ? 'N' : 'L';
   };
-  /** A billing line's account → INVALID_ACCOUNT (`I`), or the verdict on what CompteNum writes (the default account when absent). */
+  /** A billing line's account → not an account (`I`), or the verdict on what CompteNum writes (the default account when absent). */
   const accountVerdict = (raw: string | null): Verdict | 'I' => {
     const account = lineAccount(raw);
     if (!account) return verdict(settings.defaultRevenueAccount, 'CompteNum');
@@ -68,166 +85,40 @@ export async function identifierProblemsInSql(ds: DataSource, input: IdentifierC
   const qr = ds.createQueryRunner();
   await qr.connect();
   try {
-    // One snapshot: the values judged in JavaScript are those the aggregates see.
+    // One snapshot: the suspects judged in JavaScript are those the second run sees.
     await qr.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await qr.query('SET LOCAL jit = off');
-    const suspects = suspectsQuery(input);
-    const found: { source: 'PieceRef' | 'CompAuxNum' | 'CompteNum'; value: string }[] = await qr.query(suspects.text, suspects.values);
-    const judged = () => ({ I: [] as string[], N: [] as string[], L: [] as string[] });
-    const lists = { PieceRef: judged(), CompAuxNum: judged(), CompteNum: judged() };
-    for (const { source, value } of found) {
-      const v = source === 'CompteNum' ? accountVerdict(value) : verdict(value, source as 'PieceRef' | 'CompAuxNum');
-      if (v) lists[source as keyof typeof lists][v].push(value);
-    }
-
-    const params = new SqlParams();
-    const p = (value: unknown, cast = '') => params.add(value) + cast;
-    const where = selectionConditions(params, input.tenantId, input.selection).join(' AND ');
-    const suspect = (column: string, field: IdentifierField) => suspectSql(column, field, layout, p);
-    /** A value of the data: the verdict JavaScript gave, else (written as it is) its trimmed length against the width. */
-    const dataVerdict = (column: string, field: 'PieceRef' | 'CompAuxNum') => {
-      const width = ids[field].width;
-      const tooLong = width === null ? 'false' : `NOT ${suspect(column, field)} AND char_length(btrim(${column}, ' ')) > ${p(width, '::int')}`;
-      return `CASE WHEN ${column} = ANY(${p(lists[field].N, '::text[]')}) THEN 'N'
-                   WHEN ${column} = ANY(${p(lists[field].L, '::text[]')}) OR (${tooLong}) THEN 'L' END`;
+    const judged: Judged = { PieceRef: { N: [], L: [] }, CompAuxNum: { N: [], L: [] }, CompteNum: { I: [], N: [], L: [] } };
+    let query = identifierQuery(input, judged, verdict);
+    let [row]: Row[] = await qr.query(query.text, query.values);
+    const suspects = {
+      PieceRef: row.suspect_numbers ?? [],
+      CompAuxNum: row.suspect_customers ?? [],
+      CompteNum: [...new Set((row.suspect_accounts ?? []).flat())],
     };
-    const acc = lists.CompteNum;
-    const accountWidth = ids.CompteNum.width;
-    // Printable ASCII: blanks are spaces, upper-casing is A–Z (lineAccount), the account is written as it is.
-    const account = (a: string) => `CASE WHEN ${a} = ANY(${p(acc.I, '::text[]')}) THEN 'I'
-           WHEN ${a} = ANY(${p(acc.N, '::text[]')}) THEN 'N'
-           WHEN ${a} = ANY(${p(acc.L, '::text[]')}) THEN 'L'
-           WHEN ${suspect(a, 'CompteNum')} THEN NULL
-           WHEN ${a} IS NULL OR replace(${a}, ' ', '') = '' THEN ${p(verdict(settings.defaultRevenueAccount, 'CompteNum'), '::text')}
-           WHEN translate(replace(${a}, ' ', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') !~ ${p(ACCOUNT_RE.source)} THEN 'I'
-           ${accountWidth === null ? '' : `WHEN char_length(replace(${a}, ' ', '')) > ${p(accountWidth, '::int')} THEN 'L'`}
-         END`;
-
-    // VAT lines whose account (a setting) cannot be written: which documents have one (its VAT not zero), and where.
-    const badRates = Object.entries(settings.vatAccounts)
-      .map(([rate, acct]) => ({ rate, v: verdict(acct, 'CompteNum') }))
-      .filter((r): r is { rate: string; v: 'N' | 'L' } => r.v !== null);
-    const vatColumns = badRates.map((r, j) => `,
-             sum(y.vat) FILTER (WHERE y.rate = ${p(r.rate)}) AS vat_${j},
-             min(y.position) FILTER (WHERE y.rate = ${p(r.rate)} AND y.amount <> 0) AS vat_at_${j}`).join('');
-    const vatLine = (v: 'N' | 'L') => {
-      const of = badRates.flatMap((r, j) => (r.v === v ? [`CASE WHEN ld.vat_${j} <> 0 THEN ${VAT_LINES}::bigint + ld.vat_at_${j} END`] : []));
-      return of.length ? `least(${of.join(', ')})` : 'NULL::bigint';
-    };
-
-    const items: Item[] = [];
-    const hit = (rule: string, field: string | null, width: number | null, cond: string, at: string, refusal = false) => {
-      let item = items.find((i) => i.rule === rule && i.field === field && i.width === width);
-      if (!item) items.push((item = { rule, field, width, refusal, hits: [] }));
-      item.hits.push({ cond, at });
-    };
-    const identifierHit = (v: Verdict, field: IdentifierField, cond: string, at: string) => {
-      if (v === 'N') hit(RULE.IDENTIFIER_NOT_ENCODABLE, field, null, cond, at);
-      if (v === 'L') hit(TOO_LONG[field], field, ids[field].width, cond, at);
-    };
-    const columnHits = (column: string, field: IdentifierField, at: string) => {
-      hit(RULE.IDENTIFIER_NOT_ENCODABLE, field, null, `${column} = 'N'`, at);
-      if (ids[field].width !== null) hit(TOO_LONG[field], field, ids[field].width, `${column} = 'L'`, at);
-    };
-
-    hit(ExportErrorCode.INVALID_ACCOUNT, 'CompteNum', null, 'g.invalid', '0', true);
-    hit(ExportErrorCode.UNBALANCED_ENTRIES, null, null, 'g.unbalanced', '0', true);
-    const fallback = settings.fallbackAuxiliaryAccount;
-    const receivable = verdict(settings.receivableAccount, 'CompteNum');
-    const noIdentifier = `(g.cust IS NULL OR g.cust = '')`;
-    ids.receivableLine.forEach((check, index) => {
-      const at = String(index);
-      switch (check) {
-        case 'JournalCode':
-          identifierHit(verdict(settings.journalCode, 'JournalCode'), 'JournalCode', 'true', at);
-          break;
-        case 'PieceRef':
-          columnHits('g.piece', 'PieceRef', at);
-          break;
-        case 'EcritureNum': {
-          const digits = ids.entryNumberDigits;
-          if (digits !== null) hit(RULE.ENTRY_NUMBER_TOO_LONG, 'EcritureNum', digits, `g.rank >= ${p(10 ** digits, '::bigint')}`, at);
-          break;
+    if (suspects.PieceRef.length + suspects.CompAuxNum.length + suspects.CompteNum.length) {
+      for (const field of ['PieceRef', 'CompAuxNum'] as const) {
+        for (const value of suspects[field]) {
+          const v = verdict(value, field);
+          if (v) judged[field][v].push(value);
         }
-        case 'Account':
-        case 'CompAuxNum':
-          // CompAuxNum: the customer identifier, else the fallback account (folded into g.aux).
-          columnHits('g.aux', 'CompAuxNum', at);
-          // Without either, the account written is the receivable line's CompteNum.
-          if (check === 'Account' && !fallback) identifierHit(receivable, 'CompteNum', noIdentifier, at);
-          break;
-        case 'CompteNum':
-          identifierHit(receivable, 'CompteNum', 'true', at);
-          break;
-        case 'CustomerRecord':
-          if (receivable) identifierHit(receivable, 'CompteNum', `NOT ${noIdentifier} AND g.cust <> ${p(fallback, '::text')} AND g.rank = g.first_of_customer`, at);
-          break;
       }
-    });
-    // The other lines: revenue (by position), then VAT.
-    hit(RULE.IDENTIFIER_NOT_ENCODABLE, 'CompteNum', null, 'g.revenue_n IS NOT NULL', `g.revenue_n::bigint * ${LINE}`);
-    hit(RULE.IDENTIFIER_NOT_ENCODABLE, 'CompteNum', null, 'g.vat_n IS NOT NULL', `g.vat_n * ${LINE}`);
-    if (accountWidth !== null) {
-      hit(RULE.ACCOUNT_TOO_LONG, 'CompteNum', accountWidth, 'g.revenue_l IS NOT NULL', `g.revenue_l::bigint * ${LINE}`);
-      hit(RULE.ACCOUNT_TOO_LONG, 'CompteNum', accountWidth, 'g.vat_l IS NOT NULL', `g.vat_l * ${LINE}`);
+      for (const value of suspects.CompteNum) {
+        const v = accountVerdict(value);
+        if (v) judged.CompteNum[v].push(value);
+      }
+      query = identifierQuery(input, judged, verdict);
+      [row] = await qr.query(query.text, query.values);
     }
-    const customerRecord = ids.receivableLine.includes('CustomerRecord');
-
-    const values = items.map((item, n) => {
-      const cond = item.hits.map((h) => `(${h.cond})`).join(' OR ');
-      const at = `least(${item.hits.map((h) => `CASE WHEN ${h.cond} THEN (${h.at})::bigint END`).join(', ')})`;
-      return `(${n}, ${item.refusal ? cond : `g.written AND (${cond})`}, ${at})`;
-    });
-
-    const text = `
-      WITH d AS (
-        SELECT i.id, i.tenant_id, i.number, i.amount_due, p.customer_identifier AS cust,
-               row_number() OVER (ORDER BY i.billing_date, i.number) AS rank
-        FROM invoices i JOIN payers p ON p.tenant_id = i.tenant_id AND p.id = i.payer_id
-        WHERE ${where}
-      ),
-      f AS (
-        SELECT d.number, d.rank, d.cust,
-               coalesce(ld.invalid, false) AS invalid,
-               NOT coalesce(ld.invalid, false) AND d.amount_due <> coalesce(ld.total, 0) AS unbalanced,
-               ${dataVerdict('d.number', 'PieceRef')} AS piece,
-               CASE WHEN d.cust IS NULL OR d.cust = '' THEN ${p(fallback ? verdict(fallback, 'CompAuxNum') : null, '::text')}
-                    ELSE ${dataVerdict('d.cust', 'CompAuxNum')} END AS aux,
-               ld.revenue_n, ld.revenue_l, ${vatLine('N')} AS vat_n, ${vatLine('L')} AS vat_l
-        FROM d CROSS JOIN LATERAL (
-          -- One document's billing lines, as buildEntry turns them into revenue and VAT lines.
-          SELECT sum(y.amount) AS total,
-                 bool_or(y.acc = 'I') AS invalid,
-                 min(y.position) FILTER (WHERE y.acc = 'N') AS revenue_n,
-                 min(y.position) FILTER (WHERE y.acc = 'L') AS revenue_l${vatColumns}
-          FROM (
-            SELECT x.position, x.amount, x.rate, x.vat,
-                   CASE WHEN x.amount <> 0 AND (x.amount * 100)::bigint <> x.vat THEN ${account('x.accounting_account')} END AS acc
-            FROM (
-              SELECT l.position, l.amount, l.vat_rate::text AS rate, l.accounting_account, ${includedVatCentsSql('l.amount', 'l.vat_rate')} AS vat
-              FROM invoice_lines l WHERE l.tenant_id = d.tenant_id AND l.invoice_id = d.id
-            ) x
-          ) y
-        ) ld
-      ),
-      g AS (
-        SELECT f.*, NOT (f.invalid OR f.unbalanced) AS written${customerRecord ? `,
-               min(f.rank) FILTER (WHERE NOT (f.invalid OR f.unbalanced)) OVER (PARTITION BY f.cust) AS first_of_customer` : ''}
-        FROM f
-      )
-      SELECT k.n, count(*)::int AS count,
-             (array_agg(g.number ORDER BY g.rank))[1:${MAX_LISTED_DOCUMENTS}] AS documents,
-             min(g.rank)::text AS first, (array_agg(k.at ORDER BY g.rank))[1]::text AS at
-      FROM g CROSS JOIN LATERAL (VALUES ${values.join(',\n        ')}) AS k(n, hit, at)
-      WHERE k.hit
-      GROUP BY k.n`;
-    const rows: { n: number; count: number; documents: string[]; first: string; at: string }[] = await qr.query(text, params.values);
     await qr.query('COMMIT');
 
     // In the order the pre-flight check meets them: its entries' refusals, then the layout's problems, each by its first offence.
-    const problems = rows.map((r) => ({ item: items[r.n], first: Number(r.first), at: Number(r.at), count: r.count, documents: r.documents }));
-    problems.sort((a, b) => Number(b.item.refusal) - Number(a.item.refusal) || a.first - b.first || a.at - b.at);
-    return problems.map(({ item, count, documents }) => ({ rule: item.rule, field: item.field, width: item.width, count, documents }));
+    const found = query.items.flatMap((item, n) => {
+      const count = Number(row[`count_${n}`]);
+      return count ? [{ item, count, documents: row[`documents_${n}`] as string[], first: BigInt(row[`first_${n}`] as string) }] : [];
+    });
+    found.sort((a, b) => Number(b.item.refusal) - Number(a.item.refusal) || (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+    return found.map(({ item, count, documents }) => ({ rule: item.rule, field: item.field, width: item.width, count, documents }));
   } catch (err) {
     await qr.query('ROLLBACK').catch(() => undefined);
     throw err;
@@ -243,26 +134,167 @@ function suspectSql(column: string, field: IdentifierField, layout: ImportLayout
   return forbidden ? `(${outside} OR translate(${column}, ${p(forbidden, '::text')}, '') <> ${column})` : `(${outside})`;
 }
 
-/** The few distinct values of the selection that JavaScript must judge: document numbers, customer identifiers, billing lines' accounts. */
-function suspectsQuery(input: IdentifierCheckInput): { text: string; values: unknown[] } {
+/** The query: one row with each item's count, first documents and first offence, and the suspects met. */
+function identifierQuery(input: IdentifierCheckInput, judged: Judged, verdict: (value: string | null, field: IdentifierField) => Verdict) {
+  const { layout, settings } = input;
+  const ids = layout.identifiers;
   const params = new SqlParams();
   const p = (value: unknown, cast = '') => params.add(value) + cast;
   const where = selectionConditions(params, input.tenantId, input.selection).join(' AND ');
-  const suspect = (column: string, field: IdentifierField) => suspectSql(column, field, input.layout, p);
+  const suspect = (column: string, field: IdentifierField) => suspectSql(column, field, layout, p);
+
+  /** A value of the data: the verdict JavaScript gave a suspect; else, written as it is, its trimmed length against the width. */
+  const dataVerdict = (column: string, field: 'PieceRef' | 'CompAuxNum') => {
+    const width = ids[field].width;
+    const tooLong = width === null ? 'false' : `NOT ${suspect(column, field)} AND char_length(btrim(${column}, ' ')) > ${p(width, '::int')}`;
+    return `CASE WHEN ${column} = ANY(${p(judged[field].N, '::text[]')}) THEN 'N'
+                 WHEN ${column} = ANY(${p(judged[field].L, '::text[]')}) OR (${tooLong}) THEN 'L' END`;
+  };
+  const accountWidth = ids.CompteNum.width;
+  const accountLength = (a: string) => (accountWidth === null ? '' : `WHEN char_length(${a}) > ${p(accountWidth, '::int')} THEN 'L'`);
+  // An account ACCOUNT_RE accepts as it stands is what lineAccount writes (no blank, upper case): only its length can refuse it.
+  const asItStands = ![...forbiddenAscii(ids.CompteNum.rules)].some((c) => ACCOUNT_RE.test(c));
+  /** A billing line's account: the verdict on what CompteNum writes, or `I` (INVALID_ACCOUNT). Printable ASCII: blanks are spaces, upper-casing is A–Z. */
+  const account = (a: string) => `CASE
+           ${asItStands ? `WHEN ${a} ~ ${p(ACCOUNT_RE.source)} THEN CASE ${accountLength(a) || 'WHEN false THEN NULL'} END` : ''}
+           WHEN ${a} = ANY(${p(judged.CompteNum.I, '::text[]')}) THEN 'I'
+           WHEN ${a} = ANY(${p(judged.CompteNum.N, '::text[]')}) THEN 'N'
+           WHEN ${a} = ANY(${p(judged.CompteNum.L, '::text[]')}) THEN 'L'
+           WHEN ${suspect(a, 'CompteNum')} THEN NULL
+           WHEN ${a} IS NULL OR replace(${a}, ' ', '') = '' THEN ${p(verdict(settings.defaultRevenueAccount, 'CompteNum'), '::text')}
+           WHEN translate(replace(${a}, ' ', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') !~ ${p(ACCOUNT_RE.source)} THEN 'I'
+           ${accountLength(`replace(${a}, ' ', '')`)}
+         END`;
+  const vat = (line: string) => includedVatCentsSql(`${line}.amount`, `${line}.vat_rate`);
+
+  // VAT lines whose account (a setting) cannot be written: which documents have one (its VAT not zero), and where.
+  const badRates = Object.entries(settings.vatAccounts)
+    .map(([rate, acct]) => ({ rate, v: verdict(acct, 'CompteNum') }))
+    .filter((r): r is { rate: string; v: 'N' | 'L' } => r.v !== null);
+  const vatColumns = badRates.map((r, j) => `,
+             sum(${vat('x')}) FILTER (WHERE x.vat_rate::text = ${p(r.rate)}) AS vat_${j},
+             min(x.position) FILTER (WHERE x.vat_rate::text = ${p(r.rate)} AND x.amount <> 0) AS vat_at_${j}`).join('');
+  const vatLine = (v: 'N' | 'L') => {
+    const of = badRates.flatMap((r, j) => (r.v === v ? [`CASE WHEN ld.vat_${j} <> 0 THEN ${VAT_LINES}::bigint + ld.vat_at_${j} END`] : []));
+    return of.length ? `least(${of.join(', ')})` : 'NULL::bigint';
+  };
+
+  const items: Item[] = [];
+  const hit = (rule: string, field: string | null, width: number | null, cond: string, at: string, refusal = false) => {
+    let item = items.find((i) => i.rule === rule && i.field === field && i.width === width);
+    if (!item) items.push((item = { rule, field, width, refusal, hits: [] }));
+    item.hits.push({ cond, at });
+  };
+  const identifierHit = (v: Verdict, field: IdentifierField, cond: string, at: string) => {
+    if (v === 'N') hit(RULE.IDENTIFIER_NOT_ENCODABLE, field, null, cond, at);
+    if (v === 'L') hit(TOO_LONG[field], field, ids[field].width, cond, at);
+  };
+  const columnHits = (column: string, field: IdentifierField, at: string) => {
+    hit(RULE.IDENTIFIER_NOT_ENCODABLE, field, null, `${column} = 'N'`, at);
+    if (ids[field].width !== null) hit(TOO_LONG[field], field, ids[field].width, `${column} = 'L'`, at);
+  };
+
+  hit(ExportErrorCode.INVALID_ACCOUNT, 'CompteNum', null, 'g.invalid', '0', true);
+  hit(ExportErrorCode.UNBALANCED_ENTRIES, null, null, 'g.unbalanced', '0', true);
+  const fallback = settings.fallbackAuxiliaryAccount;
+  const receivable = verdict(settings.receivableAccount, 'CompteNum');
+  const noIdentifier = `(g.cust IS NULL OR g.cust = '')`;
+  ids.receivableLine.forEach((check, index) => {
+    const at = String(index);
+    switch (check) {
+      case 'JournalCode':
+        identifierHit(verdict(settings.journalCode, 'JournalCode'), 'JournalCode', 'true', at);
+        break;
+      case 'PieceRef':
+        columnHits('g.piece', 'PieceRef', at);
+        break;
+      case 'EcritureNum': {
+        const digits = ids.entryNumberDigits;
+        if (digits !== null) hit(RULE.ENTRY_NUMBER_TOO_LONG, 'EcritureNum', digits, `g.rank >= ${p(10 ** digits, '::bigint')}`, at);
+        break;
+      }
+      case 'Account':
+      case 'CompAuxNum':
+        // CompAuxNum: the customer identifier, else the fallback account (folded into g.aux).
+        columnHits('g.aux', 'CompAuxNum', at);
+        // Without either, the account written is the receivable line's CompteNum.
+        if (check === 'Account' && !fallback) identifierHit(receivable, 'CompteNum', noIdentifier, at);
+        break;
+      case 'CompteNum':
+        identifierHit(receivable, 'CompteNum', 'true', at);
+        break;
+      case 'CustomerRecord':
+        if (receivable) identifierHit(receivable, 'CompteNum', `NOT ${noIdentifier} AND g.cust <> ${p(fallback, '::text')} AND g.rank = g.first_of_customer`, at);
+        break;
+    }
+  });
+  // The other lines: revenue (by position), then VAT.
+  hit(RULE.IDENTIFIER_NOT_ENCODABLE, 'CompteNum', null, 'g.revenue_n IS NOT NULL', `g.revenue_n::bigint * ${LINE}`);
+  hit(RULE.IDENTIFIER_NOT_ENCODABLE, 'CompteNum', null, 'g.vat_n IS NOT NULL', `g.vat_n * ${LINE}`);
+  if (accountWidth !== null) {
+    hit(RULE.ACCOUNT_TOO_LONG, 'CompteNum', accountWidth, 'g.revenue_l IS NOT NULL', `g.revenue_l::bigint * ${LINE}`);
+    hit(RULE.ACCOUNT_TOO_LONG, 'CompteNum', accountWidth, 'g.vat_l IS NOT NULL', `g.vat_l * ${LINE}`);
+  }
+  const customerRecord = ids.receivableLine.includes('CustomerRecord');
+
+  const aggregates = items.map((item, n) => {
+    const cond = item.hits.map((h) => `(${h.cond})`).join(' OR ');
+    const filter = `FILTER (WHERE ${item.refusal ? cond : `g.written AND (${cond})`})`;
+    const at = item.hits.length === 1 ? `(${item.hits[0].at})::bigint` : `least(${item.hits.map((h) => `CASE WHEN ${h.cond} THEN (${h.at})::bigint END`).join(', ')})`;
+    return `count(*) ${filter} AS count_${n},
+           (array_agg(g.number ORDER BY g.rank) ${filter})[1:${MAX_LISTED_DOCUMENTS}] AS documents_${n},
+           min(g.rank * ${RANK} + ${at}) ${filter}::text AS first_${n}`;
+  });
+
+  // OFFSET 0 keeps each subquery whole, so that a verdict is computed once per row rather than once per use.
   const text = `
-    WITH d AS MATERIALIZED (
-      SELECT i.id, i.tenant_id, i.number, p.customer_identifier
-      FROM invoices i JOIN payers p ON p.tenant_id = i.tenant_id AND p.id = i.payer_id
+    WITH d AS (
+      SELECT i.id, i.tenant_id, i.number, i.amount_due, i.payer_id,
+             row_number() OVER (ORDER BY i.billing_date, i.number) AS rank
+      FROM invoices i
       WHERE ${where}
+    ),
+    f AS (
+      SELECT d.number, d.rank, p.customer_identifier AS cust,
+             ${suspect('d.number', 'PieceRef')} AS number_suspect,
+             ${suspect('p.customer_identifier', 'CompAuxNum')} AS cust_suspect,
+             coalesce(ld.invalid, false) AS invalid,
+             NOT coalesce(ld.invalid, false) AND d.amount_due <> coalesce(ld.total, 0) AS unbalanced,
+             ${dataVerdict('d.number', 'PieceRef')} AS piece,
+             CASE WHEN p.customer_identifier IS NULL OR p.customer_identifier = '' THEN ${p(fallback ? verdict(fallback, 'CompAuxNum') : null, '::text')}
+                  ELSE ${dataVerdict('p.customer_identifier', 'CompAuxNum')} END AS aux,
+             ld.revenue_n, ld.revenue_l, ld.account_suspects, ${vatLine('N')} AS vat_n, ${vatLine('L')} AS vat_l
+      FROM d
+      JOIN payers p ON p.tenant_id = d.tenant_id AND p.id = d.payer_id
+      CROSS JOIN LATERAL (
+        -- One document's billing lines, as buildEntry turns them into revenue lines (amount and its net not zero) and VAT lines.
+        SELECT sum(x.amount) AS total,
+               bool_or(x.acc = 'I') AS invalid,
+               min(x.position) FILTER (WHERE x.acc = 'N') AS revenue_n,
+               min(x.position) FILTER (WHERE x.acc = 'L') AS revenue_l,
+               jsonb_agg(DISTINCT x.accounting_account) FILTER (WHERE x.suspect) AS account_suspects${vatColumns}
+        FROM (
+          SELECT y.*, CASE WHEN y.v IS NOT NULL AND y.amount <> 0 AND (y.amount * 100)::bigint <> ${vat('y')} THEN y.v END AS acc
+          FROM (
+            SELECT l.position, l.amount, l.vat_rate, l.accounting_account,
+                   ${suspect('l.accounting_account', 'CompteNum')} AS suspect, ${account('l.accounting_account')} AS v
+            FROM invoice_lines l WHERE l.tenant_id = d.tenant_id AND l.invoice_id = d.id
+            OFFSET 0
+          ) y
+        ) x
+      ) ld
+      OFFSET 0
+    ),
+    g AS (
+      SELECT f.*, NOT (f.invalid OR f.unbalanced) AS written${customerRecord ? `,
+             min(f.rank) FILTER (WHERE NOT (f.invalid OR f.unbalanced)) OVER (PARTITION BY f.cust) AS first_of_customer` : ''}
+      FROM f
+      OFFSET 0
     )
-    SELECT 'PieceRef' AS source, d.number AS value FROM d WHERE ${suspect('d.number', 'PieceRef')}
-    UNION
-    SELECT 'CompAuxNum', d.customer_identifier FROM d WHERE ${suspect('d.customer_identifier', 'CompAuxNum')}
-    UNION
-    SELECT 'CompteNum', unnest(l.accounts) FROM d CROSS JOIN LATERAL (
-      SELECT array_agg(l.accounting_account) AS accounts FROM invoice_lines l
-      WHERE l.tenant_id = d.tenant_id AND l.invoice_id = d.id AND ${suspect('l.accounting_account', 'CompteNum')}
-    ) l
-    WHERE l.accounts IS NOT NULL`;
-  return { text, values: params.values };
+    SELECT array_agg(DISTINCT g.number) FILTER (WHERE g.number_suspect) AS suspect_numbers,
+           array_agg(DISTINCT g.cust) FILTER (WHERE g.cust_suspect) AS suspect_customers,
+           jsonb_agg(g.account_suspects) FILTER (WHERE g.account_suspects IS NOT NULL) AS suspect_accounts,
+           ${aggregates.join(',\n           ')}
+    FROM g`;
+  return { text, values: params.values, items };
 }
