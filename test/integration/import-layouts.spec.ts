@@ -333,7 +333,7 @@ describe('the request-time check: aggregate queries in PostgreSQL, the problems 
     const t = await createTenant(ds, uniqueName('sql-check-settings'));
     await setSettings(t, {
       journalCode: 'VENTES', receivableAccount: '41100000000', defaultRevenueAccount: '7060000000000000', fallbackAuxiliaryAccount: 'DIVERSCLIENTS',
-      vatAccounts: [{ rate: '20.00', account: '445710000' }, { rate: '5.50', account: '4457110000000' }, { rate: '10.00', account: '445712' }],
+      vatAccounts: [{ rate: '20.00', account: '445710000' }, { rate: '5.50', account: '4457110000000' }, { rate: '10.00', account: '445712' }, { rate: '100.00', account: '445799' }],
     });
     const p: Record<string, string> = {};
     for (const id of ['C1', 'C2', 'C3', 'DIVERSCLIENTS']) p[id] = await createPayer(ds, t, { customerIdentifier: id });
@@ -351,6 +351,8 @@ describe('the request-time check: aggregate queries in PostgreSQL, the problems 
     await add('B09', '2025-02-05', 'C3', [{ unitPrice: '10.00', vatRate: '5.50', accountingAccount: '706100' }]);
     await add('BA10', '2025-02-05', 'none', [{ unitPrice: '-10.00' }], InvoiceType.CREDIT_NOTE);
     for (let i = 11; i <= 22; i++) await add(`B${i}`, '2025-02-06', 'C1', [{ unitPrice: '10.00', accountingAccount: '706100' }]);
+    // 0.01 at 100 %: all VAT, no revenue line, so its account (not one) is never written.
+    await add('B23', '2025-02-07', 'C1', [{ unitPrice: '0.01', vatRate: '100.00', accountingAccount: '706-X' }, { unitPrice: '10.00', accountingAccount: '706100' }]);
 
     const problems = await refusedAsChecked(t, format);
     const expected: Record<string, string[]> = {
@@ -361,9 +363,10 @@ describe('the request-time check: aggregate queries in PostgreSQL, the problems 
       SAGE100: ['INVALID_ACCOUNT:CompteNum'],
     };
     expect(ruleSet(problems)).toEqual([...expected[format]].sort());
+    expect(problems[0]).toMatchObject({ rule: 'INVALID_ACCOUNT', documents: ['B01'] });
     if (format === 'QUADRA') {
       // Every written entry has the journal; CompteNum: the default account (B02, BA10), VAT lines (B02, B09), the customer records (B02 for C1, B04, B07).
-      expect(problems.find((x) => x.rule === 'JOURNAL_CODE_TOO_LONG')).toMatchObject({ count: 21, documents: ['B02', 'B03', 'B04', 'B05', 'B06', 'B07', 'B08', 'B09', 'BA10', ...Array.from({ length: 11 }, (_, i) => `B${i + 11}`)] });
+      expect(problems.find((x) => x.rule === 'JOURNAL_CODE_TOO_LONG')).toMatchObject({ count: 22, documents: ['B02', 'B03', 'B04', 'B05', 'B06', 'B07', 'B08', 'B09', 'BA10', ...Array.from({ length: 11 }, (_, i) => `B${i + 11}`)] });
       expect(problems.find((x) => x.rule === 'ACCOUNT_TOO_LONG')).toMatchObject({ count: 5, documents: ['B02', 'B04', 'B07', 'B09', 'BA10'] });
       expect(problems.find((x) => x.rule === 'AUXILIARY_TOO_LONG')).toMatchObject({ count: 3, documents: ['B05', 'B06', 'BA10'] });
     }
@@ -385,10 +388,17 @@ describe('the request-time check: aggregate queries in PostgreSQL, the problems 
     const c02 = await createInvoice(ds, t, { number: 'C02', billingDate: '2025-03-02', payerId: k1, lines: [
       { unitPrice: '10.00', accountingAccount: '7061000000000000' }, { unitPrice: '10.00' }] });
     const c03 = await createInvoice(ds, t, { number: 'C03', billingDate: '2025-03-03', payerId: k1, lines: [{ unitPrice: '10.00', accountingAccount: '706100' }] });
+    // VAT lines come after every revenue line: the long account of line 2 before the VAT account of line 1's rate.
+    const c05 = await createInvoice(ds, t, { number: 'C05', billingDate: '2025-03-05', payerId: none, lines: [
+      { unitPrice: '12.00', vatRate: '20.00', accountingAccount: '706100' }, { unitPrice: '10.00', accountingAccount: '7061000000000000' }] });
     const all = await refusedAsChecked(t, format);
     expect(all.some((x) => x.rule === 'IDENTIFIER_NOT_ENCODABLE' && x.field === 'CompteNum')).toBe(true);
     await refusedAsChecked(t, format, { invoiceIds: [c02] });
     await refusedAsChecked(t, format, { invoiceIds: [c01, c02] });
+    if (format !== 'SAGE100') { // UTF-8 and no width: nothing to refuse in C05
+      const vatLast = await refusedAsChecked(t, format, { invoiceIds: [c05] });
+      if (format === 'XIMPORT') expect(vatLast.map((x) => x.rule)).toEqual(['ACCOUNT_TOO_LONG', 'IDENTIFIER_NOT_ENCODABLE']);
+    }
 
     // Without a fallback account, a payer without identifier has the receivable account written in its place (QUADRA, XIMPORT, EBP).
     await ds.query(`UPDATE tenant_accounting_settings SET journal_code = 'VT', receivable_account = '411000000000', default_revenue_account = '706000', vat_accounts = '{"20.00": "445710"}', fallback_auxiliary_account = '' WHERE tenant_id = $1`, [t]);
