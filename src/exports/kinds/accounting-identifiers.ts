@@ -19,9 +19,9 @@ import { selectionConditions, SqlParams, type StoredSelection } from '../selecti
  * What an identifier becomes is decided by the layout's own function
  * (`writtenIdentifier`). The settings' identifiers are known here. A value
  * of the data that holds a character outside printable ASCII, or one the
- * layout forbids, is a *suspect*: the query returns the few distinct ones,
- * JavaScript judges them, and the query runs once more with the verdicts (in
- * the same snapshot). Every other value is written as it is, trimmed of
+ * layout forbids, is a *suspect*: the query takes it for fine and returns
+ * the few distinct ones; JavaScript judges them, and when one is not fine the
+ * query runs once more with the verdicts (in the same snapshot). Every other value is written as it is, trimmed of
  * spaces, so its length in SQL is its width in the file. The widths and the
  * order in which a line checks its identifiers come from the layout's
  * `identifiers`.
@@ -96,17 +96,21 @@ export async function identifierProblemsInSql(ds: DataSource, input: IdentifierC
       CompAuxNum: row.suspect_customers ?? [],
       CompteNum: [...new Set((row.suspect_accounts ?? []).flat())],
     };
-    if (suspects.PieceRef.length + suspects.CompAuxNum.length + suspects.CompteNum.length) {
-      for (const field of ['PieceRef', 'CompAuxNum'] as const) {
-        for (const value of suspects[field]) {
-          const v = verdict(value, field);
-          if (v) judged[field][v].push(value);
-        }
+    let refused = false;
+    for (const field of ['PieceRef', 'CompAuxNum'] as const) {
+      for (const value of suspects[field]) {
+        const v = verdict(value, field);
+        if (v) judged[field][v].push(value);
+        refused ||= v !== null;
       }
-      for (const value of suspects.CompteNum) {
-        const v = accountVerdict(value);
-        if (v) judged.CompteNum[v].push(value);
-      }
+    }
+    for (const value of suspects.CompteNum) {
+      const v = accountVerdict(value);
+      if (v) judged.CompteNum[v].push(value);
+      refused ||= v !== null;
+    }
+    // The first run took every suspect for fine: right unless one is not.
+    if (refused) {
       query = identifierQuery(input, judged, verdict);
       [row] = await qr.query(query.text, query.values);
     }
