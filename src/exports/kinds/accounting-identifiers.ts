@@ -20,11 +20,11 @@ import { selectionConditions, SqlParams, type StoredSelection } from '../selecti
  * (`writtenIdentifier`). The settings' identifiers are known here. A value
  * of the data that holds a character outside printable ASCII, or one the
  * layout forbids, is a *suspect*: the query takes it for fine and returns
- * the few distinct ones; JavaScript judges them, and when one is not fine the
- * query runs once more with the verdicts (in the same snapshot). Every other value is written as it is, trimmed of
- * spaces, so its length in SQL is its width in the file. The widths and the
- * order in which a line checks its identifiers come from the layout's
- * `identifiers`.
+ * the few distinct ones; JavaScript judges them, and when one is not fine
+ * the query runs once more with the verdicts (in the same snapshot). Every
+ * other value is written as it is, trimmed of spaces, so its length in SQL
+ * is its width in the file. The widths and the order in which a line checks
+ * its identifiers come from the layout's `identifiers`.
  */
 
 /** Not encodable, too long, or fine. */
