@@ -57,7 +57,7 @@ const FORMATS = [ExportFormat.XLSX, ExportFormat.CSV] as const;
 /**
  * The formats measured per kind: the accounting entries in their own formats, FEC and the five importer
  * layouts (their CSV and XLSX reuse the same writers). A layout's end to end includes its request-time
- * check (the whole selection read once more before the export is recorded).
+ * check (aggregate queries over the selection in PostgreSQL before the export is recorded).
  */
 const KIND_FORMATS: Readonly<Record<(typeof KINDS)[number], readonly ExportFormat[]>> = {
   [ExportKind.INVOICES]: FORMATS,
