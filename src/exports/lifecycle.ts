@@ -319,26 +319,21 @@ export class ExportLifecycle {
              lease_token = NULL, lease_expires_at = NULL, waiting_reason = NULL, error_code = NULL, error_message = NULL
          WHERE ${HELD} RETURNING ${this.published}`;
     const params = [a.exportId, a.token, file.rows, file.key, file.name, file.size, file.retentionDays, file.fileRows, file.warnings ? JSON.stringify(file.warnings) : null];
+    // The row if the attempt still held it, with the kind's writes in the same transaction; else nothing written.
+    const settle = async (rows: Record<string, unknown>[], db: Queryable, undo: () => Promise<void>) => {
+      if (!rows.length) {
+        await undo();
+        return undefined;
+      }
+      await inTransaction?.(db);
+      return this.hydrate(rows[0]);
+    };
     let completed: InvoiceExport | undefined;
     if (within) {
-      const rows = await within.query(sql, params);
-      if (!rows.length) {
-        await within.rollback();
-        return false;
-      }
-      await inTransaction?.(within);
-      await within.commit();
-      completed = this.hydrate(rows[0]);
+      completed = await settle(await within.query(sql, params), within, () => within.rollback());
+      if (completed) await within.commit();
     } else {
-      completed = await this.transaction(async (qr) => {
-        const [rows] = await qr.query(sql, params);
-        if (!rows.length) {
-          await qr.rollbackTransaction();
-          return undefined;
-        }
-        await inTransaction?.(qr);
-        return this.hydrate(rows[0]);
-      });
+      completed = await this.transaction(async (qr) => settle((await qr.query(sql, params))[0], qr, () => qr.rollbackTransaction()));
     }
     if (completed) await this.publish(completed);
     return !!completed;

@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { briefly } from './ddl';
+import { briefly, dropInvalidIndex } from './ddl';
 
 /**
  * The list's search at platform scale (docs/search.md): the folded text is
@@ -54,11 +54,6 @@ const FOLDED: Folded[] = [
 ];
 
 const YEAR_STATUS_INDEX = 'invoices_tenant_year_status_idx';
-
-async function dropInvalidIndex(q: QueryRunner, name: string): Promise<void> {
-  const [row] = await q.query(`SELECT NOT i.indisvalid AS invalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1`, [name]);
-  if (row?.invalid) await q.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
-}
 
 export class TenantSearchIndexes1765000000000 implements MigrationInterface {
   name = 'TenantSearchIndexes1765000000000';

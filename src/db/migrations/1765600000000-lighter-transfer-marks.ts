@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { briefly } from './ddl';
+import { briefly, dropInvalidIndex } from './ddl';
 
 /**
  * Cheaper transfer marks (docs/accounting.md, "Transfer to accounting").
@@ -28,9 +28,7 @@ export class LighterTransferMarks1765600000000 implements MigrationInterface {
     // 1. The surrogate key and its index.
     if (await has(idColumn)) await briefly(q, `ALTER TABLE accounting_transfers DROP CONSTRAINT IF EXISTS accounting_transfers_pkey, DROP COLUMN id`);
     // 2. The new primary key's index, built without holding writes (an invalid leftover of an interrupted build first goes).
-    if (await has(`EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'accounting_transfers_pk_idx' AND NOT i.indisvalid)`)) {
-      await q.query(`DROP INDEX CONCURRENTLY accounting_transfers_pk_idx`);
-    }
+    await dropInvalidIndex(q, 'accounting_transfers_pk_idx');
     if (!(await has(`EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'accounting_transfers'::regclass AND contype = 'p')`))) {
       await q.query(`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS accounting_transfers_pk_idx ON accounting_transfers (export_id, invoice_id)`);
       // 3. It becomes the primary key (the index is renamed accounting_transfers_pkey); the former unique key goes.

@@ -25,3 +25,9 @@ export async function briefly(q: QueryRunner, sql: string): Promise<void> {
     }
   }
 }
+
+/** An index left INVALID by an interrupted `CREATE INDEX CONCURRENTLY` is dropped, so that the build can run again. */
+export async function dropInvalidIndex(q: QueryRunner, name: string): Promise<void> {
+  const [row] = await q.query(`SELECT NOT i.indisvalid AS invalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1`, [name]);
+  if (row?.invalid) await q.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
+}
