@@ -201,6 +201,23 @@ describe('the file an export with a profile writes', () => {
     expect(exp.rowCount).toBe(3);
   });
 
+  it("an accounting profile in the accountant's importer layout (QUADRA, SAGE100…) is saved and writes that layout", async () => {
+    const token = app.token(tenant);
+    for (const format of ['QUADRA', 'XIMPORT', 'EBP', 'CEGID', 'SAGE100']) {
+      const res = await app.gql(CREATE, { input: { name: uniqueName(`logiciel ${format}`), kind: 'ACCOUNTING_ENTRIES', format } }, token);
+      expect(res.errors).toBeUndefined();
+      expect(res.data.createExportProfile).toMatchObject({ kind: 'ACCOUNTING_ENTRIES', format });
+    }
+    const quadra = (await app.gql(LIST, {}, token)).data.exportProfiles.find((p: { format: string }) => p.format === 'QUADRA');
+    const { exp, bytes } = await exportFile({ kind: 'ACCOUNTING_ENTRIES', profileId: quadra.id });
+    // Quadra's ASCII fixed-width records: an M record per entry line, 231 bytes + CR LF; a C record per customer.
+    const records = bytes.toString('latin1').split('\r\n').filter(Boolean);
+    expect(records.filter((r) => r[0] === 'M').every((r) => r.length === 231)).toBe(true);
+    expect(records.some((r) => r[0] === 'C')).toBe(true);
+    expect(exp.fileName).toMatch(/\.txt$/);
+    await ds.query(`DELETE FROM accounting_transfers WHERE tenant_id = $1`, [tenant]);
+  });
+
   it('keeps the settings the profile had when the export was requested, not a later edit', async () => {
     const token = app.token(tenant);
     const profile = (await app.gql(CREATE, { input: { ...ACCOUNTANT_PROFILE, name: uniqueName('figé') } }, token)).data.createExportProfile;
