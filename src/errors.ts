@@ -53,13 +53,16 @@ export enum ExportErrorCode {
   JOURNAL_CODE_TOO_LONG = 'JOURNAL_CODE_TOO_LONG',
   ENTRY_NUMBER_TOO_LONG = 'ENTRY_NUMBER_TOO_LONG',
   IDENTIFIER_NOT_ENCODABLE = 'IDENTIFIER_NOT_ENCODABLE',
+  /** Importer layouts with a bounded amount field (QUADRA, XIMPORT): an entry line's amount does not fit it. */
+  AMOUNT_TOO_LARGE = 'AMOUNT_TOO_LARGE',
 }
 
 /** The codes of a kind refusing its own data: another attempt would refuse it again. */
 export type ExportRefusalCode =
   | ExportErrorCode.UNBALANCED_ENTRIES | ExportErrorCode.VAT_ACCOUNT_MISSING | ExportErrorCode.INVALID_ACCOUNT
   | ExportErrorCode.ACCOUNT_TOO_LONG | ExportErrorCode.AUXILIARY_TOO_LONG | ExportErrorCode.PIECE_REF_TOO_LONG
-  | ExportErrorCode.JOURNAL_CODE_TOO_LONG | ExportErrorCode.ENTRY_NUMBER_TOO_LONG | ExportErrorCode.IDENTIFIER_NOT_ENCODABLE;
+  | ExportErrorCode.JOURNAL_CODE_TOO_LONG | ExportErrorCode.ENTRY_NUMBER_TOO_LONG | ExportErrorCode.IDENTIFIER_NOT_ENCODABLE
+  | ExportErrorCode.AMOUNT_TOO_LARGE;
 
 /** The one text of each failure code: a message starts with it, and its cause (if any) follows. */
 const EXPORT_FAILURE_TEXT: Record<ExportErrorCode, string> = {
@@ -78,6 +81,7 @@ const EXPORT_FAILURE_TEXT: Record<ExportErrorCode, string> = {
   [ExportErrorCode.JOURNAL_CODE_TOO_LONG]: 'The journal code does not fit the importer layout',
   [ExportErrorCode.ENTRY_NUMBER_TOO_LONG]: 'The entry numbers do not fit the importer layout',
   [ExportErrorCode.IDENTIFIER_NOT_ENCODABLE]: 'An identifier holds a character the importer layout cannot write as is',
+  [ExportErrorCode.AMOUNT_TOO_LARGE]: "An amount does not fit the importer layout's amount field",
 };
 
 /** The message of a failure: the code's text, then its cause. */

@@ -18,6 +18,7 @@ export const RULE = {
   JOURNAL_CODE_TOO_LONG: 'JOURNAL_CODE_TOO_LONG',
   ENTRY_NUMBER_TOO_LONG: 'ENTRY_NUMBER_TOO_LONG',
   IDENTIFIER_NOT_ENCODABLE: 'IDENTIFIER_NOT_ENCODABLE',
+  AMOUNT_TOO_LARGE: 'AMOUNT_TOO_LARGE',
   LABEL_SHORTENED: 'LABEL_SHORTENED',
 } as const;
 
@@ -141,6 +142,16 @@ export class LayoutChecks {
     return bytes;
   }
 
+  /**
+   * Whether an amount fits the layout's amount field; else false after
+   * recording AMOUNT_TOO_LARGE (field Debit or Credit, its side).
+   */
+  amountFits(cents: bigint, side: 'D' | 'C', field: AmountField, document: string): boolean {
+    if (cents <= field.maxCents) return true;
+    this.problems.add(RULE.AMOUNT_TOO_LARGE, side === 'D' ? 'Debit' : 'Credit', field.width, document);
+    return false;
+  }
+
   /** EcritureNum written on at most `digits` digits. */
   entryNumber(n: number, digits: number | null, document: string): string {
     if (digits === null) throw new Error('This layout does not write EcritureNum');
@@ -156,6 +167,12 @@ export class LayoutChecks {
 /** Turns one entry line into its record(s) (byte strings, several joined by CR LF). */
 export type LayoutLineWriter = (line: AccountingEntryLine) => string;
 
+/** A layout's amount field, when it is bounded: the largest amount it holds (cents) and its width. */
+export interface AmountField {
+  readonly maxCents: bigint;
+  readonly width: number;
+}
+
 /** One importer layout: how its file is named and encoded, and how its lines are written. */
 export interface ImportLayout {
   readonly codePage: TextRules['codePage'];
@@ -167,6 +184,12 @@ export interface ImportLayout {
   readonly fixedFileName?: string;
   /** Its identifier fields: widths, code page, forbidden characters, and what a receivable line checks. */
   readonly identifiers: LayoutIdentifiers;
+  /**
+   * Its amount field, when an amount the data allows may not fit it: a line
+   * is checked for it first (AMOUNT_TOO_LARGE). Only a VAT line can exceed
+   * it: the other amounts are a column's numeric(12,2) or less.
+   */
+  readonly amountField?: AmountField;
   /** A fresh line writer for one file (it may remember what it wrote, e.g. Quadra's customer records). */
   lineWriter(checks: LayoutChecks, options: LayoutOptions): LayoutLineWriter;
 }

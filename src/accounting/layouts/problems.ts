@@ -47,6 +47,8 @@ function ruleText(p: LayoutProblem): string {
       return `${p.field} dépasse ${p.width} chiffres`;
     case 'IDENTIFIER_NOT_ENCODABLE':
       return `${p.field} contient un caractère que le format ne peut pas écrire tel quel`;
+    case 'AMOUNT_TOO_LARGE':
+      return `un montant au ${p.field === 'Debit' ? 'débit' : 'crédit'} dépasse les ${p.width} caractères du champ montant`;
     case 'LABEL_SHORTENED':
       return `${p.field} raccourci à ${p.width} caractères`;
     case 'VAT_ACCOUNT_MISSING':

@@ -1,4 +1,4 @@
-import { accountWritten, layoutDate, sideAndCents, type ImportLayout, type LayoutIdentifiers } from './common';
+import { accountWritten, layoutDate, sideAndCents, type AmountField, type ImportLayout, type LayoutIdentifiers } from './common';
 import { FixedRecord } from './records';
 import { labelBytes, type TextRules } from './text';
 
@@ -20,8 +20,8 @@ const IDS: LayoutIdentifiers = {
 };
 const M_LENGTH = 231;
 const C_LENGTH = 453;
-/** 9,999,999,999.99 €: 12 digits of cents. */
-const MAX_CENTS = 999_999_999_999n;
+/** `+` and 12 digits of cents: 9,999,999,999.99 € at most. */
+const AMOUNT: AmountField = { maxCents: 999_999_999_999n, width: 13 };
 
 /** The payer's last name, upper-cased, `A–Z 0–9` only, first 7, space-padded (`D'Almeida-Léon` → `DALMEID`). */
 export function quadraKey(lastName: string | null): string {
@@ -32,12 +32,13 @@ export const QUADRA_LAYOUT: ImportLayout = {
   codePage: 'ascii',
   bom: false,
   identifiers: IDS,
+  amountField: AMOUNT,
   lineWriter(checks, { settings }) {
     const customers = new Set<string>();
     return (line) => {
       const doc = line.PieceRef;
       const { side, cents } = sideAndCents(line);
-      if (cents > MAX_CENTS) throw new Error(`Amount of ${doc} too large for the Quadra layout`);
+      const amount = checks.amountFits(cents, side, AMOUNT, doc) ? `+${cents.toString().padStart(12, '0')}` : '';
       const account = accountWritten(line);
       const journal = checks.identifier(line.JournalCode, 'JournalCode', IDS.JournalCode, doc);
       const label = checks.label(line.EcritureLib, 'EcritureLib', 30, RULES, doc);
@@ -50,7 +51,7 @@ export const QUADRA_LAYOUT: ImportLayout = {
         .blank(21, 1)
         .field(22, 20, checks.label(line.EcritureLib, 'EcritureLib', 20, RULES, doc, true))
         .field(42, 1, side)
-        .field(43, 13, `+${cents.toString().padStart(12, '0')}`)
+        .field(43, 13, amount)
         .blank(56, 8)
         .field(64, 6, '000000')
         .blank(70, 5)

@@ -1,4 +1,4 @@
-import { accountWritten, dec, layoutDate, sideAndCents, type ImportLayout, type LayoutIdentifiers } from './common';
+import { accountWritten, dec, layoutDate, sideAndCents, type AmountField, type ImportLayout, type LayoutIdentifiers } from './common';
 import { FixedRecord } from './records';
 import type { TextRules } from './text';
 
@@ -17,6 +17,8 @@ const IDS: LayoutIdentifiers = {
   receivableLine: ['EcritureNum', 'JournalCode', 'PieceRef', 'Account'],
 };
 const LENGTH = 142;
+/** 13 bytes: 10 digits, the separator, 2 digits. */
+const AMOUNT: AmountField = { maxCents: 999_999_999_999n, width: 13 };
 
 export const XIMPORT_LAYOUT: ImportLayout = {
   codePage: 'windows1252',
@@ -24,13 +26,13 @@ export const XIMPORT_LAYOUT: ImportLayout = {
   // Sage 50 picks up exactly this name and renames it .BAK once imported.
   fixedFileName: 'XIMPORT.TXT',
   identifiers: IDS,
+  amountField: AMOUNT,
   lineWriter(checks, { settings }) {
     const separator = settings.ximportDecimalComma ? ',' : '.';
     return (line) => {
       const doc = line.PieceRef;
       const { side, cents } = sideAndCents(line);
-      const amount = dec(cents, separator);
-      if (amount.length > 13) throw new Error(`Amount of ${doc} too large for the XIMPORT layout`);
+      const amount = checks.amountFits(cents, side, AMOUNT, doc) ? dec(cents, separator) : '';
       const account = accountWritten(line);
       const accountLabel = account.field === 'CompAuxNum'
         ? checks.label(line.CompAuxLib, 'CompAuxLib', 34, RULES, doc)

@@ -16,6 +16,7 @@ import { LayoutFileWriter } from '../writers/layout';
 import { zonedDateTimeParts } from '../zoned-time';
 import { checkAccountingEntries, type AccountingCheckResult } from './accounting-check';
 import { identifierProblemsInSql } from './accounting-identifiers';
+import { mayBeRefused, screenSelection } from './accounting-screen';
 import { AccountingEntriesWriter } from './accounting-entries-writer';
 import { BASE_TOTALS_SQL } from './invoices';
 import { attemptFileArgs, openKindFile, type BaseTotals, type ExportKindDefinition, type ExportWarningData, type Queryable } from './kind';
@@ -187,21 +188,15 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
    * refused now, naming the rate. An importer layout also refuses what the
    * pre-flight check would report (an identifier that does not fit, an entry
    * it refuses), with every problem in `extensions.problems`: the same
-   * problems, found by aggregate queries (accounting-identifiers.ts). The
+   * problems, found by aggregate queries (accounting-identifiers.ts) once a
+   * lean screen (accounting-screen.ts) has found something to report. The
    * worker checks again while it writes.
    */
   async validateRequest(ds: DataSource, tenantId: string, selection: StoredSelection, format: ExportFormat): Promise<void> {
-    const params = new SqlParams();
-    const where = selectionConditions(params, tenantId, requestSelection(selection)).join(' AND ');
-    const rates: { rate: string }[] = await ds.query(
-      `SELECT r.vat_rate::text AS rate FROM (
-         SELECT DISTINCT l.vat_rate FROM invoices i
-         JOIN invoice_lines l ON l.tenant_id = i.tenant_id AND l.invoice_id = i.id
-         WHERE ${where} AND l.vat_rate > 0 AND l.amount <> 0) r ORDER BY r.vat_rate`,
-      params.values,
-    );
-    const settings = await loadAccountingSettings(ds, tenantId);
-    const missing = rates.map((r) => r.rate).filter((rate) => !settings.vatAccounts[rate]);
+    const resolved = requestSelection(selection);
+    const layout = importLayout(format);
+    const [settings, screen] = await Promise.all([loadAccountingSettings(ds, tenantId), screenSelection(ds, tenantId, resolved, layout)]);
+    const missing = screen.lines.vatRates.filter((rate) => !settings.vatAccounts[rate]);
     if (missing.length) {
       const list = missing.map((r) => `${rateLabel(r)} %`).join(', ');
       throw badInput(
@@ -209,10 +204,9 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
         { missingVatRates: missing },
       );
     }
-    const layout = importLayout(format);
-    if (!layout) return;
     // The pre-flight check's problems, found by PostgreSQL: no row of the selection reaches the API.
-    const problems = await identifierProblemsInSql(ds, { tenantId, selection: requestSelection(selection), layout, settings });
+    if (!layout || !mayBeRefused(layout, settings, screen)) return;
+    const problems = await identifierProblemsInSql(ds, { tenantId, selection: resolved, layout, settings });
     if (problems.length) throw badInput(`The ${format} file cannot be written: ${describeProblems(problems)}`, { problems });
   },
 

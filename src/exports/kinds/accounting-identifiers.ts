@@ -132,7 +132,7 @@ export async function identifierProblemsInSql(ds: DataSource, input: IdentifierC
 }
 
 /** A value that `writtenIdentifier` may change or refuse: a character outside printable ASCII, or one the layout forbids in that field. */
-function suspectSql(column: string, field: IdentifierField, layout: ImportLayout, p: (value: unknown, cast?: string) => string): string {
+export function suspectSql(column: string, field: IdentifierField, layout: ImportLayout, p: (value: unknown, cast?: string) => string): string {
   const forbidden = forbiddenAscii(layout.identifiers[field].rules);
   const outside = `${column} ~ '${NOT_PRINTABLE_ASCII_SQL}'`;
   return forbidden ? `(${outside} OR translate(${column}, ${p(forbidden, '::text')}, '') <> ${column})` : `(${outside})`;
@@ -171,17 +171,27 @@ function identifierQuery(input: IdentifierCheckInput, judged: Judged, verdict: (
          END`;
   const vat = (line: string) => includedVatCentsSql(`${line}.amount`, `${line}.vat_rate`);
 
-  // VAT lines whose account (a setting) cannot be written: which documents have one (its VAT not zero), and where.
-  const badRates = Object.entries(settings.vatAccounts)
+  // VAT lines whose account (a setting) cannot be written, or whose amount may not fit the layout's amount field: which documents have one (its VAT not zero), and where.
+  const amountField = layout.amountField;
+  const vatRates = Object.entries(settings.vatAccounts)
     .map(([rate, acct]) => ({ rate, v: verdict(acct, 'CompteNum') }))
-    .filter((r): r is { rate: string; v: 'N' | 'L' } => r.v !== null);
-  const vatColumns = badRates.map((r, j) => `,
+    .filter((r) => r.v !== null || amountField);
+  const vatColumns = vatRates.map((r, j) => `,
              sum(${vat('x')}) FILTER (WHERE x.vat_rate::text = ${p(r.rate)}) AS vat_${j},
              min(x.position) FILTER (WHERE x.vat_rate::text = ${p(r.rate)} AND x.amount <> 0) AS vat_at_${j}`).join('');
-  const vatLine = (v: 'N' | 'L') => {
-    const of = badRates.flatMap((r, j) => (r.v === v ? [`CASE WHEN ld.vat_${j} <> 0 THEN ${VAT_LINES}::bigint + ld.vat_at_${j} END`] : []));
+  /** The first VAT line (VAT_LINES + the position where its rate first appears) whose VAT meets `cond`. */
+  const firstVatLine = (cond: (j: number) => string | null) => {
+    const of = vatRates.flatMap((_, j) => {
+      const c = cond(j);
+      return c ? [`CASE WHEN ${c} THEN ${VAT_LINES}::bigint + ld.vat_at_${j} END`] : [];
+    });
     return of.length ? `least(${of.join(', ')})` : 'NULL::bigint';
   };
+  const vatLine = (v: 'N' | 'L') => firstVatLine((j) => (vatRates[j].v === v ? `ld.vat_${j} <> 0` : null));
+  // A VAT line's value is −(its VAT): the credit side when the VAT is positive.
+  const vatTooLarge = (side: 'Credit' | 'Debit') => (amountField
+    ? firstVatLine((j) => (side === 'Credit' ? `ld.vat_${j} > ${p(amountField.maxCents.toString(), '::bigint')}` : `ld.vat_${j} < -${p(amountField.maxCents.toString(), '::bigint')}`))
+    : 'NULL::bigint');
 
   const items: Item[] = [];
   const hit = (rule: string, field: string | null, width: number | null, cond: string, at: string, refusal = false) => {
@@ -239,6 +249,11 @@ function identifierQuery(input: IdentifierCheckInput, judged: Judged, verdict: (
     hit(RULE.ACCOUNT_TOO_LONG, 'CompteNum', accountWidth, 'g.revenue_l IS NOT NULL', `g.revenue_l::bigint * ${LINE}`);
     hit(RULE.ACCOUNT_TOO_LONG, 'CompteNum', accountWidth, 'g.vat_l IS NOT NULL', `g.vat_l * ${LINE}`);
   }
+  if (amountField) {
+    // A line checks its amount before its identifiers; only a VAT line's can be too large (layouts/common.ts).
+    hit(RULE.AMOUNT_TOO_LARGE, 'Credit', amountField.width, 'g.vat_big_c IS NOT NULL', `g.vat_big_c * ${LINE} - 1`);
+    hit(RULE.AMOUNT_TOO_LARGE, 'Debit', amountField.width, 'g.vat_big_d IS NOT NULL', `g.vat_big_d * ${LINE} - 1`);
+  }
   const customerRecord = ids.receivableLine.includes('CustomerRecord');
 
   const aggregates = items.map((item, n) => {
@@ -267,7 +282,8 @@ function identifierQuery(input: IdentifierCheckInput, judged: Judged, verdict: (
              ${dataVerdict('d.number', 'PieceRef')} AS piece,
              CASE WHEN p.customer_identifier IS NULL OR p.customer_identifier = '' THEN ${p(fallback ? verdict(fallback, 'CompAuxNum') : null, '::text')}
                   ELSE ${dataVerdict('p.customer_identifier', 'CompAuxNum')} END AS aux,
-             ld.revenue_n, ld.revenue_l, ld.account_suspects, ${vatLine('N')} AS vat_n, ${vatLine('L')} AS vat_l
+             ld.revenue_n, ld.revenue_l, ld.account_suspects, ${vatLine('N')} AS vat_n, ${vatLine('L')} AS vat_l,
+             ${vatTooLarge('Credit')} AS vat_big_c, ${vatTooLarge('Debit')} AS vat_big_d
       FROM d
       JOIN payers p ON p.tenant_id = d.tenant_id AND p.id = d.payer_id
       CROSS JOIN LATERAL (

@@ -111,7 +111,7 @@ export class AccountingSettingsInput {
 
 @ObjectType({ description: 'One rule broken by documents of an accounting export: the first 20 documents in export order, and how many in all' })
 export class AccountingExportProblem {
-  @Field({ description: 'ACCOUNT_TOO_LONG, AUXILIARY_TOO_LONG, PIECE_REF_TOO_LONG, JOURNAL_CODE_TOO_LONG, ENTRY_NUMBER_TOO_LONG, IDENTIFIER_NOT_ENCODABLE, VAT_ACCOUNT_MISSING, UNBALANCED_ENTRIES, INVALID_ACCOUNT; warnings: LABEL_SHORTENED, SPANS_FISCAL_YEARS, SIREN_INVALID' })
+  @Field({ description: 'ACCOUNT_TOO_LONG, AUXILIARY_TOO_LONG, PIECE_REF_TOO_LONG, JOURNAL_CODE_TOO_LONG, ENTRY_NUMBER_TOO_LONG, IDENTIFIER_NOT_ENCODABLE, AMOUNT_TOO_LARGE, VAT_ACCOUNT_MISSING, UNBALANCED_ENTRIES, INVALID_ACCOUNT; warnings: LABEL_SHORTENED, SPANS_FISCAL_YEARS, SIREN_INVALID' })
   rule: string;
 
   @Field(() => String, { nullable: true, description: 'The field: CompteNum, CompAuxNum, PieceRef, JournalCode, EcritureNum, EcritureLib…' })
