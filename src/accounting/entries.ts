@@ -59,6 +59,8 @@ export interface AccountingEntryLine {
   CodeAnalytique: string | null;
   /** The payer's last name on the receivable line (Quadra's alphabetical key), else null; in no FEC column. */
   payerLastName: string | null;
+  /** Debit − Credit in cents (the importer layouts' side and amount, without parsing them back); in no column. */
+  signedCents: bigint;
 }
 
 export interface EntryContext {
@@ -130,6 +132,7 @@ export function buildEntry(ecritureNum: number, rows: readonly AccountingSourceR
       Idevise: null,
       CodeAnalytique: analytic,
       payerLastName: aux === null ? null : doc.payerLastName,
+      signedCents: value,
     });
   };
 

@@ -237,7 +237,7 @@ describe("each layout's identifiers, as the request-time check reads them, are w
   const line = (over: Partial<AccountingEntryLine>): AccountingEntryLine => ({
     JournalCode: 'J\u0001', JournalLib: 'Ventes', EcritureNum: 1_000_000_000, EcritureDate: '2025-01-10', CompteNum: 'R\u0001', CompteLib: 'Clients',
     CompAuxNum: 'A\u0001', CompAuxLib: 'BUSSON Marie', PieceRef: 'P\u0001', PieceDate: '2025-01-10', EcritureLib: 'Facture', Debit: '10.00', Credit: '0.00',
-    EcritureLet: null, DateLet: null, ValidDate: '2025-01-11', Montantdevise: null, Idevise: null, CodeAnalytique: null, payerLastName: 'BUSSON', ...over,
+    EcritureLet: null, DateLet: null, ValidDate: '2025-01-11', Montantdevise: null, Idevise: null, CodeAnalytique: null, payerLastName: 'BUSSON', signedCents: 1000n, ...over,
   });
   const fieldsChecked = (format: ExportFormat, lines: AccountingEntryLine[]) => {
     const layout = importLayout(format)!;

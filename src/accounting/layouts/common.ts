@@ -1,8 +1,7 @@
-import { toCents } from '../../money';
 import type { AccountingEntryLine } from '../entries';
 import type { AccountingSettingsData } from '../settings';
 import { ProblemList } from './problems';
-import { identifierText, labelBytes, toBytes, type TextRules } from './text';
+import { fitLabel, identifierText, labelText, toBytes, type TextRules } from './text';
 
 /**
  * What the five layouts share: the side and cents of a line, the account
@@ -89,8 +88,8 @@ export interface LayoutOptions {
 
 /** Side `D` when Debit ≠ 0, else `C`; the amount is that non-zero value in cents. */
 export function sideAndCents(line: AccountingEntryLine): { side: 'D' | 'C'; cents: bigint } {
-  const debit = toCents(line.Debit);
-  return debit !== 0n ? { side: 'D', cents: debit } : { side: 'C', cents: toCents(line.Credit) };
+  const value = line.signedCents;
+  return value > 0n ? { side: 'D', cents: value } : { side: 'C', cents: -value };
 }
 
 /** CompAuxNum on the receivable line when not empty, else CompteNum. */
@@ -121,6 +120,7 @@ export function layoutDate(isoDate: string, pattern: 'DDMMYY' | 'DDMMYYYY' | 'YY
 export class LayoutChecks {
   readonly problems = new ProblemList();
   readonly warnings = new ProblemList();
+  private lastLabel: { value: string | null; rules: TextRules | null; text: string } = { value: null, rules: null, text: '' };
 
   constructor(private readonly measureChars = false) {}
 
@@ -137,7 +137,9 @@ export class LayoutChecks {
 
   /** A free label cut to `width` (a `LABEL_SHORTENED` warning when cut, unless `silent`). */
   label(value: string | null, field: string, width: number | undefined, rules: TextRules, document: string, silent = false): string {
-    const { bytes, cut } = labelBytes(value, rules, width);
+    // A label written twice in a record (Quadra's 20 and 30 bytes) goes through steps 1–5 once.
+    if (value !== this.lastLabel.value || rules !== this.lastLabel.rules) this.lastLabel = { value, rules, text: labelText(value, rules) };
+    const { bytes, cut } = fitLabel(this.lastLabel.text, rules, width);
     if (cut && !silent) this.warnings.add(RULE.LABEL_SHORTENED, field, width ?? null, document);
     return bytes;
   }

@@ -17,13 +17,19 @@ export const MAX_LISTED_DOCUMENTS = 20;
 /** Collects items; a document counts once per item even when several of its lines offend. */
 export class ProblemList {
   private readonly items = new Map<string, LayoutProblem & { last: string | null }>();
+  private previous: (LayoutProblem & { last: string | null }) | null = null;
 
   add(rule: string, field: string | null, width: number | null, document: string): void {
-    const key = `${rule}\u0000${field ?? ''}\u0000${width ?? ''}`;
-    let item = this.items.get(key);
-    if (!item) {
-      item = { rule, field, width, count: 0, documents: [], last: null };
-      this.items.set(key, item);
+    // The same item as the previous call, most of the time (a label shortened on line after line).
+    let item = this.previous;
+    if (!item || item.rule !== rule || item.field !== field || item.width !== width) {
+      const key = `${rule}\u0000${field ?? ''}\u0000${width ?? ''}`;
+      item = this.items.get(key) ?? null;
+      if (!item) {
+        item = { rule, field, width, count: 0, documents: [], last: null };
+        this.items.set(key, item);
+      }
+      this.previous = item;
     }
     if (item.last === document) return;
     item.last = document;

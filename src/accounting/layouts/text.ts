@@ -28,10 +28,9 @@ const TABLE: ReadonlyMap<string, string> = new Map([
 const CONTROL_RUN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const COMBINING = /\p{M}/gu;
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 /**
  * PostgreSQL's pattern for a value holding a character outside printable
- * ASCII (the complement of PRINTABLE_ASCII): only such values, and those
+ * ASCII (the complement of isPrintableAscii): only such values, and those
  * holding a forbidden character (`forbiddenAscii`), can be anything but
  * themselves trimmed of spaces once through identifierText.
  */
@@ -56,9 +55,48 @@ function transliterate(ch: string, codePage: CodePage): string {
   return '?';
 }
 
+/** Step 4 answers per code page: a file meets the same few accented letters over and over. Bounded (any text may come in). */
+const TRANSLITERATED: Record<'ascii' | 'windows1252', Map<string, string>> = { ascii: new Map(), windows1252: new Map() };
+const MAX_TRANSLITERATED = 4096;
+/** One character outside ASCII (a surrogate pair as one). */
+const NON_ASCII_CHAR = /[^\x00-\x7f]/gu;
+
+/** Step 4 on a whole text: only its non-ASCII characters can change. */
+function transliterateText(text: string, codePage: 'ascii' | 'windows1252'): string {
+  const known = TRANSLITERATED[codePage];
+  return text.replace(NON_ASCII_CHAR, (ch) => {
+    let out = known.get(ch);
+    if (out === undefined) {
+      out = transliterate(ch, codePage);
+      if (known.size >= MAX_TRANSLITERATED) known.clear();
+      known.set(ch, out);
+    }
+    return out;
+  });
+}
+
+/** Whether every character is printable ASCII (0x20–0x7e): such a text is its own byte string in every code page. */
+export function isPrintableAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+/** Whether every character is its own byte in Windows-1252 (ASCII and U+00A0–U+00FF, where it agrees with latin-1). */
+function isOwnCp1252Byte(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff || (c >= 0x80 && c < 0xa0)) return false;
+  }
+  return true;
+}
+
 /** Text → byte string in the code page (steps 6). */
 export function toBytes(text: string, codePage: CodePage): string {
-  if (PRINTABLE_ASCII.test(text)) return text;
+  if (isPrintableAscii(text)) return text;
+  if (codePage === 'windows1252' && isOwnCp1252Byte(text)) return text;
   if (codePage === 'utf8') return Buffer.from(text, 'utf8').toString('latin1');
   return iconv.encode(text, codePage === 'ascii' ? 'ascii' : 'windows-1252').toString('latin1');
 }
@@ -93,19 +131,24 @@ export function forbiddenAscii(rules: TextRules): string {
 
 /** A free label through steps 1–7, cut to `width` if given: the byte string and whether it was cut. */
 export function labelBytes(value: string | null, rules: TextRules, width?: number): { bytes: string; cut: boolean } {
+  return fitLabel(labelText(value, rules), rules, width);
+}
+
+/** Steps 1–5 of a free label: the text, transliterated where the code page lacks a character, trimmed; not yet encoded. */
+export function labelText(value: string | null, rules: TextRules): string {
   let text = value ?? '';
-  if (!PRINTABLE_ASCII.test(text)) {
+  if (!isPrintableAscii(text)) {
     text = text.normalize('NFC').replace(CONTROL_RUN, ' ');
     if (rules.replace) text = rules.replace(text);
-    if (rules.codePage !== 'utf8') {
-      let out = '';
-      for (const ch of text) out += transliterate(ch, rules.codePage);
-      text = out;
-    }
+    if (rules.codePage !== 'utf8') text = transliterateText(text, rules.codePage);
   } else if (rules.replace) {
     text = rules.replace(text);
   }
-  text = text.trim();
+  return text.trim();
+}
+
+/** Steps 6–7 of a free label (labelText's result): encoded, cut to `width` if given, never inside a character. */
+export function fitLabel(text: string, rules: TextRules, width?: number): { bytes: string; cut: boolean } {
   if (width === undefined) return { bytes: toBytes(text, rules.codePage), cut: false };
   if (rules.measureChars) {
     if (text.length <= width) return { bytes: toBytes(text, rules.codePage), cut: false };
@@ -121,7 +164,8 @@ export function labelBytes(value: string | null, rules: TextRules, width?: numbe
   let cutAt = width;
   // UTF-8: never split a character (continuation bytes are 10xxxxxx).
   if (rules.codePage === 'utf8') while (cutAt > 0 && (bytes.charCodeAt(cutAt) & 0xc0) === 0x80) cutAt--;
-  return { bytes: bytes.slice(0, cutAt).replace(/ +$/, ''), cut: true };
+  while (cutAt > 0 && bytes.charCodeAt(cutAt - 1) === 0x20) cutAt--;
+  return { bytes: bytes.slice(0, cutAt), cut: true };
 }
 
 /**
@@ -130,8 +174,10 @@ export function labelBytes(value: string | null, rules: TextRules, width?: numbe
  * page lacks): it is refused, never rewritten. Returns the text, not yet encoded.
  */
 export function identifierText(value: string | null, rules: TextRules): string | null {
-  const text = (value ?? '').normalize('NFC').trim();
-  if (PRINTABLE_ASCII.test(text) && !rules.forbidden?.test(text)) return text;
+  const raw = value ?? '';
+  // Printable ASCII is already NFC.
+  const text = isPrintableAscii(raw) ? raw.trim() : raw.normalize('NFC').trim();
+  if (isPrintableAscii(text) && !rules.forbidden?.test(text)) return text;
   if (CONTROL.test(text) || rules.forbidden?.test(text)) return null;
   for (const ch of text) if (!encodable(ch, rules.codePage)) return null;
   return text;

@@ -1,5 +1,5 @@
 import { accountWritten, dec, layoutDate, sideAndCents, type AmountField, type ImportLayout, type LayoutIdentifiers } from './common';
-import { FixedRecord } from './records';
+import { blank, fixed, FixedLayout, slot } from './records';
 import type { TextRules } from './text';
 
 /**
@@ -16,9 +16,26 @@ const IDS: LayoutIdentifiers = {
   entryNumberDigits: 5,
   receivableLine: ['EcritureNum', 'JournalCode', 'PieceRef', 'Account'],
 };
-const LENGTH = 142;
 /** 13 bytes: 10 digits, the separator, 2 digits. */
 const AMOUNT: AmountField = { maxCents: 999_999_999_999n, width: 13 };
+
+/** One record per entry line, field by field as docs/accounting.md §XIMPORT lists them. */
+const RECORD = new FixedLayout('XIMPORT', 142, [
+  slot(1, 5, 'entry number', 'right'),
+  slot(6, 2, 'journal'),
+  slot(8, 8, 'date YYYYMMDD'),
+  blank(16, 8),
+  slot(24, 12, 'piece'),
+  slot(36, 11, 'account'),
+  slot(47, 25, 'label'),
+  slot(72, 13, 'amount', 'right'),
+  slot(85, 1, 'side'),
+  blank(86, 12),
+  blank(98, 6),
+  slot(104, 34, 'account label'),
+  fixed(138, 1, 'O'),
+  fixed(139, 4, '2003'),
+]);
 
 export const XIMPORT_LAYOUT: ImportLayout = {
   codePage: 'windows1252',
@@ -37,22 +54,17 @@ export const XIMPORT_LAYOUT: ImportLayout = {
       const accountLabel = account.field === 'CompAuxNum'
         ? checks.label(line.CompAuxLib, 'CompAuxLib', 34, RULES, doc)
         : checks.label(line.CompteLib, 'CompteLib', 34, RULES, doc);
-      return new FixedRecord('XIMPORT', LENGTH)
-        .field(1, 5, checks.entryNumber(line.EcritureNum, IDS.entryNumberDigits, doc), 'right')
-        .field(6, 2, checks.identifier(line.JournalCode, 'JournalCode', IDS.JournalCode, doc))
-        .field(8, 8, layoutDate(line.EcritureDate, 'YYYYMMDD'))
-        .blank(16, 8)
-        .field(24, 12, checks.identifier(line.PieceRef, 'PieceRef', IDS.PieceRef, doc))
-        .field(36, 11, checks.identifier(account.value, account.field, IDS[account.field], doc))
-        .field(47, 25, checks.label(line.EcritureLib, 'EcritureLib', 25, RULES, doc))
-        .field(72, 13, amount, 'right')
-        .field(85, 1, side)
-        .blank(86, 12)
-        .blank(98, 6)
-        .field(104, 34, accountLabel)
-        .field(138, 1, 'O')
-        .field(139, 4, '2003')
-        .build();
+      return RECORD.build([
+        checks.entryNumber(line.EcritureNum, IDS.entryNumberDigits, doc),
+        checks.identifier(line.JournalCode, 'JournalCode', IDS.JournalCode, doc),
+        layoutDate(line.EcritureDate, 'YYYYMMDD'),
+        checks.identifier(line.PieceRef, 'PieceRef', IDS.PieceRef, doc),
+        checks.identifier(account.value, account.field, IDS[account.field], doc),
+        checks.label(line.EcritureLib, 'EcritureLib', 25, RULES, doc),
+        amount,
+        side,
+        accountLabel,
+      ]);
     };
   },
 };
