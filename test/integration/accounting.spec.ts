@@ -6,6 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { decodeLatin9 } from '../../src/accounting/fec-text';
 import { Role } from '../../src/entities/enums';
@@ -330,6 +331,46 @@ describe('transfers are marked on completion only', () => {
     const list = await app.gql(`query { invoices(filter: { accountingTransferred: false }) { totalCount } }`, {}, accountant(t));
     expect(list.data.invoices.totalCount).toBe(2500);
   }, 120_000);
+
+  it("deleting invoices deletes their marks, and never waits for an accounting export writing marks", async () => {
+    const t = await createTenant(ds, uniqueName('delete-marked'));
+    const p = await createPayer(ds, t, {});
+    const ids: string[] = [];
+    for (const n of ['F910001', 'F910002', 'F910003']) ids.push(await createInvoice(ds, t, { number: n, billingDate: '2025-01-10', payerId: p, lines: [{ unitPrice: '10.00' }] }));
+    const final = await runExport(t, { kind: 'ACCOUNTING_ENTRIES', selection: { filter: {} } });
+    expect(final.status).toBe('COMPLETED');
+    const marks = async () => (await ds.query(`SELECT invoice_id FROM accounting_transfers WHERE tenant_id = $1 ORDER BY invoice_id`, [t])).map((r: { invoice_id: string }) => r.invoice_id);
+    expect(await marks()).toEqual([...ids].sort());
+    await ds.query(`DELETE FROM invoices WHERE id = $1`, [ids[0]]);
+    expect(await marks()).toEqual([ids[1], ids[2]].sort());
+
+    // An export still writing: its uncommitted marks (as the entries writer inserts them) lock no invoice.
+    await ds.query(`DELETE FROM accounting_transfers WHERE tenant_id = $1`, [t]);
+    const exporting = new Client({ connectionString: app.config.databaseUrl });
+    const secretary = new Client({ connectionString: app.config.databaseUrl });
+    await Promise.all([exporting.connect(), secretary.connect()]);
+    try {
+      await exporting.query('BEGIN');
+      await exporting.query(
+        `INSERT INTO accounting_transfers (tenant_id, invoice_id, export_id, transferred_at)
+         SELECT i.tenant_id, i.id, $2, now() FROM invoices i WHERE i.tenant_id = $1 AND i.id = ANY($3::uuid[])`,
+        [t, final.id, [ids[1], ids[2]]],
+      );
+      await secretary.query(`SET lock_timeout = '2s'`);
+      const started = Date.now();
+      await secretary.query(`DELETE FROM invoices WHERE id = $1`, [ids[1]]);
+      expect(Date.now() - started).toBeLessThan(2000);
+      await exporting.query('COMMIT');
+    } finally {
+      await exporting.query('ROLLBACK').catch(() => undefined);
+      await Promise.all([exporting.end(), secretary.end()]);
+    }
+    // The school sees one invoice left, transferred.
+    const list = await app.gql(`query { invoices(filter: {}) { totalCount edges { node { number accountingTransferredAt } } } }`, {}, accountant(t));
+    expect(list.data.invoices.totalCount).toBe(1);
+    expect(list.data.invoices.edges[0].node.number).toBe('F910003');
+    expect(list.data.invoices.edges[0].node.accountingTransferredAt).not.toBeNull();
+  });
 
   it('a cancelled export marks nothing', async () => {
     const t = await createTenant(ds, uniqueName('cancelled'));
