@@ -18,22 +18,41 @@ import { includedVatCents, rateHundredths, rateKey, rateLabel } from './vat';
  * amount_due: the check catches data that breaks that invariant.
  */
 
-/** One row of the kind's SELECT: a billing line with its document (line fields null for a document without lines). */
-export interface AccountingSourceRow {
+/**
+ * One row of the kind's SELECT: a billing line with its document (line
+ * fields null for a document without lines). The document's fields come on
+ * its first row only (null on the others: a third of the bytes and strings
+ * the worker parses); `invoiceId` is on every row.
+ */
+export type AccountingSourceRow = {
   invoiceId: string;
-  type: InvoiceType;
-  number: string;
-  billingDate: string;
-  amountDue: string;
-  payerLastName: string;
-  payerFirstName: string;
-  customerIdentifier: string | null;
   position: number | null;
   label: string | null;
   amount: string | null;
   vatRate: string | null;
   accountingAccount: string | null;
   analyticCode: string | null;
+} & (DocumentFields | { [K in keyof DocumentFields]: null });
+
+/** A row with its document's fields: a document's first row (and any row the tests build). */
+export type FirstSourceRow = Extract<AccountingSourceRow, DocumentFields>;
+
+/** A document's fields, as its first row carries them. */
+export interface DocumentFields {
+  type: InvoiceType;
+  number: string;
+  billingDate: string;
+  amountDue: string;
+  payerLastName: string;
+  payerFirstName: string;
+  /** Null when the payer has none (the fallback auxiliary account applies). */
+  customerIdentifier: string | null;
+}
+
+/** The document of a run of rows: its first row's fields. */
+export function documentOf(first: AccountingSourceRow): DocumentFields & { invoiceId: string } {
+  if (first.number === null) throw new Error(`The rows of document ${first.invoiceId} do not start with its first line`);
+  return first;
 }
 
 /** One line of the file: the 18 FEC fields and the analytic code. Dates `yyyy-mm-dd`, amounts decimal strings. */
@@ -88,7 +107,7 @@ export function lineAccount(raw: string | null): string {
 }
 
 /** A billing line's account as an accounting package accepts it; the default when absent. */
-function revenueAccount(raw: string | null, settings: AccountingSettingsData, doc: AccountingSourceRow): string {
+function revenueAccount(raw: string | null, settings: AccountingSettingsData, doc: DocumentFields): string {
   const account = lineAccount(raw);
   if (!account) return settings.defaultRevenueAccount;
   if (!ACCOUNT_RE.test(account)) {
@@ -97,9 +116,9 @@ function revenueAccount(raw: string | null, settings: AccountingSettingsData, do
   return account;
 }
 
-/** The entry of one document: `rows` are its billing lines in position order (one row with null line fields if it has none). */
+/** The entry of one document: `rows` are its billing lines in position order (one row with null line fields if it has none); the document's fields are read from the first. */
 export function buildEntry(ecritureNum: number, rows: readonly AccountingSourceRow[], ctx: EntryContext): BuiltEntry {
-  const doc = rows[0];
+  const doc = documentOf(rows[0]);
   const { settings } = ctx;
   const payer = payerDisplayName(doc.payerLastName, doc.payerFirstName);
   const usedFallbackAccount = !doc.customerIdentifier;

@@ -5,7 +5,7 @@
  * parses a file back into lines.
  */
 import { PassThrough } from 'node:stream';
-import type { AccountingSourceRow } from '../../src/accounting/entries';
+import { documentOf, type FirstSourceRow } from '../../src/accounting/entries';
 import { importLayout } from '../../src/accounting/layouts';
 import { decodeLatin9 } from '../../src/accounting/fec-text';
 import { DEFAULT_ACCOUNTING_SETTINGS, type AccountingSettingsData } from '../../src/accounting/settings';
@@ -96,7 +96,7 @@ export const goldenSettings = (over: Partial<AccountingSettingsData> = {}): Acco
 const two = (rate: string) => (rate.includes('.') ? rate : `${rate}.00`);
 
 /** The golden documents as the kind's SELECT streams them. */
-export function goldenRows(docs: GoldenDocument[] = GOLDEN_DOCUMENTS): AccountingSourceRow[][] {
+export function goldenRows(docs: GoldenDocument[] = GOLDEN_DOCUMENTS): FirstSourceRow[][] {
   return docs.map((d, n) => {
     const payer: GoldenPayer = GOLDEN_PAYERS[d.payer];
     const due = d.lines.reduce((a, l) => a + toCents(l.unitPrice), 0n);
@@ -110,8 +110,8 @@ export function goldenRows(docs: GoldenDocument[] = GOLDEN_DOCUMENTS): Accountin
   });
 }
 
-function summaryOf(docs: AccountingSourceRow[][]): ExportSummary {
-  const due = docs.reduce((a, rows) => a + toCents(rows[0].amountDue), 0n);
+function summaryOf(docs: FirstSourceRow[][]): ExportSummary {
+  const due = docs.reduce((a, rows) => a + toCents(documentOf(rows[0]).amountDue), 0n);
   const credits = docs.filter((rows) => rows[0].type === InvoiceType.CREDIT_NOTE).length;
   return {
     tenantName: 't', requestedBy: 'u', requestedAt: new Date(), generatedAt: new Date(), selection: '',
@@ -131,7 +131,7 @@ export interface LayoutRun {
 }
 
 /** A layout file written in memory through the accounting kind's entries writer. */
-export async function writeLayoutFile(format: ExportFormat, docs: AccountingSourceRow[][], settings: AccountingSettingsData): Promise<LayoutRun> {
+export async function writeLayoutFile(format: ExportFormat, docs: FirstSourceRow[][], settings: AccountingSettingsData): Promise<LayoutRun> {
   const output = new PassThrough();
   const bytes = collect(output);
   const writer = new LayoutFileWriter(importLayout(format)!, { settings }, output);
@@ -142,7 +142,7 @@ export async function writeLayoutFile(format: ExportFormat, docs: AccountingSour
 }
 
 /** The FEC of the same documents, in memory. */
-export async function writeFecFile(docs: AccountingSourceRow[][], settings: AccountingSettingsData): Promise<Buffer> {
+export async function writeFecFile(docs: FirstSourceRow[][], settings: AccountingSettingsData): Promise<Buffer> {
   const output = new PassThrough();
   const bytes = collect(output);
   const { writer: inner } = openExportFile(ExportKind.ACCOUNTING_ENTRIES, { format: ExportFormat.FEC, locale: 'fr-FR', output, at: new Date(), timeZone: 'Europe/Paris' });

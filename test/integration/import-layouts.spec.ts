@@ -449,8 +449,47 @@ describe('the request-time check: aggregate queries in PostgreSQL, the problems 
     await createInvoice(ds, t, { number: 'A3', type: InvoiceType.CREDIT_NOTE, billingDate: '2025-05-02', payerId: none, lines: [{ unitPrice: '-10.00' }] });
     const checked = await app.gql(CHECK, { selection: ALL, format }, accountant(t));
     expect(checked.data.accountingExportCheck.problems).toEqual([]);
-    const final = await runExport(t, { kind: 'ACCOUNTING_ENTRIES', format, selection: ALL });
+    // Nothing to report: the screen's two lean queries clear it, the full query (its window over the documents) never runs.
+    const seen: string[] = [];
+    const original = PostgresQueryRunner.prototype.query;
+    const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(async function (this: PostgresQueryRunner, ...args: Parameters<typeof original>) {
+      seen.push(args[0]);
+      return original.apply(this, args);
+    });
+    let final;
+    try {
+      final = await runExport(t, { kind: 'ACCOUNTING_ENTRIES', format, selection: ALL });
+    } finally {
+      spy.mockRestore();
+    }
     expect(final.status).toBe('COMPLETED');
+    expect(seen.some((q) => q.includes('array_agg(DISTINCT v.account)'))).toBe(true);
+    expect(seen.some((q) => q.includes('row_number() OVER (ORDER BY i.billing_date, i.number)'))).toBe(false);
+  });
+
+  it.each(['QUADRA', 'XIMPORT'] as const)('%s: AMOUNT_TOO_LARGE, a VAT total past the 13 bytes of the amount field, on the side of the VAT line; the unbounded layouts write it', async (format) => {
+    const t = await createTenant(ds, uniqueName('sql-check-amount'));
+    const p = await createPayer(ds, t, { customerIdentifier: '0001' });
+    // numeric(12,2) holds each amount, and amount_due is 9,999,999,999.99; the 20 % VAT of seven such lines is 11,666,666,666.69.
+    const huge = '9999999999.99';
+    const lines = (sign: '' | '-') => [
+      ...Array.from({ length: 7 }, () => ({ unitPrice: `${sign}${huge}`, vatRate: '20.00' })),
+      ...Array.from({ length: 6 }, () => ({ unitPrice: `${sign === '-' ? '' : '-'}${huge}` })),
+    ];
+    await createInvoice(ds, t, { number: 'M1', billingDate: '2025-06-01', payerId: p, lines: lines('') });
+    await createInvoice(ds, t, { number: 'M2', billingDate: '2025-06-02', payerId: p, lines: [{ unitPrice: '10.00', vatRate: '20.00' }] });
+    await createInvoice(ds, t, { number: 'M3', type: InvoiceType.CREDIT_NOTE, billingDate: '2025-06-03', payerId: p, lines: lines('-') });
+    const problems = await refusedAsChecked(t, format);
+    expect(problems.map(({ message, ...x }) => x)).toEqual([
+      { rule: 'AMOUNT_TOO_LARGE', field: 'Credit', width: 13, count: 1, documents: ['M1'] },
+      { rule: 'AMOUNT_TOO_LARGE', field: 'Debit', width: 13, count: 1, documents: ['M3'] },
+    ]);
+    expect(problems[0].message).toBe('AMOUNT_TOO_LARGE : un montant au crédit dépasse les 13 caractères du champ montant (1 document : M1)');
+    // The clean document alone goes through.
+    const [m2] = await ds.query(`SELECT id FROM invoices WHERE tenant_id = $1 AND number = 'M2'`, [t]);
+    expect((await runExport(t, { kind: 'ACCOUNTING_ENTRIES', format, selection: { invoiceIds: [m2.id] } })).status).toBe('COMPLETED');
+    // EBP writes amounts without a width: the same selection completes.
+    expect((await runExport(t, { kind: 'ACCOUNTING_ENTRIES', format: 'EBP', selection: ALL })).status).toBe('COMPLETED');
   });
 
   it('the VAT of a billing line in SQL is includedVatCents, to the cent', async () => {

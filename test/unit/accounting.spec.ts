@@ -4,7 +4,7 @@
  * the fiscal year of the file name, and the FEC writer's bytes.
  */
 import { PassThrough } from 'node:stream';
-import { buildEntry, type AccountingSourceRow } from '../../src/accounting/entries';
+import { buildEntry, type AccountingSourceRow, type DocumentFields, type FirstSourceRow } from '../../src/accounting/entries';
 import { AccountingEntriesWriter } from '../../src/exports/kinds/accounting-entries-writer';
 import { decodeLatin9, toLatin9Text } from '../../src/accounting/fec-text';
 import { DEFAULT_ACCOUNTING_SETTINGS, accountingSettingsProblems, fiscalYearEndOf } from '../../src/accounting/settings';
@@ -21,8 +21,8 @@ const AT = new Date('2026-12-02T10:00:00Z');
 const settings = { ...DEFAULT_ACCOUNTING_SETTINGS, vatAccounts: { ...DEFAULT_ACCOUNTING_SETTINGS.vatAccounts }, accountLabels: { '706100': 'Cours' } };
 const ctx = { settings, validDate: '2026-12-02' };
 
-function doc(over: Partial<AccountingSourceRow>, lines: [amount: string, rate?: string, account?: string | null][]): AccountingSourceRow[] {
-  const base: AccountingSourceRow = {
+function doc(over: Partial<DocumentFields & { invoiceId: string }>, lines: [amount: string, rate?: string, account?: string | null][]): FirstSourceRow[] {
+  const base: FirstSourceRow = {
     invoiceId: '00000000-0000-4000-8000-000000000001', type: InvoiceType.INVOICE, number: 'F163881', billingDate: '2019-01-25',
     amountDue: '0.00', payerLastName: 'BUSSON', payerFirstName: 'Marie', customerIdentifier: '000417',
     position: null, label: null, amount: null, vatRate: null, accountingAccount: null, analyticCode: null, ...over,
@@ -62,6 +62,15 @@ describe('buildEntry', () => {
     expect(e.lines.map((l) => l.CodeAnalytique)).toEqual([null, 'AN1', 'AN2', 'AN3', null]);
     expect(e.debit).toBe(e.credit);
     expect(e.receivable).toBe(19000n);
+  });
+
+  it("reads the document's fields from its first row, as the SELECT sends them (null on the other rows), and refuses rows that do not start with it", () => {
+    const full = doc({ amountDue: '190.00' }, [['120.00', '20.00', '706200'], ['100.00', '0.00', '706100'], ['-30.00', '0.00', '706100']]);
+    const nulls = { type: null, number: null, billingDate: null, amountDue: null, payerLastName: null, payerFirstName: null, customerIdentifier: null };
+    const sent: AccountingSourceRow[] = full.map((r, i) => (i === 0 ? r : { ...r, ...nulls }));
+    expect(buildEntry(7, sent, ctx)).toEqual(buildEntry(7, full, ctx));
+    expect(buildEntry(7, sent, ctx).lines.map((l) => l.signedCents)).toEqual([19000n, -10000n, -10000n, 3000n, -2000n]);
+    expect(() => buildEntry(7, sent.slice(1), ctx)).toThrow(/do not start with its first line/);
   });
 
   it('a credit note is the reverse, and a payer without identifier gets the fallback account', () => {
@@ -192,7 +201,7 @@ describe('the registry of kinds', () => {
 });
 
 describe('the FEC writer through the entries writer', () => {
-  async function fec(rowsOfDocs: AccountingSourceRow[][]): Promise<Buffer> {
+  async function fec(rowsOfDocs: FirstSourceRow[][]): Promise<Buffer> {
     const output = new PassThrough();
     const chunks: Buffer[] = [];
     output.on('data', (c: Buffer) => chunks.push(c));

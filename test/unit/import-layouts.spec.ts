@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { AccountingEntryLine, AccountingSourceRow } from '../../src/accounting/entries';
+import type { AccountingEntryLine, FirstSourceRow } from '../../src/accounting/entries';
 import { LayoutChecks } from '../../src/accounting/layouts/common';
 import { AccountingEntriesWriter } from '../../src/exports/kinds/accounting-entries-writer';
 import { importLayout } from '../../src/accounting/layouts';
@@ -28,14 +28,14 @@ const settings = (over: Partial<AccountingSettingsData> = {}): AccountingSetting
 });
 
 /** The contract's worked example: F163881, 2019-01-25, BUSSON Marie (39801), 500.00 € without VAT. */
-const workedExample: AccountingSourceRow[] = [{
+const workedExample: FirstSourceRow[] = [{
   invoiceId: '00000000-0000-4000-8000-000000000001', type: InvoiceType.INVOICE, number: 'F163881', billingDate: '2019-01-25',
   amountDue: '500.00', payerLastName: 'BUSSON', payerFirstName: 'Marie', customerIdentifier: '39801',
   position: 1, label: 'Facture F163881 BUSSON Marie', amount: '500.00', vatRate: '0.00', accountingAccount: null, analyticCode: null,
 }];
 
 /** Writes into `output` (the refusal tests look at what reached it). */
-async function writeLayoutFileTo(format: ExportFormat, docs: AccountingSourceRow[][], s: AccountingSettingsData, output: PassThrough) {
+async function writeLayoutFileTo(format: ExportFormat, docs: FirstSourceRow[][], s: AccountingSettingsData, output: PassThrough) {
   const writer = new LayoutFileWriter(importLayout(format)!, { settings: s }, output);
   const entries = new AccountingEntriesWriter(writer, { settings: s, validDate: '2026-12-02' }, { payersWithoutIdentifier: 0, alreadyTransferred: 0 });
   for (const rows of docs) for (const r of rows) await entries.writeRow(r);
@@ -44,7 +44,7 @@ async function writeLayoutFileTo(format: ExportFormat, docs: AccountingSourceRow
 }
 
 /** The checks alone (no output), as the pre-flight runs them. */
-async function checkOnly(format: ExportFormat, docs: AccountingSourceRow[][], s: AccountingSettingsData) {
+async function checkOnly(format: ExportFormat, docs: FirstSourceRow[][], s: AccountingSettingsData) {
   const writer = new LayoutFileWriter(importLayout(format)!, { settings: s }, null);
   const entries = new AccountingEntriesWriter(writer, { settings: s, validDate: '2026-12-02' }, { payersWithoutIdentifier: 0, alreadyTransferred: 0 });
   for (const rows of docs) for (const r of rows) await entries.writeRow(r);
@@ -171,14 +171,14 @@ describe('what the golden files hold', () => {
 });
 
 describe('identifiers are refused, never cut nor changed', () => {
-  const one = (over: Partial<AccountingSourceRow>, n = 1): AccountingSourceRow[][] =>
+  const one = (over: Partial<FirstSourceRow>, n = 1): FirstSourceRow[][] =>
     // Distinct document numbers of the same length (the last character is the document's index).
     Array.from({ length: n }, (_, i) => [{
       ...workedExample[0], invoiceId: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`, ...over,
       number: over.number ? `${over.number.slice(0, -1)}${String.fromCharCode(65 + i)}` : `F${i + 1}`,
     }]);
 
-  async function refusal(format: ExportFormat, docs: AccountingSourceRow[][], s = settings()) {
+  async function refusal(format: ExportFormat, docs: FirstSourceRow[][], s = settings()) {
     const output = new PassThrough();
     const chunks: Buffer[] = [];
     output.on('data', (c: Buffer) => chunks.push(c));
@@ -208,7 +208,7 @@ describe('identifiers are refused, never cut nor changed', () => {
     [ExportFormat.CEGID, { customerIdentifier: 'Ł1' }, {}, 'IDENTIFIER_NOT_ENCODABLE', 'CompAuxNum', null],
     [ExportFormat.SAGE100, { customerIdentifier: 'C\t1' }, {}, 'IDENTIFIER_NOT_ENCODABLE', 'CompAuxNum', null],
   ] as const)('%s: %j %j → %s (%s, %s)', async (format, over, settingsOver, rule, field, width) => {
-    const docs = one(over as Partial<AccountingSourceRow>, 3);
+    const docs = one(over as Partial<FirstSourceRow>, 3);
     const { err, written } = await refusal(format, docs, settings(settingsOver as Partial<AccountingSettingsData>));
     expect(err).toMatchObject({ code: rule });
     expect(err!.message).toContain(`${rule} : ${field}`);

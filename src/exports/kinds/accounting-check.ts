@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { AccountingEntryLine, AccountingSourceRow } from '../../accounting/entries';
+import { documentOf, type AccountingEntryLine, type AccountingSourceRow } from '../../accounting/entries';
 import { fecNaming } from '../../accounting/fec-name';
 import { importLayout } from '../../accounting/layouts';
 import { MAX_LISTED_DOCUMENTS, ProblemList, type LayoutProblem } from '../../accounting/layouts/problems';
@@ -69,14 +69,15 @@ class FiscalYears {
   add(row: AccountingSourceRow): void {
     if (row.invoiceId === this.last) return;
     this.last = row.invoiceId;
-    const date = row.billingDate;
+    const doc = documentOf(row);
+    const date = doc.billingDate;
     if (this.earliest === null || date < this.earliest) this.earliest = date;
     if (this.latest === null || date > this.latest) this.latest = date;
     const end = fiscalYearEndOf(date, this.fiscalYearEnd);
     let year = this.years.get(end);
     if (!year) this.years.set(end, (year = { count: 0, documents: [] }));
     year.count++;
-    if (year.documents.length < MAX_LISTED_DOCUMENTS) year.documents.push(row.number);
+    if (year.documents.length < MAX_LISTED_DOCUMENTS) year.documents.push(doc.number);
   }
 
   /** Documents outside the fiscal year of `end`, first ones in export order. */

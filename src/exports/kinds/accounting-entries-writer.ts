@@ -1,4 +1,4 @@
-import { buildEntry, type AccountingEntryLine, type AccountingSourceRow, type EntryContext } from '../../accounting/entries';
+import { buildEntry, documentOf, type AccountingEntryLine, type AccountingSourceRow, type EntryContext } from '../../accounting/entries';
 import type { ProblemList } from '../../accounting/layouts/problems';
 import type { Queryable } from '../../db/sql';
 import { ExportErrorCode, ExportRefusal } from '../../errors';
@@ -141,7 +141,7 @@ export class AccountingEntriesWriter implements ExportWriter<AccountingSourceRow
       entry = buildEntry(this.entries + 1, rows, this.ctx);
     } catch (err) {
       if (!this.refusals || !(err instanceof ExportRefusal)) throw err;
-      this.refusals.add(err.code, err.field, null, rows[0].number);
+      this.refusals.add(err.code, err.field, null, documentOf(rows[0]).number);
       this.entries++; // numbered as the file would have numbered it
       return;
     }

@@ -78,16 +78,19 @@ export const ACCOUNTING_ENTRY_COLUMNS: readonly ColumnDef<AccountingEntryLine>[]
   { ...text('CodeAnalytique', 14, 'code'), notInFec: true },
 ];
 
+/** A document's field, on its first row only (the lateral's `first`; a document without lines has one row, `first` null). */
+const onFirstRow = (expr: string) => `CASE WHEN l.first IS NOT FALSE THEN ${expr} END`;
+
 /** The fields of a source row and their SQL: the file's columns are computed (entries), not selected. */
 const SOURCE_FIELDS: SelectMap<AccountingSourceRow> = {
   invoiceId: 'i.id',
-  type: 'i.type',
-  number: 'i.number',
-  billingDate: 'i.billing_date',
-  amountDue: 'i.amount_due',
-  payerLastName: 'p.last_name',
-  payerFirstName: 'p.first_name',
-  customerIdentifier: 'p.customer_identifier',
+  type: onFirstRow('i.type'),
+  number: onFirstRow('i.number'),
+  billingDate: onFirstRow('i.billing_date'),
+  amountDue: onFirstRow('i.amount_due'),
+  payerLastName: onFirstRow('p.last_name'),
+  payerFirstName: onFirstRow('p.first_name'),
+  customerIdentifier: onFirstRow('p.customer_identifier'),
   position: 'l.position',
   label: 'l.label',
   amount: 'l.amount',
@@ -157,7 +160,8 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
          FROM invoices i
          JOIN payers p ON p.tenant_id = i.tenant_id AND p.id = i.payer_id
          LEFT JOIN LATERAL (
-           SELECT * FROM invoice_lines l0 WHERE l0.invoice_id = i.id AND l0.tenant_id = i.tenant_id ORDER BY l0.position
+           SELECT l0.*, row_number() OVER (ORDER BY l0.position) = 1 AS first
+           FROM invoice_lines l0 WHERE l0.invoice_id = i.id AND l0.tenant_id = i.tenant_id ORDER BY l0.position
          ) l ON true
          WHERE ${where}
          ORDER BY i.billing_date, i.number, l.position`;

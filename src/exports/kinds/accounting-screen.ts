@@ -18,7 +18,7 @@ import { suspectSql } from './accounting-identifiers';
 
 /** What the selection's billing lines hold: the distinct accounts, and the VAT rates of lines that carry VAT. */
 export interface SelectionLineValues {
-  /** Distinct `accounting_account` values, null included. */
+  /** Distinct `accounting_account` values of lines with an amount (a zero line writes nothing), null included. */
   accounts: (string | null)[];
   /** Distinct rates (`"20.00"`, ascending) of lines with a rate above 0 and an amount not zero. */
   vatRates: string[];
@@ -29,10 +29,11 @@ async function selectionLineValues(db: Queryable, tenantId: string, selection: S
   const params = new SqlParams();
   const where = selectionConditions(params, tenantId, selection).join(' AND ');
   const [row]: { accounts: (string | null)[] | null; rates: string[] | null }[] = await db.query(
-    `SELECT array_agg(DISTINCT v.account) AS accounts,
+    `SELECT array_agg(DISTINCT v.account) FILTER (WHERE v.written) AS accounts,
             array_agg(DISTINCT v.rate ORDER BY v.rate) FILTER (WHERE v.rate IS NOT NULL)::text[] AS rates
      FROM (
-       SELECT DISTINCT l.accounting_account AS account, CASE WHEN l.vat_rate > 0 AND l.amount <> 0 THEN l.vat_rate END AS rate
+       SELECT DISTINCT l.accounting_account AS account, l.amount <> 0 AS written,
+              CASE WHEN l.vat_rate > 0 AND l.amount <> 0 THEN l.vat_rate END AS rate
        FROM invoices i JOIN invoice_lines l ON l.tenant_id = i.tenant_id AND l.invoice_id = i.id
        WHERE ${where}
      ) v`,
