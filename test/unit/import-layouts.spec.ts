@@ -10,6 +10,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { AccountingEntryLine, FirstSourceRow } from '../../src/accounting/entries';
 import { LayoutChecks } from '../../src/accounting/layouts/common';
+import { blank, fixed, FixedLayout, slot } from '../../src/accounting/layouts/records';
 import { AccountingEntriesWriter } from '../../src/exports/kinds/accounting-entries-writer';
 import { importLayout } from '../../src/accounting/layouts';
 import { LayoutFileWriter } from '../../src/exports/writers/layout';
@@ -286,5 +287,27 @@ describe("each layout's identifiers, as the request-time check reads them, are w
     }
     expect(forbiddenAscii(importLayout(ExportFormat.EBP)!.identifiers.CompAuxNum.rules)).toBe('",');
     expect(forbiddenAscii(importLayout(ExportFormat.CEGID)!.identifiers.PieceRef.rules)).toBe(';');
+  });
+});
+
+describe('the fixed-width record builder', () => {
+  const layout = () => new FixedLayout('T', 12, [fixed(1, 1, 'M'), slot(2, 4, 'code'), blank(6, 2), slot(8, 3, 'n', 'right'), fixed(11, 2, 'X')]);
+
+  it('pads each slot and keeps the constants in place', () => {
+    expect(layout().build(['AB', '7'])).toBe('MAB      7X ');
+    expect(layout().build(['ABCD', '123'])).toBe('MABCD  123X ');
+    expect(layout().slotNames).toEqual(['code', 'n']);
+  });
+
+  it('refuses a value longer than its slot, and a wrong number of values', () => {
+    expect(() => layout().build(['ABCDE', '1'])).toThrow('T record: 5 bytes for code do not fit 4');
+    expect(() => layout().build(['A'])).toThrow('T record: 1 values for 2 slots');
+  });
+
+  it('refuses a layout with a gap or an overlap, a wrong length, or a constant that does not fit', () => {
+    expect(() => new FixedLayout('T', 5, [slot(1, 2, 'a'), slot(4, 2, 'b')])).toThrow('T record: field at 4 follows byte 2');
+    expect(() => new FixedLayout('T', 5, [slot(1, 3, 'a'), slot(3, 2, 'b')])).toThrow('T record: field at 3 follows byte 3');
+    expect(() => new FixedLayout('T', 6, [slot(1, 3, 'a'), slot(4, 2, 'b')])).toThrow('T record is 5 bytes, not 6');
+    expect(() => new FixedLayout('T', 2, [fixed(1, 2, 'EUR')])).toThrow('T record: the constant at 1 does not fit 2 bytes');
   });
 });
