@@ -4,6 +4,8 @@ import { DelayedError, Job } from 'bullmq';
 import { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { OpenTransaction } from '../db/open-transaction';
+import type { BuiltQuery } from '../db/sql';
+import { exportSnapshot, queryInSnapshot } from './snapshot-query';
 import { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { InvoiceExport } from '../entities/invoice-export.entity';
@@ -122,7 +124,8 @@ class AttemptRun {
     // PostgreSQL unreachable for a whole lease: the export is someone else's by now.
     if (now - this.lastHeld > this.attempt.leaseMs) return this.stop(new Stop('superseded'));
     this.beating = true;
-    const n = this.processed;
+    // The rows written are shown once their total is (a kind's probed totals come while the rows stream).
+    const n = this.exp.totalRows === null ? 0 : this.processed;
     try {
       const state = await this.lifecycle.progress(this.attempt, n);
       this.lastBeat = Date.now();
@@ -265,10 +268,12 @@ export class ExportProcessor {
     };
     let upload: Promise<{ size: number }> | undefined;
     let completion: OpenTransaction | undefined;
+    let counted: Promise<void> | undefined;
     try {
       snapshot = await this.openSnapshot();
       snapshot.on('error', onClientError);
-      const totals = await this.countRows(run, snapshot, kind);
+      let totals: Record<string, unknown>;
+      ({ totals, counted } = await this.countRows(run, snapshot, kind));
       await this.dropEarlierUploads(run);
       // The kind's own rows that commit with COMPLETED (transfer marks) are written as the file is.
       if (kind.writeWithCompletion) completion = await OpenTransaction.begin(this.deps.pool, attempt.leaseMs);
@@ -279,7 +284,14 @@ export class ExportProcessor {
       // Each attempt writes its own object (its number in the key).
       const fileKey = storage.objectKey(exp.tenantId, exp.id, file.fileName, attempt.number);
       upload = this.startUpload(run, file.writer, output, fileKey, file.fileName);
-      const processed = await this.streamRows(run, snapshot, kind, file.writer);
+      // A probed total that fails stops the writing with its error.
+      counted.catch((err: unknown) => file.writer.abort(err instanceof Error ? err : new Error(String(err))));
+      const processed = await this.streamRows(run, snapshot, file.writer, kind.rowsQuery(exp.tenantId, exp.selection));
+      await counted;
+      run.check();
+      if (processed !== run.exp.totalRows) {
+        throw new Error(`Snapshot changed under the export: counted ${run.exp.totalRows} rows, streamed ${processed}`);
+      }
       await file.writer.finish(this.summary(exp, tenant, totals, processed));
       const { size } = await upload;
       await snapshot.query('COMMIT');
@@ -287,6 +299,7 @@ export class ExportProcessor {
     } catch (err) {
       if (!run.abort.signal.aborted) run.abort.abort(err);
       await upload?.catch(() => undefined); // the upload has aborted: no object, no parts
+      await counted?.catch(() => undefined); // the probed totals' connection goes back to the pool first
       if (snapshot && !broken) await snapshot.query('ROLLBACK').catch(() => {
         broken = true;
       });
@@ -314,17 +327,38 @@ export class ExportProcessor {
     }
   }
 
-  private async countRows(run: AttemptRun, client: PoolClient, kind: ExportKindDefinition): Promise<Record<string, unknown>> {
-    const totalsQuery = kind.totalsQuery(run.exp.tenantId, run.exp.selection);
+  /**
+   * The totals, in the attempt's snapshot. A kind's probed totals (an index
+   * probe per document: lines, transfer marks) run on a connection of their
+   * own while the rows stream; `counted` settles once they are merged and the
+   * progress bar's total is recorded. Without them, it is settled already.
+   */
+  private async countRows(run: AttemptRun, client: PoolClient, kind: ExportKindDefinition): Promise<{ totals: Record<string, unknown>; counted: Promise<void> }> {
+    const { tenantId, selection } = run.exp;
+    const probeQuery = kind.probeTotalsQuery?.(tenantId, selection);
+    // The client sends its statements in order: the snapshot is exported before the totals query runs.
+    const probed = probeQuery ? exportSnapshot(client).then((id) => queryInSnapshot(this.deps.pool, id, probeQuery)) : null;
+    probed?.catch(() => undefined); // awaited through `counted`
+    const totalsQuery = kind.totalsQuery(tenantId, selection);
     const { rows: [totals] } = await client.query(totalsQuery.text, totalsQuery.values);
-    const totalRows = kind.totalRows(totals);
     run.check();
-    if (!(await this.deps.lifecycle.counted(run.attempt, totalRows))) {
-      run.stop(new Stop('superseded'));
+    const count = async (): Promise<void> => {
+      if (probed) Object.assign(totals, await probed);
+      const totalRows = kind.totalRows(totals);
       run.check();
+      if (!(await this.deps.lifecycle.counted(run.attempt, totalRows))) {
+        run.stop(new Stop('superseded'));
+        run.check();
+      }
+      run.exp.totalRows = totalRows;
+    };
+    if (!probed) {
+      await count();
+      return { totals, counted: Promise.resolve() };
     }
-    run.exp.totalRows = totalRows;
-    return totals;
+    const counted = count();
+    counted.catch(() => undefined); // awaited after the rows
+    return { totals, counted };
   }
 
   /** A previous attempt may have died mid-upload (SIGKILL): drop its parts. This attempt holds the lease. */
@@ -355,8 +389,7 @@ export class ExportProcessor {
    * index in export order instead of sorting them all before the first row.
    * Each batch is fetched while the previous one is written.
    */
-  private async streamRows(run: AttemptRun, client: PoolClient, kind: ExportKindDefinition, writer: ExportWriter<unknown>): Promise<number> {
-    const rowsQuery = kind.rowsQuery(run.exp.tenantId, run.exp.selection);
+  private async streamRows(run: AttemptRun, client: PoolClient, writer: ExportWriter<unknown>, rowsQuery: BuiltQuery): Promise<number> {
     await client.query(`DECLARE export_rows NO SCROLL CURSOR FOR ${rowsQuery.text}`, rowsQuery.values);
     const fetchRows = () => {
       const batch = client.query(`FETCH FORWARD ${FETCH_BATCH} FROM export_rows`).then((r) => r.rows);
@@ -390,10 +423,6 @@ export class ExportProcessor {
       next.catch(() => undefined); // a batch still on its way when the loop stopped
     }
     run.check();
-    const expected = run.exp.totalRows;
-    if (run.processed !== expected) {
-      throw new Error(`Snapshot changed under the export: counted ${expected} rows, streamed ${run.processed}`);
-    }
     return run.processed;
   }
 

@@ -31,8 +31,9 @@ type Handlers = { [N in JobName]: (job: Job<JobPayloads[N]>, token?: string) => 
 export async function startWorker(services: AppServices, opts: { maxRowsPerSheet?: number } = {}): Promise<RunningWorker> {
   const { config, logger } = services;
   const slots = config.workerConcurrency + config.workerSmallConcurrency;
-  // Per running export: its snapshot, and the transaction that completes it when its kind writes along (transfer marks).
-  const pool = new Pool({ connectionString: config.databaseUrl, max: 2 * slots + 1, application_name: 'invoice-export-worker' });
+  // Per running export: its snapshot, its probed totals beside it (worker/snapshot-query.ts), and the transaction that
+  // completes it when its kind writes along (transfer marks).
+  const pool = new Pool({ connectionString: config.databaseUrl, max: 3 * slots + 1, application_name: 'invoice-export-worker' });
   pool.on('error', (err) => logger.warn({ err }, 'Idle database connection failed'));
   const processor = new ExportProcessor({
     dataSource: services.dataSource,

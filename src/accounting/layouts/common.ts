@@ -103,8 +103,20 @@ export function dec(cents: bigint, separator: string): string {
   return `${cents / 100n}${separator}${(cents % 100n).toString().padStart(2, '0')}`;
 }
 
+/** The last date written, per pattern: a document's lines share theirs. */
+const lastDate = { DDMMYY: { iso: '', out: '' }, DDMMYYYY: { iso: '', out: '' }, YYYYMMDD: { iso: '', out: '' } };
+
 /** `yyyy-mm-dd` → `DDMMYY` / `DDMMYYYY` / `YYYYMMDD`, as written (no time zone arithmetic). */
 export function layoutDate(isoDate: string, pattern: 'DDMMYY' | 'DDMMYYYY' | 'YYYYMMDD'): string {
+  const last = lastDate[pattern];
+  if (isoDate !== last.iso) {
+    last.out = convertDate(isoDate, pattern);
+    last.iso = isoDate;
+  }
+  return last.out;
+}
+
+function convertDate(isoDate: string, pattern: 'DDMMYY' | 'DDMMYYYY' | 'YYYYMMDD'): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(isoDate);
   if (!m) throw new Error(`Not a calendar date: ${JSON.stringify(isoDate)}`);
   const [, y, mo, d] = m;
@@ -121,6 +133,7 @@ export class LayoutChecks {
   readonly problems = new ProblemList();
   readonly warnings = new ProblemList();
   private lastLabel: { value: string | null; rules: TextRules | null; text: string } = { value: null, rules: null, text: '' };
+  private readonly lastIdentifier: Partial<Record<IdentifierField, { value: string | null; spec: IdentifierSpec; written: string | IdentifierRefusal }>> = {};
 
   constructor(private readonly measureChars = false) {}
 
@@ -129,7 +142,14 @@ export class LayoutChecks {
    * cannot be written (not encodable as is, or longer than `width`).
    */
   identifier(value: string | null, field: IdentifierField, spec: IdentifierSpec, document: string): string {
-    const written = writtenIdentifier(value, field, spec, this.measureChars);
+    // The same value as the field's previous one, most of the time (the journal, a document's piece on each of its lines).
+    const last = this.lastIdentifier[field];
+    let written: string | IdentifierRefusal;
+    if (last && last.value === value && last.spec === spec) written = last.written;
+    else {
+      written = writtenIdentifier(value, field, spec, this.measureChars);
+      this.lastIdentifier[field] = { value, spec, written };
+    }
     if (typeof written === 'string') return written;
     this.problems.add(written.rule, field, written.width, document);
     return '';

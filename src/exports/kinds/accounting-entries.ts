@@ -171,13 +171,20 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
     const params = new SqlParams();
     const where = selectionConditions(params, tenantId, selection).join(' AND ');
     const text = `SELECT ${BASE_TOTALS_SQL},
-           coalesce(sum(greatest(1, (SELECT count(*) FROM invoice_lines l WHERE l.invoice_id = i.id AND l.tenant_id = i.tenant_id))), 0) AS "sourceRowCount",
            max(i.billing_date)::text AS "latestBillingDate",
            min(i.billing_date)::text AS "earliestBillingDate",
-           count(DISTINCT i.payer_id) FILTER (WHERE p.customer_identifier IS NULL OR p.customer_identifier = '') AS "payersWithoutIdentifier",
-           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM accounting_transfers t WHERE t.tenant_id = i.tenant_id AND t.invoice_id = i.id)) AS "alreadyTransferred"
+           count(DISTINCT i.payer_id) FILTER (WHERE p.customer_identifier IS NULL OR p.customer_identifier = '') AS "payersWithoutIdentifier"
          FROM invoices i JOIN payers p ON p.tenant_id = i.tenant_id AND p.id = i.payer_id
          WHERE ${where}`;
+    return { text, values: params.values };
+  },
+  probeTotalsQuery(tenantId, selection) {
+    const params = new SqlParams();
+    const where = selectionConditions(params, tenantId, selection).join(' AND ');
+    const text = `SELECT
+           coalesce(sum(greatest(1, (SELECT count(*) FROM invoice_lines l WHERE l.invoice_id = i.id AND l.tenant_id = i.tenant_id))), 0) AS "sourceRowCount",
+           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM accounting_transfers t WHERE t.tenant_id = i.tenant_id AND t.invoice_id = i.id)) AS "alreadyTransferred"
+         FROM invoices i WHERE ${where}`;
     return { text, values: params.values };
   },
   totalRows: (t) => Number(t.sourceRowCount),
@@ -231,7 +238,10 @@ export const ACCOUNTING_ENTRIES_KIND: ExportKindDefinition<AccountingSourceRow, 
     const payersWithoutIdentifier = Number(totals.payersWithoutIdentifier);
     const writer = new AccountingEntriesWriter(inner, { settings, validDate }, {
       payersWithoutIdentifier,
-      alreadyTransferred: Number(totals.alreadyTransferred),
+      // A probed total (kinds/kind.ts): known by the time the file is finished.
+      get alreadyTransferred() {
+        return Number(totals.alreadyTransferred);
+      },
     });
     if (args.completion) writer.markTransfersAlong(args.completion, exp.tenantId, exp.id);
     const warnings = (): ExportWarningData[] | null => {

@@ -83,9 +83,16 @@ export interface ExportKindDefinition<SqlRow = any, FileRow = any, Totals extend
   readonly fileStem: Localized;
   /** The streamed SELECT, in export order; the benchmark's COPY baseline runs the same text. */
   rowsQuery(tenantId: string, selection: StoredSelection): BuiltQuery;
-  /** Counts and sums of the same selection, read in the same snapshot. */
+  /** Counts and sums of the same selection, read in the same snapshot, before the file is opened. */
   totalsQuery(tenantId: string, selection: StoredSelection): BuiltQuery;
-  /** Rows the SELECT will stream: the progress bar's total. */
+  /**
+   * Totals that probe each document's lines or marks (an index probe per
+   * document): read in the same snapshot on a connection of their own while
+   * the rows stream (worker/snapshot-query.ts), merged into the totals before
+   * the file is finished. `totalRows` may need them.
+   */
+  probeTotalsQuery?(tenantId: string, selection: StoredSelection): BuiltQuery;
+  /** Rows the SELECT will stream: the progress bar's total (from every total, the probed ones included). */
   totalRows(totals: Totals): number;
   /** The format of a request that names none, when it depends on the tenant (else `defaultFormat`). */
   tenantDefaultFormat?(ds: DataSource, tenantId: string): Promise<ExportFormat>;
