@@ -15,6 +15,7 @@ import { SearchWithoutPendingList1765500000000 } from './migrations/176550000000
 import { LighterTransferMarks1765600000000 } from './migrations/1765600000000-lighter-transfer-marks';
 import { ProfilesInImporterLayouts1765700000000 } from './migrations/1765700000000-profiles-in-importer-layouts';
 import { TransferMarksWithoutInvoiceLocks1765800000000 } from './migrations/1765800000000-transfer-marks-without-invoice-locks';
+import { TransferMarksKeyedByInvoice1765900000000 } from './migrations/1765900000000-transfer-marks-keyed-by-invoice';
 
 // A `date` is a calendar date: keep PostgreSQL's yyyy-mm-dd text instead of a
 // JS Date at local midnight, which shifts by a day in zones west of UTC.
@@ -27,7 +28,7 @@ export const MIGRATIONS = [
   InitialSchema1764201600000, FoldNormalizesUnicode1764288000000, AttemptLeases1764300000000, Accounting1764400000000,
   TenantSearchIndexes1765000000000, TraceParent1765050000000, AuditEvents1765200000000, ImportLayouts1765300000000,
   ExportProfiles1765400000000, SearchWithoutPendingList1765500000000, LighterTransferMarks1765600000000,
-  ProfilesInImporterLayouts1765700000000, TransferMarksWithoutInvoiceLocks1765800000000,
+  ProfilesInImporterLayouts1765700000000, TransferMarksWithoutInvoiceLocks1765800000000, TransferMarksKeyedByInvoice1765900000000,
 ];
 
 export function createDataSource(databaseUrl: string, opts: { poolSize?: number; applicationName?: string } = {}): DataSource {

@@ -11,6 +11,9 @@ import { DataSource } from 'typeorm';
 import { decodeLatin9 } from '../../src/accounting/fec-text';
 import { Role } from '../../src/entities/enums';
 import { zonedDateTimeParts } from '../../src/exports/zoned-time';
+import { ACCOUNTING_ENTRIES_KIND } from '../../src/exports/kinds/accounting-entries';
+import { invoiceConditions } from '../../src/exports/selection';
+import { SqlParams } from '../../src/db/sql';
 import { seedTenant } from '../../dev/seed/seed';
 import { RunningWorker, startWorker } from '../../src/worker/worker';
 import { createInvoice, createPayer, createTenant } from '../factories';
@@ -370,6 +373,41 @@ describe('transfers are marked on completion only', () => {
     expect(list.data.invoices.totalCount).toBe(1);
     expect(list.data.invoices.edges[0].node.number).toBe('F910003');
     expect(list.data.invoices.edges[0].node.accountingTransferredAt).not.toBeNull();
+  });
+
+  it("an invoice's marks are found through an index that starts with the invoice, whichever index the planner takes", async () => {
+    // The planner took the former primary key (export_id, invoice_id) with a condition on its second column — a whole
+    // index scan per invoice — when the statistics said the table was small (139 s instead of 0.75 s for 100,000 invoices).
+    // Without the (tenant_id, invoice_id) index, what is left must still start with the invoice.
+    const t = await createTenant(ds, uniqueName('marks-plan'));
+    const p = await createPayer(ds, t, {});
+    await createInvoice(ds, t, { number: 'F920001', billingDate: '2025-01-10', payerId: p, lines: [{ unitPrice: '10.00' }] });
+    const totals = ACCOUNTING_ENTRIES_KIND.totalsQuery(t, { mode: 'filter', filter: {}, createdBefore: 'infinity', excludedInvoiceIds: [] } as never);
+    const params = new SqlParams();
+    const listFilter = { text: `SELECT count(*) FROM invoices i WHERE ${invoiceConditions(params, t, { accountingTransferred: false }).join(' AND ')}`, values: params.values };
+    const c = new Client({ connectionString: app.config.databaseUrl });
+    await c.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query(`SET LOCAL lock_timeout = '5s'`);
+      await c.query('DROP INDEX accounting_transfers_tenant_invoice_idx');
+      const leading: Record<string, string> = Object.fromEntries((await c.query(
+        `SELECT ic.relname AS index, a.attname AS first FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+         JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0] WHERE x.indrelid = 'accounting_transfers'::regclass`)).rows.map((r) => [r.index, r.first]));
+      for (const q of [totals, listFilter]) {
+        const [{ 'QUERY PLAN': [plan] }] = (await c.query(`EXPLAIN (FORMAT JSON) ${q.text}`, q.values)).rows;
+        const scans: { index: string; cond: string }[] = [];
+        const walk = (node: Record<string, any>) => {
+          if (node['Index Name'] in leading) scans.push({ index: node['Index Name'], cond: node['Index Cond'] });
+          for (const child of node.Plans ?? []) walk(child);
+        };
+        walk(plan.Plan);
+        for (const scan of scans) expect(scan.cond).toContain(`(${leading[scan.index]} = `);
+      }
+    } finally {
+      await c.query('ROLLBACK');
+      await c.end();
+    }
   });
 
   it('a cancelled export marks nothing', async () => {
