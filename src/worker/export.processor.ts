@@ -117,6 +117,11 @@ class AttemptRun {
     clearInterval(this.timer);
   }
 
+  /** A beat now, not at the next tick: the rows written so far are shown as soon as their total is known. */
+  beatNow(): void {
+    void this.beat();
+  }
+
   private async beat(): Promise<void> {
     const now = Date.now();
     if (this.beating || this.stopped) return;
@@ -269,6 +274,7 @@ export class ExportProcessor {
     let upload: Promise<{ size: number }> | undefined;
     let completion: OpenTransaction | undefined;
     let counted: Promise<void> | undefined;
+    let orphan: string | undefined;
     try {
       snapshot = await this.openSnapshot();
       snapshot.on('error', onClientError);
@@ -294,12 +300,17 @@ export class ExportProcessor {
       }
       await file.writer.finish(this.summary(exp, tenant, totals, processed));
       const { size } = await upload;
+      // This attempt's object, unnamed by any row until COMPLETED: gone with the attempt if it stops before.
+      orphan = fileKey;
       await snapshot.query('COMMIT');
+      run.check();
+      orphan = undefined; // from here the completion decides (an attempt that lost deletes it)
       await this.complete(run, file, { rows: processed, key: fileKey, size }, completion);
     } catch (err) {
       if (!run.abort.signal.aborted) run.abort.abort(err);
       await upload?.catch(() => undefined); // the upload has aborted: no object, no parts
       await counted?.catch(() => undefined); // the probed totals' connection goes back to the pool first
+      if (orphan) await storage.deleteObject(orphan).catch((e: unknown) => run.log.warn({ err: e }, 'Could not delete the file of an attempt that stopped'));
       if (snapshot && !broken) await snapshot.query('ROLLBACK').catch(() => {
         broken = true;
       });
@@ -351,6 +362,7 @@ export class ExportProcessor {
         run.check();
       }
       run.exp.totalRows = totalRows;
+      if (probed) run.beatNow();
     };
     if (!probed) {
       await count();
