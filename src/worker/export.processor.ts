@@ -340,7 +340,7 @@ export class ExportProcessor {
 
   /**
    * The totals, in the attempt's snapshot. A kind's probed totals (an index
-   * probe per document: lines, transfer marks) run on a connection of their
+   * probe per document into its lines) run on a connection of their
    * own while the rows stream; `counted` settles once they are merged and the
    * progress bar's total is recorded. Without them, it is settled already.
    */
@@ -364,12 +364,9 @@ export class ExportProcessor {
       run.exp.totalRows = totalRows;
       if (probed) run.beatNow();
     };
-    if (!probed) {
-      await count();
-      return { totals, counted: Promise.resolve() };
-    }
     const counted = count();
     counted.catch(() => undefined); // awaited after the rows
+    if (!probed) await counted;
     return { totals, counted };
   }
 

@@ -4,9 +4,9 @@ import type { BuiltQuery } from '../db/sql';
 /**
  * A query in the snapshot of another, still open, transaction — on a
  * connection of its own, so that it runs while that transaction's connection
- * streams rows (docs/architecture.md, "An attempt's stages"). The exporting
- * transaction must stay open until this one has imported the snapshot: the
- * caller awaits `exportSnapshot` on it first.
+ * streams rows (docs/architecture.md, "The path of an export", stage 4).
+ * The exporting transaction must stay open until this one has imported the
+ * snapshot (an attempt's stays open until its file is written).
  *
  * `snapshotId` is `pg_export_snapshot()` of the REPEATABLE READ transaction
  * (db: `exportSnapshot`). The connection goes back to the pool once the

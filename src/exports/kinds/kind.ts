@@ -86,8 +86,8 @@ export interface ExportKindDefinition<SqlRow = any, FileRow = any, Totals extend
   /** Counts and sums of the same selection, read in the same snapshot, before the file is opened. */
   totalsQuery(tenantId: string, selection: StoredSelection): BuiltQuery;
   /**
-   * Totals that probe each document's lines or marks (an index probe per
-   * document): read in the same snapshot on a connection of their own while
+   * Totals that probe each document's lines (an index probe per document):
+   * read in the same snapshot on a connection of their own while
    * the rows stream (worker/snapshot-query.ts), merged into the totals before
    * the file is finished. `totalRows` may need them.
    */
